@@ -1,0 +1,202 @@
+"""One interview session: config + services + transport -> pipeline -> worker -> record.
+
+The same assembly serves both personas (interviewer, coach) and every transport;
+the persona picks the prompt and the local engine's behaviour, the transport
+handle says when the candidate arrives and leaves.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+from pipecat.frames.frames import EndWorkerFrame, LLMRunFrame
+from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+from pipecat.processors.aggregators.llm_context import LLMContext
+from pipecat.processors.frame_processor import FrameDirection
+from pipecat.workers.runner import WorkerRunner
+
+from bots.session_record import SessionRecord
+from bots.tool_bridge import InterviewToolBridge
+from interview.config import InterviewConfig
+from interview.prompts import PromptBuilder, SessionDetails
+from interview.state import InterviewState
+from interview.structured_interviewer import Persona
+from interview.tools import InterviewToolHandlers, build_tool_definitions
+from pipelines.interview import InterviewPipeline, build_interview_pipeline
+from services.factory import SessionServices, create_session_services
+from settings import Settings
+from transports.common import TransportHandle
+
+
+@dataclass(frozen=True)
+class SessionOutcome:
+    session_id: str
+    directory: Path
+    end_reason: str
+
+
+class InterviewSession:
+    """Builds and runs one session; every step of its life lands in the record."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        config: InterviewConfig,
+        handle: TransportHandle,
+        *,
+        persona: Persona = "interviewer",
+        candidate_name: str | None = None,
+        session_id: str | None = None,
+    ):
+        self._config = config
+        self._handle = handle
+        self._persona = persona
+        self._end_reason = "cancelled"
+        self._ending = False
+        self.record = SessionRecord.create(settings.sessions_dir, session_id)
+        self._state = InterviewState.start(config, time.monotonic())
+        self.services: SessionServices = create_session_services(
+            settings,
+            config,
+            persona=persona,
+            input_sample_rate=handle.input_sample_rate,
+            output_sample_rate=handle.output_sample_rate,
+            candidate_name=candidate_name,
+        )
+        self._write_config(candidate_name)
+        self.parts: InterviewPipeline = self._build_pipeline(candidate_name)
+        self.worker = PipelineWorker(
+            self.parts.pipeline,
+            params=PipelineParams(
+                audio_in_sample_rate=handle.input_sample_rate,
+                audio_out_sample_rate=handle.output_sample_rate,
+                enable_metrics=True,
+                enable_usage_metrics=True,
+            ),
+            idle_timeout_secs=config.timeouts.idle_cancel_seconds,
+            conversation_id=self.record.session_id,
+        )
+        self._hook_events()
+
+    @property
+    def session_id(self) -> str:
+        return self.record.session_id
+
+    async def run(self) -> SessionOutcome:
+        logger.info(f"session {self.session_id}: {self._handle.description}, providers {self.services.providers}")
+        self.record.event("session_started", transport=self._handle.kind, persona=self._persona, providers=self.services.providers)
+        try:
+            runner = WorkerRunner(handle_sigint=False)
+            await runner.add_workers(self.worker)
+            await runner.run()
+        except Exception as exc:  # the record must still be closed with the reason
+            self._end_reason = "error"
+            self.record.event("error", message=f"{type(exc).__name__}: {exc}")
+            logger.exception(f"session {self.session_id} failed")
+        finally:
+            self.record.event(
+                "session_ended",
+                reason=self._end_reason,
+                duration_s=self.record.elapsed(),
+                state=self._state.snapshot(),
+            )
+            self.record.close()
+            logger.info(f"session {self.session_id} ended ({self._end_reason}); record: {self.record.directory}")
+        return SessionOutcome(self.session_id, self.record.directory, self._end_reason)
+
+    # --- assembly ---------------------------------------------------------------------
+
+    def _build_pipeline(self, candidate_name: str | None) -> InterviewPipeline:
+        builder = PromptBuilder(self._config)
+        details = SessionDetails(
+            candidate_name=candidate_name,
+            session_id=self.session_id,
+            started_at_iso=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            resume_note=None,
+        )
+        prompt = builder.coach_prompt(details) if self._persona == "coach" else builder.interviewer_prompt(details)
+        handlers = InterviewToolHandlers(self._config, self._state)
+        bridge = InterviewToolBridge(handlers, self.record, end_session=self._end_after_goodbye)
+        context = LLMContext(
+            messages=[{"role": "system", "content": prompt.text}],
+            tools=bridge.tools_schema(build_tool_definitions(self._config)),
+        )
+        return build_interview_pipeline(
+            transport=self._handle.transport,
+            stt=self.services.stt,
+            llm=self.services.llm,
+            tts=self.services.tts,
+            context=context,
+            turn_taking=self._config.turn_taking,
+            recording_sample_rate=self._handle.input_sample_rate,
+        )
+
+    def _write_config(self, candidate_name: str | None) -> None:
+        self.record.write_config(
+            {
+                "session_id": self.session_id,
+                "persona": self._persona,
+                "transport": self._handle.kind,
+                "candidate_name": candidate_name,
+                "providers": self.services.providers,
+                "interview": self._config.model_dump(mode="json"),
+            }
+        )
+
+    def _hook_events(self) -> None:
+        parts, record = self.parts, self.record
+
+        @parts.user_aggregator.event_handler("on_user_turn_stopped")
+        async def on_user_turn_stopped(_aggregator: Any, _strategy: Any, message: Any) -> None:
+            if message.content:
+                record.transcript("candidate", message.content, phase=self._state.current_phase)
+
+        @parts.assistant_aggregator.event_handler("on_assistant_turn_stopped")
+        async def on_assistant_turn_stopped(_aggregator: Any, message: Any) -> None:
+            if message.content:
+                record.transcript(
+                    "interviewer", message.content, phase=self._state.current_phase, interrupted=message.interrupted
+                )
+
+        @parts.recorder.event_handler("on_audio_data")
+        async def on_audio_data(_buffer: Any, audio: bytes, sample_rate: int, num_channels: int) -> None:
+            await record.append_audio(audio, sample_rate, num_channels)
+
+        @self.worker.event_handler("on_pipeline_error")
+        async def on_pipeline_error(_worker: Any, frame: Any) -> None:
+            record.event("error", message=str(getattr(frame, "error", frame)), fatal=bool(getattr(frame, "fatal", False)))
+
+        @self.worker.event_handler("on_idle_timeout")
+        async def on_idle_timeout(_worker: Any) -> None:
+            self._end_reason = "idle_timeout"
+            record.event("idle_timeout", seconds=self._config.timeouts.idle_cancel_seconds)
+
+        async def on_joined() -> None:
+            record.event("candidate_joined")
+            await parts.recorder.start_recording()
+            await self.worker.queue_frames([LLMRunFrame()])
+
+        async def on_left() -> None:
+            if self._ending:
+                return
+            self._ending = True
+            self._end_reason = "candidate_left"
+            record.event("candidate_left")
+            await self.worker.cancel(reason="candidate left")
+
+        self._handle.on_candidate_joined(on_joined)
+        self._handle.on_candidate_left(on_left)
+
+    async def _end_after_goodbye(self, reason: str) -> None:
+        """End gracefully: EndWorkerFrame queues behind the goodbye, so it is heard first."""
+        if self._ending:
+            return
+        self._ending = True
+        self._end_reason = "completed"
+        self.record.event("end_requested", reason=reason)
+        await self.services.llm.push_frame(EndWorkerFrame(reason=reason), FrameDirection.UPSTREAM)

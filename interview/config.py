@@ -1,0 +1,300 @@
+"""Interview content as validated data: what to ask, how to score, how to pace.
+
+Everything an interview needs that is not a secret or a deployment setting lives
+in `InterviewConfig`. It is plain pydantic (no Pipecat imports) so the domain can
+be tested and reused without the framework. Unknown keys are rejected everywhere:
+a typo in a YAML file must fail loudly, not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validator, model_validator
+
+SLUG_PATTERN = r"^[a-z][a-z0-9_]*$"
+WEIGHT_TOLERANCE = 1e-3
+
+
+class StrictModel(BaseModel):
+    """Base for every config model: unknown keys are an error, models are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class InterviewType(str, Enum):
+    technical = "technical"
+    behavioral = "behavioral"
+    screening = "screening"
+    qualitative_research = "qualitative_research"
+
+
+class Anchor(StrictModel):
+    """A calibration point on the rubric scale: what an answer at this score looks like."""
+
+    score: int
+    description: str = Field(min_length=1)
+    example_answer: str = ""
+
+
+class RubricArea(StrictModel):
+    """One scored competency, e.g. "system design", with its weight and anchors."""
+
+    id: str = Field(pattern=SLUG_PATTERN)
+    name: str = Field(min_length=1)
+    weight: float = Field(gt=0, le=1)
+    description: str = Field(min_length=1)
+    anchors: list[Anchor] = Field(min_length=2)
+    follow_up_triggers: list[str] = Field(
+        default_factory=list,
+        description="Phrases that, when heard in an answer, deserve one probing follow-up.",
+    )
+
+    @field_validator("anchors")
+    @classmethod
+    def _anchor_scores_unique(cls, anchors: list[Anchor]) -> list[Anchor]:
+        scores = [a.score for a in anchors]
+        if len(set(scores)) != len(scores):
+            raise ValueError(f"anchor scores must be unique, got {scores}")
+        return sorted(anchors, key=lambda a: a.score)
+
+
+class Question(StrictModel):
+    """A planned question; `rubric_areas` names the areas its answer is evidence for."""
+
+    text: str = Field(min_length=1)
+    rubric_areas: list[str] = Field(default_factory=list)
+    follow_up: str = Field(
+        default="",
+        description="The probing follow-up to ask when the answer is short or hits a trigger.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_plain_string(cls, value: Any) -> Any:
+        return {"text": value} if isinstance(value, str) else value
+
+
+class Phase(StrictModel):
+    """A section of the interview with its own time budget and instructions."""
+
+    id: str = Field(pattern=SLUG_PATTERN)
+    name: str = Field(min_length=1)
+    duration_seconds: PositiveFloat
+    prompt_suffix: str = ""
+    questions: list[Question] = Field(default_factory=list)
+
+
+class CompanyContext(StrictModel):
+    """What the interviewer may say about the company; also the `query_knowledge` corpus."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    values: list[str] = Field(default_factory=list)
+    facts: dict[str, str] = Field(
+        default_factory=dict,
+        description="Topic -> answer, searched by the query_knowledge tool.",
+    )
+
+
+class ScoreScale(StrictModel):
+    minimum: int = 1
+    maximum: int = 10
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ScoreScale:
+        if self.maximum <= self.minimum:
+            raise ValueError("maximum must be greater than minimum")
+        return self
+
+
+class LatencyBudget(StrictModel):
+    """Target milliseconds per stage of one voice-to-voice turn (product target: 410 ms)."""
+
+    vad_ms: float = Field(default=50, ge=0)
+    capture_ms: float = Field(default=20, ge=0)
+    network_ms: float = Field(default=30, ge=0)
+    stt_ms: float = Field(default=80, ge=0)
+    llm_ms: float = Field(default=150, ge=0)
+    tts_ms: float = Field(default=50, ge=0)
+    playback_ms: float = Field(default=30, ge=0)
+
+    @property
+    def total_ms(self) -> float:
+        return sum(self.model_dump().values())
+
+
+class Budget(StrictModel):
+    limit_usd: float | None = Field(default=None, gt=0)
+    latency: LatencyBudget = Field(default_factory=LatencyBudget)
+
+
+class Timeouts(StrictModel):
+    session_timeout_seconds: PositiveFloat = Field(
+        default=3600, description="Hard stop: goodbye and end, whatever the phase."
+    )
+    user_idle_seconds: PositiveFloat = Field(
+        default=20, description="Silence after the interviewer's question before a gentle nudge."
+    )
+    idle_cancel_seconds: PositiveFloat = Field(
+        default=300, description="No speech from anyone for this long: the line is dead, end the session."
+    )
+
+
+class TurnTaking(StrictModel):
+    """VAD and end-of-turn settings. Interviews want patience: candidates pause to think."""
+
+    vad_confidence: float = Field(default=0.7, gt=0, le=1)
+    vad_start_secs: float = Field(default=0.2, gt=0, le=2)
+    vad_stop_secs: float = Field(default=0.2, gt=0, le=5)
+    vad_min_volume: float = Field(default=0.6, ge=0, le=1)
+    stop_strategy: Literal["smart_turn", "silence"] = "smart_turn"
+    silence_timeout_secs: float = Field(
+        default=1.2,
+        gt=0,
+        le=10,
+        description="With stop_strategy=silence: quiet time that ends the candidate's turn.",
+    )
+    smart_turn_max_silence_secs: float = Field(
+        default=3.0,
+        gt=0,
+        le=10,
+        description="With stop_strategy=smart_turn: silence that ends the turn even if the model "
+        "thinks the candidate is mid-thought.",
+    )
+    allow_interruptions: bool = True
+
+
+ProviderChoice = Literal["auto", "cloud", "local"]
+
+
+class Providers(StrictModel):
+    """Per-stage provider choice: `auto` uses the cloud provider when its key is set."""
+
+    stt: ProviderChoice = "auto"
+    llm: ProviderChoice = "auto"
+    tts: ProviderChoice = "auto"
+    llm_model: str | None = None
+    tts_voice: str | None = None
+
+
+class FollowUpPolicy(StrictModel):
+    max_per_question: int = Field(default=1, ge=0, le=3)
+    short_answer_words: int = Field(
+        default=12, ge=0, description="An answer with fewer words than this gets a follow-up."
+    )
+
+
+class InterviewConfig(StrictModel):
+    """A complete, validated interview definition."""
+
+    id: str = Field(pattern=SLUG_PATTERN)
+    role: str = Field(min_length=1)
+    company: CompanyContext
+    level: str = Field(min_length=1)
+    interview_type: InterviewType
+    interviewer_name: str = "Alex"
+    candidate_name: str | None = None
+    duration_minutes: PositiveFloat
+    phases: list[Phase] = Field(min_length=1)
+    rubric: list[RubricArea] = Field(default_factory=list)
+    score_scale: ScoreScale = Field(default_factory=ScoreScale)
+    follow_ups: FollowUpPolicy = Field(default_factory=FollowUpPolicy)
+    budget: Budget = Field(default_factory=Budget)
+    timeouts: Timeouts = Field(default_factory=Timeouts)
+    turn_taking: TurnTaking = Field(default_factory=TurnTaking)
+    providers: Providers = Field(default_factory=Providers)
+    closing_message: str = (
+        "That's all the questions I have. Thank you for your time today; "
+        "you will hear from us about next steps soon. Goodbye."
+    )
+
+    @model_validator(mode="after")
+    def _check_cross_field_rules(self) -> InterviewConfig:
+        _require_unique("phases", [p.id for p in self.phases])
+        _require_unique("rubric", [a.id for a in self.rubric])
+        if self.rubric:
+            total = sum(a.weight for a in self.rubric)
+            if not math.isclose(total, 1.0, abs_tol=WEIGHT_TOLERANCE):
+                raise ValueError(f"rubric: weights must sum to 1, got {total:.3f}")
+        lo, hi = self.score_scale.minimum, self.score_scale.maximum
+        for i, area in enumerate(self.rubric):
+            for j, anchor in enumerate(area.anchors):
+                if not lo <= anchor.score <= hi:
+                    raise ValueError(
+                        f"rubric.{i}.anchors.{j}.score: {anchor.score} is outside the "
+                        f"score scale {lo}..{hi} (area '{area.id}')"
+                    )
+        known_areas = {a.id for a in self.rubric}
+        for i, phase in enumerate(self.phases):
+            for j, question in enumerate(phase.questions):
+                unknown = [a for a in question.rubric_areas if a not in known_areas]
+                if unknown:
+                    raise ValueError(
+                        f"phases.{i}.questions.{j}.rubric_areas: unknown rubric area(s) {unknown}; "
+                        f"known: {sorted(known_areas)}"
+                    )
+        planned = sum(p.duration_seconds for p in self.phases)
+        if planned > self.duration_minutes * 60 * 1.5:
+            raise ValueError(
+                f"phases: durations add up to {planned:.0f}s, far more than duration_minutes "
+                f"({self.duration_minutes:g} min)"
+            )
+        if self.timeouts.session_timeout_seconds < self.duration_minutes * 60:
+            raise ValueError(
+                "timeouts.session_timeout_seconds: must be at least duration_minutes * 60 "
+                f"({self.duration_minutes * 60:g}s)"
+            )
+        return self
+
+    # --- convenience accessors -------------------------------------------------------
+
+    @property
+    def phase_ids(self) -> list[str]:
+        return [p.id for p in self.phases]
+
+    @property
+    def rubric_area_ids(self) -> list[str]:
+        return [a.id for a in self.rubric]
+
+    def phase(self, phase_id: str) -> Phase:
+        for p in self.phases:
+            if p.id == phase_id:
+                return p
+        raise KeyError(phase_id)
+
+    def next_phase_id(self, phase_id: str) -> str | None:
+        ids = self.phase_ids
+        index = ids.index(phase_id)
+        return ids[index + 1] if index + 1 < len(ids) else None
+
+    def vocabulary(self) -> str:
+        """All text the interview talks about; the local STT builds its language model from it."""
+        parts: list[str] = [self.role, self.level, self.company.name, self.company.description]
+        parts += self.company.values + list(self.company.facts.keys()) + list(self.company.facts.values())
+        for phase in self.phases:
+            parts += [phase.name, phase.prompt_suffix]
+            for q in phase.questions:
+                parts += [q.text, q.follow_up]
+        for area in self.rubric:
+            parts += [area.name, area.description] + area.follow_up_triggers
+            for anchor in area.anchors:
+                parts += [anchor.description, anchor.example_answer]
+        return "\n".join(p for p in parts if p)
+
+
+def _require_unique(field: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for index, value in enumerate(ids):
+        if value in seen:
+            raise ValueError(f"{field}.{index}.id: duplicate id '{value}'")
+        seen.add(value)
+
+
+def slugify(text: str) -> str:
+    """Lower-case identifier from free text (used for generated ids)."""
+    slug = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    return slug if slug and slug[0].isalpha() else f"x_{slug}"

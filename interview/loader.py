@@ -1,0 +1,87 @@
+"""Load an `InterviewConfig` from a file, a bundled name, a dict or a JSON string.
+
+One parser for every source (YAML/JSON files, the room-metadata JSON contract,
+inline configs sent to the launcher) so validation rules and error messages are
+identical wherever a config comes from. Errors are one line naming the field.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from interview.config import InterviewConfig
+
+BUNDLED_CONFIGS_DIR = Path(__file__).parent / "configs"
+
+
+class ConfigError(ValueError):
+    """An interview config that cannot be used; the message names the source and field."""
+
+
+def bundled_config_names() -> list[str]:
+    return sorted(p.stem for p in BUNDLED_CONFIGS_DIR.glob("*.yaml"))
+
+
+def load_interview_config(source: str | Path) -> InterviewConfig:
+    """Load from a path (.yaml/.yml/.json) or the name of a bundled config."""
+    path = Path(source)
+    if not path.exists() and path.suffix == "" and (BUNDLED_CONFIGS_DIR / f"{source}.yaml").exists():
+        path = BUNDLED_CONFIGS_DIR / f"{source}.yaml"
+    if not path.exists():
+        names = ", ".join(bundled_config_names())
+        raise ConfigError(f"interview config '{source}': no such file or bundled config (bundled: {names})")
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() in (".yaml", ".yml"):
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"interview config {path}: invalid YAML: {_one_line(str(exc))}") from exc
+    elif path.suffix.lower() == ".json":
+        data = _parse_json(text, str(path))
+    else:
+        raise ConfigError(f"interview config {path}: unsupported file type '{path.suffix}' (use .yaml or .json)")
+    return config_from_data(data, str(path))
+
+
+def config_from_json(text: str, source: str = "JSON") -> InterviewConfig:
+    """Parse the JSON string contract (room metadata, launcher requests)."""
+    return config_from_data(_parse_json(text, source), source)
+
+
+def config_from_data(data: Any, source: str = "config") -> InterviewConfig:
+    if not isinstance(data, dict):
+        raise ConfigError(f"interview config {source}: expected a mapping at the top level, got {type(data).__name__}")
+    try:
+        return InterviewConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"interview config {source}: {describe_validation_error(exc)}") from exc
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """First error as `field.path: message` (plus a count of the others)."""
+    errors = exc.errors()
+    first = errors[0]
+    location = ".".join(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    text = f"{location}: {message}" if location else message
+    if len(errors) > 1:
+        text += f" (and {len(errors) - 1} more error(s))"
+    return text
+
+
+def _parse_json(text: str, source: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"interview config {source}: invalid JSON: {exc}") from exc
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

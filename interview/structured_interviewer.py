@@ -1,0 +1,226 @@
+"""The "structured interview, no LLM" mode: a deterministic interviewer.
+
+Given the conversation so far, decides the interviewer's next move from the
+config alone: greet, ask each phase's questions in order, ask one follow-up when
+an answer is short or hits a follow-up trigger, move phases through the
+`transition_section` tool (the same path a real LLM uses), and close with
+`end_interview`. It has no Pipecat imports; `services/local_interviewer.py`
+streams its moves as LLM frames. Same conversation in -> same move out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from interview.config import InterviewConfig, Question
+
+Persona = Literal["interviewer", "coach"]
+
+ACKNOWLEDGEMENTS = ("Thank you.", "Thanks, that's helpful.", "Got it, thank you.", "Okay, thanks.")
+REPEAT_REQUEST = re.compile(r"\b(repeat|say (that|it) again|pardon|didn'?t (catch|hear))\b", re.IGNORECASE)
+GENERIC_FOLLOW_UP = "Could you make that more concrete, with a specific example from your own work?"
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Move:
+    """What the interviewer says and, optionally, the tool it calls after saying it."""
+
+    text: str = ""
+    tool_call: ToolCall | None = None
+
+
+@dataclass
+class _Cursor:
+    phase_index: int = 0
+    question_index: int = -1  # -1: no question of this phase asked yet
+    follow_ups_asked: int = 0
+    last_spoken_question: str = ""
+    turns: int = 0
+    greeted: bool = False
+    closed: bool = False
+    pending_transition: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class StructuredInterviewer:
+    """Walks an `InterviewConfig` one move at a time."""
+
+    def __init__(self, config: InterviewConfig, persona: Persona = "interviewer", candidate_name: str | None = None):
+        self._config = config
+        self._persona = persona
+        self._candidate_name = candidate_name or config.candidate_name
+        self._cursor = _Cursor()
+
+    @property
+    def finished(self) -> bool:
+        return self._cursor.closed
+
+    @property
+    def current_phase_id(self) -> str:
+        return self._config.phases[self._cursor.phase_index].id
+
+    def next_move(self, messages: list[dict[str, Any]]) -> Move:
+        """Decide the next move from the conversation (OpenAI-format messages)."""
+        cursor = self._cursor
+        cursor.turns += 1
+        if cursor.closed:
+            return Move()
+        if not cursor.greeted:
+            cursor.greeted = True
+            return Move(text=f"{self._greeting()} {self._advance_question()}")
+
+        last = _last_relevant_message(messages)
+        if last is None:
+            # Run without a new answer (e.g. the candidate went quiet): re-ask gently.
+            return Move(text=f"Take your time. {cursor.last_spoken_question}" if cursor.last_spoken_question else "")
+        if last.get("role") == "tool":
+            return self._after_tool_result(last)
+
+        answer = _message_text(last)
+        if answer and REPEAT_REQUEST.search(answer) and cursor.last_spoken_question:
+            return Move(text=f"Of course. {cursor.last_spoken_question}")
+
+        feedback = self._coach_feedback(answer) if self._persona == "coach" and answer else ""
+        follow_up = self._follow_up_for(answer)
+        if follow_up:
+            cursor.follow_ups_asked += 1
+            cursor.last_spoken_question = follow_up
+            return Move(text=_join(self._acknowledgement(), feedback, follow_up))
+
+        phase = self._config.phases[cursor.phase_index]
+        if cursor.question_index + 1 < len(phase.questions):
+            return Move(text=_join(self._acknowledgement(), feedback, self._advance_question()))
+
+        next_phase = self._config.next_phase_id(phase.id)
+        if next_phase is not None:
+            cursor.pending_transition = next_phase
+            return Move(
+                text=_join(self._acknowledgement(), feedback),
+                tool_call=ToolCall(
+                    "transition_section",
+                    {"phase_id": next_phase, "reason": f"All {phase.name} questions have been covered."},
+                ),
+            )
+        cursor.closed = True
+        return Move(
+            text=_join(self._acknowledgement(), feedback, self._config.closing_message),
+            tool_call=ToolCall("end_interview", {"reason": "All phases completed."}),
+        )
+
+    # --- moves ------------------------------------------------------------------------
+
+    def _after_tool_result(self, message: dict[str, Any]) -> Move:
+        cursor = self._cursor
+        target = cursor.pending_transition
+        cursor.pending_transition = None
+        result = _message_text(message).lower()
+        if target is None:
+            return Move()
+        if result.startswith(("error", "rejected", "cannot", "unknown")):
+            # The tool said no: stay in this phase and close it out politely.
+            cursor.closed = True
+            return Move(
+                text=self._config.closing_message,
+                tool_call=ToolCall("end_interview", {"reason": f"Could not enter phase {target}."}),
+            )
+        cursor.phase_index = self._config.phase_ids.index(target)
+        cursor.question_index = -1
+        phase = self._config.phases[cursor.phase_index]
+        question = self._advance_question()
+        if not question:
+            return self.next_move([])
+        return Move(text=f"Let's move on to {phase.name.lower()}. {question}")
+
+    def _advance_question(self) -> str:
+        cursor = self._cursor
+        phase = self._config.phases[cursor.phase_index]
+        cursor.question_index += 1
+        cursor.follow_ups_asked = 0
+        if cursor.question_index >= len(phase.questions):
+            return ""
+        text = phase.questions[cursor.question_index].text
+        cursor.last_spoken_question = text
+        return text
+
+    def _current_question(self) -> Question | None:
+        phase = self._config.phases[self._cursor.phase_index]
+        index = self._cursor.question_index
+        return phase.questions[index] if 0 <= index < len(phase.questions) else None
+
+    def _follow_up_for(self, answer: str) -> str:
+        question = self._current_question()
+        if question is None or self._cursor.follow_ups_asked >= self._config.follow_ups.max_per_question:
+            return ""
+        if len(answer.split()) < self._config.follow_ups.short_answer_words:
+            return question.follow_up or GENERIC_FOLLOW_UP
+        trigger = self._trigger_heard(answer, question)
+        if trigger and question.follow_up:
+            return f"You mentioned {trigger}. {question.follow_up}"
+        return ""
+
+    def _trigger_heard(self, answer: str, question: Question) -> str:
+        words = f" {' '.join(re.findall(r'[a-z0-9]+', answer.lower()))} "
+        for area in self._config.rubric:
+            if question.rubric_areas and area.id not in question.rubric_areas:
+                continue
+            for trigger in area.follow_up_triggers:
+                if f" {trigger.lower()} " in words:
+                    return trigger
+        return ""
+
+    def _greeting(self) -> str:
+        config = self._config
+        hello = f"Hello {self._candidate_name}!" if self._candidate_name else "Hello!"
+        parts = ", ".join(p.name.lower() for p in config.phases)
+        if self._persona == "coach":
+            return (
+                f"{hello} I'm {config.interviewer_name}, your practice coach for the {config.role} "
+                f"interview at {config.company.name}. I'll ask real interview questions and give you "
+                f"quick feedback after each answer. We'll cover {parts}."
+            )
+        return (
+            f"{hello} I'm {config.interviewer_name}, and I'll be interviewing you today for the "
+            f"{config.role} role at {config.company.name}. We have about "
+            f"{config.duration_minutes:g} minutes, covering {parts}. Let's begin."
+        )
+
+    def _acknowledgement(self) -> str:
+        return ACKNOWLEDGEMENTS[self._cursor.turns % len(ACKNOWLEDGEMENTS)]
+
+    def _coach_feedback(self, answer: str) -> str:
+        question = self._current_question()
+        if len(answer.split()) < self._config.follow_ups.short_answer_words:
+            return "Tip: that was brief. Interviewers look for a concrete example, your own part in it, and the result."
+        if question is not None and (trigger := self._trigger_heard(answer, question)):
+            return f"Good: you brought up {trigger}, which shows depth. Say why you chose it."
+        return "Good structure. Close with the outcome and what you learned."
+
+
+def _last_relevant_message(messages: list[dict[str, Any]]) -> dict[str, Any] | None:
+    for message in reversed(messages):
+        if message.get("role") in ("user", "tool"):
+            return message
+        if message.get("role") == "assistant" and not message.get("tool_calls"):
+            return None  # the interviewer spoke last; nothing new to respond to
+    return None
+
+
+def _message_text(message: dict[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, str):
+        return content.strip()
+    if isinstance(content, list):
+        return " ".join(part.get("text", "") for part in content if isinstance(part, dict)).strip()
+    return ""
+
+
+def _join(*parts: str) -> str:
+    return " ".join(p for p in parts if p)

@@ -1,0 +1,62 @@
+"""Cloud providers: Deepgram STT, OpenAI(-compatible) LLM, ElevenLabs TTS.
+
+Thin constructors using Pipecat 1.14's `settings=` API so the rest of the app
+never sees provider-specific keyword arguments. Imports are local to each
+function: a session that runs fully local never pays for the provider SDKs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pipecat.transcriptions.language import Language
+
+if TYPE_CHECKING:
+    from pipecat.services.deepgram.stt import DeepgramSTTService
+    from pipecat.services.elevenlabs.tts import ElevenLabsTTSService
+    from pipecat.services.openai.llm import OpenAILLMService
+
+    from settings import Settings
+
+
+def create_deepgram_stt(settings: Settings, sample_rate: int) -> DeepgramSTTService:
+    from pipecat.services.deepgram.stt import DeepgramSTTService
+
+    assert settings.deepgram_api_key is not None
+    return DeepgramSTTService(
+        api_key=settings.deepgram_api_key.get_secret_value(),
+        sample_rate=sample_rate,
+        settings=DeepgramSTTService.Settings(
+            model=settings.deepgram_model,
+            language=Language(settings.deepgram_language),
+            interim_results=True,
+            smart_format=True,
+            punctuate=True,
+        ),
+    )
+
+
+def create_openai_llm(settings: Settings, model: str | None = None) -> OpenAILLMService:
+    """OpenAI or any OpenAI-compatible server (Ollama, vLLM, llama.cpp) via `OPENAI_BASE_URL`."""
+    from pipecat.services.openai.llm import OpenAILLMService
+
+    api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
+    return OpenAILLMService(
+        api_key=api_key,
+        base_url=settings.openai_base_url or None,
+        settings=OpenAILLMService.Settings(model=model or settings.openai_model, temperature=0.6),
+    )
+
+
+def create_elevenlabs_tts(settings: Settings, sample_rate: int, voice: str | None = None) -> ElevenLabsTTSService:
+    from pipecat.services.elevenlabs.tts import ElevenLabsTTSService
+
+    assert settings.elevenlabs_api_key is not None
+    return ElevenLabsTTSService(
+        api_key=settings.elevenlabs_api_key.get_secret_value(),
+        sample_rate=sample_rate,
+        settings=ElevenLabsTTSService.Settings(
+            voice=voice or settings.elevenlabs_voice_id,
+            model=settings.elevenlabs_model,
+        ),
+    )

@@ -1,0 +1,43 @@
+"""What every transport hands to a session, whatever it is built on.
+
+A session needs the Pipecat transport, the audio rates its pipeline must run
+at, and two moments: the candidate joined (start the interview) and the
+candidate left (end it). Each transport module names its own events for those;
+`TransportHandle` hides the names so bots/ never learns which transport it has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pipecat.transports.base_transport import BaseTransport
+
+TransportKind = Literal["websocket", "twilio", "daily", "livekit"]
+TRANSPORT_KINDS: tuple[TransportKind, ...] = ("websocket", "twilio", "daily", "livekit")
+
+CandidateCallback = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class TransportHandle:
+    kind: TransportKind
+    transport: BaseTransport
+    input_sample_rate: int
+    output_sample_rate: int
+    joined_event: str
+    left_event: str
+    description: str = ""
+
+    def on_candidate_joined(self, callback: CandidateCallback) -> None:
+        self._bind(self.joined_event, callback)
+
+    def on_candidate_left(self, callback: CandidateCallback) -> None:
+        self._bind(self.left_event, callback)
+
+    def _bind(self, event: str, callback: CandidateCallback) -> None:
+        async def handler(_transport: BaseTransport, *_args: Any) -> None:
+            await callback()
+
+        self.transport.add_event_handler(event, handler)

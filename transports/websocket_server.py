@@ -1,0 +1,68 @@
+"""A WebSocket server that runs one interview session per connection.
+
+Pipecat's `SingleClientWebsocketServerTransport` serves one client at a time;
+an interviewer must serve many candidates at once. So this is a FastAPI app on
+uvicorn where each accepted `/ws` connection gets its own
+`FastAPIWebsocketTransport` and its own session. Optional shared-secret token
+(`?token=`); refusals close with a reason the client can show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from collections.abc import Awaitable, Callable
+
+import uvicorn
+from fastapi import FastAPI, WebSocket
+from loguru import logger
+
+from transports.common import TransportHandle
+from transports.websocket import create_websocket_transport
+
+SessionRunner = Callable[[TransportHandle], Awaitable[None]]
+
+CLOSE_POLICY_VIOLATION = 1008
+CLOSE_TRY_AGAIN_LATER = 1013
+
+
+def build_websocket_app(run_session: SessionRunner, *, token: str | None = None, max_sessions: int = 20) -> FastAPI:
+    app = FastAPI(title="AI interviewer")
+    active: set[asyncio.Task] = set()
+
+    @app.get("/health")
+    async def health() -> dict[str, object]:
+        return {"status": "ok", "active_sessions": len(active), "max_sessions": max_sessions}
+
+    @app.websocket("/ws")
+    async def interview_socket(websocket: WebSocket) -> None:
+        await websocket.accept()
+        peer = f"{websocket.client.host}:{websocket.client.port}" if websocket.client else "?"
+        if token is not None and not hmac.compare_digest(websocket.query_params.get("token", ""), token):
+            logger.warning(f"refused websocket from {peer}: invalid or missing token")
+            await websocket.close(code=CLOSE_POLICY_VIOLATION, reason="invalid or missing token")
+            return
+        if len(active) >= max_sessions:
+            logger.warning(f"refused websocket from {peer}: {len(active)} sessions running (max {max_sessions})")
+            await websocket.close(code=CLOSE_TRY_AGAIN_LATER, reason="server full, try again later")
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        active.add(task)
+        try:
+            await run_session(create_websocket_transport(websocket))
+        finally:
+            active.discard(task)
+
+    return app
+
+
+async def serve(app: FastAPI, host: str, port: int, on_ready: Callable[[int], None] | None = None) -> None:
+    """Run uvicorn until cancelled or interrupted; `on_ready` gets the bound port (useful with port 0)."""
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
+    serve_task = asyncio.create_task(server.serve())
+    while not server.started and not serve_task.done():
+        await asyncio.sleep(0.02)
+    if server.started and on_ready is not None:
+        on_ready(server.servers[0].sockets[0].getsockname()[1])
+    await serve_task
