@@ -17,7 +17,7 @@ ProviderChoice = Literal["auto", "cloud", "local"]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
     # --- provider keys ------------------------------------------------------------
     deepgram_api_key: SecretStr | None = None

@@ -1,0 +1,137 @@
+"""The local interviewer: walks a config's phases from text turns, and streams like an LLM."""
+
+from __future__ import annotations
+
+import time
+
+from pipecat.frames.frames import (
+    FunctionCallInProgressFrame,
+    FunctionCallResultFrame,
+    LLMContextFrame,
+    LLMFullResponseEndFrame,
+    LLMFullResponseStartFrame,
+    LLMTextFrame,
+)
+from pipecat.processors.aggregators.llm_context import LLMContext
+from pipecat.tests.utils import run_test
+
+from bots.session_record import SessionRecord
+from bots.tool_bridge import InterviewToolBridge
+from interview.loader import load_interview_config
+from interview.state import InterviewState
+from interview.structured_interviewer import StructuredInterviewer
+from interview.tools import InterviewToolHandlers, build_tool_definitions
+from services.local_interviewer import LocalInterviewerLLMService
+
+LONG_ANSWER = (
+    "I would start from the requirements, then describe the components, the data model, "
+    "how requests flow between them, and how we would monitor the whole thing in production."
+)
+
+
+def _walk(config_name: str, answer: str) -> tuple[list[str], list[str], StructuredInterviewer]:
+    """Drive the engine like the pipeline does; return spoken texts and tool calls made."""
+    config = load_interview_config(config_name)
+    engine = StructuredInterviewer(config)
+    state = InterviewState.start(config, time.monotonic())
+    handlers = InterviewToolHandlers(config, state)
+    messages: list[dict] = [{"role": "system", "content": "prompt"}]
+    spoken: list[str] = []
+    tools: list[str] = []
+    for _ in range(60):
+        move = engine.next_move(messages)
+        if move.text:
+            spoken.append(move.text)
+            messages.append({"role": "assistant", "content": move.text})
+        if move.tool_call is not None:
+            tools.append(move.tool_call.name)
+            result = handlers.handle(move.tool_call.name, dict(move.tool_call.arguments))
+            assert result.ok, result.text
+            messages.append({"role": "assistant", "tool_calls": [{"id": "1"}]})
+            messages.append({"role": "tool", "tool_call_id": "1", "content": result.text})
+            if result.end_session:
+                return spoken, tools, engine
+            continue
+        messages.append({"role": "user", "content": answer})
+    raise AssertionError("interview never ended")
+
+
+def test_walks_every_phase_in_order_and_asks_every_question() -> None:
+    config = load_interview_config("senior_backend_engineer")
+    spoken, tools, engine = _walk("senior_backend_engineer", LONG_ANSWER)
+    transcript = " ".join(spoken)
+    for phase in config.phases:
+        for question in phase.questions:
+            assert question.text in transcript
+    assert tools == ["transition_section"] * (len(config.phases) - 1) + ["end_interview"]
+    assert spoken[0].startswith("Hello") and config.role in spoken[0]
+    assert config.closing_message in spoken[-1]
+    assert engine.finished
+
+
+def test_short_answers_get_one_follow_up_per_question() -> None:
+    config = load_interview_config("senior_backend_engineer")
+    spoken, _, _ = _walk("senior_backend_engineer", "Not sure.")
+    follow_ups = [q.follow_up for p in config.phases for q in p.questions if q.follow_up]
+    for follow_up in follow_ups:
+        assert sum(follow_up in s for s in spoken) == 1
+
+
+def test_trigger_phrase_gets_a_follow_up_that_names_it() -> None:
+    config = load_interview_config("senior_backend_engineer")
+    engine = StructuredInterviewer(config)
+    engine.next_move([{"role": "system", "content": "p"}])  # greeting + introduction question
+    # Long enough not to count as short; "team" is a communication follow-up trigger.
+    answer = "I have spent four years building payment services with a small team in Berlin and I enjoyed it."
+    move = engine.next_move([{"role": "user", "content": answer}])
+    assert move.text.endswith(f"You mentioned team. {config.phases[0].questions[0].follow_up}")
+
+
+def test_repeat_request_repeats_the_question() -> None:
+    config = load_interview_config("senior_backend_engineer")
+    engine = StructuredInterviewer(config)
+    first = engine.next_move([{"role": "system", "content": "p"}])
+    move = engine.next_move([{"role": "user", "content": "Sorry, could you repeat that please?"}])
+    assert config.phases[0].questions[0].text in first.text
+    assert config.phases[0].questions[0].text in move.text
+
+
+def test_qualitative_config_walks_rapport_core_closing() -> None:
+    config = load_interview_config("qualitative_research")
+    spoken, tools, _ = _walk("qualitative_research", LONG_ANSWER)
+    assert tools[-1] == "end_interview"
+    assert tools.count("transition_section") == len(config.phases) - 1
+
+
+async def test_service_streams_like_an_llm_and_calls_tools_through_pipecat(tmp_path) -> None:
+    config = load_interview_config("senior_backend_engineer")
+    llm = LocalInterviewerLLMService(config)
+    state = InterviewState.start(config, time.monotonic())
+    record = SessionRecord.create(tmp_path, "test")
+    ended: list[str] = []
+
+    async def end_session(reason: str) -> None:
+        ended.append(reason)
+
+    bridge = InterviewToolBridge(InterviewToolHandlers(config, state), record, end_session)
+    context = LLMContext(
+        messages=[{"role": "system", "content": "p"}], tools=bridge.tools_schema(build_tool_definitions(config))
+    )
+    # Greeting, then the candidate finishes the introduction phase with a long answer:
+    # the engine must call transition_section through the function-calling path.
+    down, _ = await run_test(llm, frames_to_send=[LLMContextFrame(context)])
+    kinds = [type(f) for f in down]
+    assert kinds.index(LLMFullResponseStartFrame) < kinds.index(LLMTextFrame) < kinds.index(LLMFullResponseEndFrame)
+    text = "".join(f.text for f in down if isinstance(f, LLMTextFrame))
+    assert config.phases[0].questions[0].text in text
+    assert sum(isinstance(f, LLMTextFrame) for f in down) > 3  # streamed in pieces
+
+    context.add_message({"role": "user", "content": LONG_ANSWER})
+    down, _ = await run_test(llm, frames_to_send=[LLMContextFrame(context)])
+    assert any(isinstance(f, FunctionCallInProgressFrame) for f in down)
+    result = next(f for f in down if isinstance(f, FunctionCallResultFrame))
+    assert result.function_name == "transition_section"
+    assert state.current_phase == config.phases[1].id
+    record.close()
+    events = record.events_path.read_text()
+    assert '"phase_transition"' in events or "transition_section" in events
