@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from loguru import logger
-from pipecat.frames.frames import EndWorkerFrame, LLMRunFrame
+from pipecat.frames.frames import EndFrame, LLMRunFrame, TTSSpeakFrame
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.processors.aggregators.llm_context import LLMContext
-from pipecat.processors.frame_processor import FrameDirection
 from pipecat.workers.runner import WorkerRunner
 
 from bots.session_record import SessionRecord
@@ -193,10 +192,10 @@ class InterviewSession:
         self._handle.on_candidate_left(on_left)
 
     async def _end_after_goodbye(self, reason: str) -> None:
-        """End gracefully: EndWorkerFrame queues behind the goodbye, so it is heard first."""
+        """Speak the configured closing words, then end: the EndFrame queues behind them, so they are heard."""
         if self._ending:
             return
         self._ending = True
         self._end_reason = "completed"
         self.record.event("end_requested", reason=reason)
-        await self.services.llm.push_frame(EndWorkerFrame(reason=reason), FrameDirection.UPSTREAM)
+        await self.worker.queue_frames([TTSSpeakFrame(self._config.closing_message), EndFrame(reason=reason)])

@@ -109,9 +109,10 @@ class StructuredInterviewer:
                     {"phase_id": next_phase, "reason": f"All {phase.name} questions have been covered."},
                 ),
             )
+        # The session speaks the configured closing words once end_interview is accepted.
         cursor.closed = True
         return Move(
-            text=_join(self._acknowledgement(), feedback, self._config.closing_message),
+            text=_join(self._acknowledgement(), feedback),
             tool_call=ToolCall("end_interview", {"reason": "All phases completed."}),
         )
 
@@ -127,10 +128,7 @@ class StructuredInterviewer:
         if result.startswith(("error", "rejected", "cannot", "unknown")):
             # The tool said no: stay in this phase and close it out politely.
             cursor.closed = True
-            return Move(
-                text=self._config.closing_message,
-                tool_call=ToolCall("end_interview", {"reason": f"Could not enter phase {target}."}),
-            )
+            return Move(tool_call=ToolCall("end_interview", {"reason": f"Could not enter phase {target}."}))
         cursor.phase_index = self._config.phase_ids.index(target)
         cursor.question_index = -1
         phase = self._config.phases[cursor.phase_index]
