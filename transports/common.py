@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pipecat.transports.base_transport import BaseTransport
+if TYPE_CHECKING:  # keep `bot.py --help` and flag errors free of the Pipecat import
+    from pipecat.transports.base_transport import BaseTransport
 
 TransportKind = Literal["websocket", "twilio", "daily", "livekit"]
 TRANSPORT_KINDS: tuple[TransportKind, ...] = ("websocket", "twilio", "daily", "livekit")

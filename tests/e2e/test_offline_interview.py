@@ -1,0 +1,102 @@
+"""A whole spoken interview, offline, over a real WebSocket.
+
+The bot runs as a child process exactly as users start it; the simulated
+candidate speaks espeak audio in real time 20 ms chunks; the local engines
+(pocketsphinx, the structured interviewer, espeak-ng) do the rest.
+"""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from interview.loader import load_interview_config
+from scripts.simulate_candidate import run_candidate
+from scripts.stt_accuracy import word_accuracy
+
+from .conftest import read_jsonl, write_yaml
+
+pytestmark = pytest.mark.e2e
+
+# Three phases, one question each; answers chosen so the deterministic interviewer
+# asks exactly one follow-up (after the short second answer).
+ANSWERS = [
+    "I am a backend engineer with eight years of experience building payment services "
+    "in Python with a database behind them.",
+    "I would use a database and retries.",
+    "The payment record and the key are written in one transaction, so a failure rolls back "
+    "both of them and the client can safely retry the same request.",
+    "I would like to know how the team plans its work and how often engineers are on call.",
+]
+
+
+def short_interview(tmp_path: Path) -> Path:
+    config = load_interview_config("senior_backend_engineer").model_dump(mode="json")
+    keep = {"introduction": 0, "system_design": 0, "candidate_questions": 0}
+    config["phases"] = [
+        {**phase, "questions": [phase["questions"][keep[phase["id"]]]]}
+        for phase in config["phases"]
+        if phase["id"] in keep
+    ]
+    config["phases"][-1]["questions"][0]["follow_up"] = ""
+    config["id"] = "short_backend_screen"
+    config["duration_minutes"] = 10
+    config["timeouts"]["session_timeout_seconds"] = 900
+    return write_yaml(tmp_path / "short.yaml", config)
+
+
+def candidate_script(tmp_path: Path) -> Path:
+    path = tmp_path / "candidate.yaml"
+    path.write_text(yaml.safe_dump({"name": "e2e", "default_think_pause": 0.5, "answers": ANSWERS}))
+    return path
+
+
+def channel_rms(path: Path) -> tuple[float, float, int, int]:
+    with wave.open(str(path)) as wav:
+        channels, rate = wav.getnchannels(), wav.getframerate()
+        samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16).astype(np.float64)
+    stereo = samples.reshape(-1, channels)
+    rms = np.sqrt(np.mean(stereo**2, axis=0)) / 32768.0
+    return float(rms[0]), float(rms[1]), channels, rate
+
+
+async def test_whole_interview_offline_over_websocket(tmp_path: Path, start_bot) -> None:
+    bot = start_bot("--config", str(short_interview(tmp_path)))
+    url = bot.wait_ready()
+    report = await run_candidate(url, candidate_script(tmp_path), timeout=420, record_dir=tmp_path / "candidate")
+    assert bot.wait_exit() == 0, "\n".join(bot.output[-40:])
+    record = bot.record_dir()
+
+    # The interview completed and the server closed the socket normally.
+    assert report.completed, report.to_dict()
+    assert len(report.turns) == len(ANSWERS)
+    assert all(t.latency_ms is not None for t in report.turns), "every answer got a spoken reply"
+
+    transcript = read_jsonl(record / "transcript.jsonl")
+    interviewer = [t["text"] for t in transcript if t["speaker"] == "interviewer"]
+    candidate = [t["text"] for t in transcript if t["speaker"] == "candidate"]
+    config = load_interview_config(str(tmp_path / "short.yaml"))
+    assert interviewer[0].startswith("Hello") and config.phases[0].questions[0].text in interviewer[0]
+    assert any(config.phases[1].questions[0].follow_up in line for line in interviewer), "follow-up asked"
+    assert config.closing_message in interviewer[-1], "closing spoken"
+
+    # Each answer reached the transcript; accuracy of the local STT over all answers.
+    accuracy = word_accuracy(" ".join(ANSWERS), " ".join(candidate))
+    print(f"local STT word accuracy over the interview: {accuracy:.1%}")
+    assert accuracy >= 0.75, (accuracy, candidate)
+
+    events = read_jsonl(record / "events.jsonl")
+    transitions = [e["to"] for e in events if e["type"] == "phase_transition"]
+    assert transitions == ["system_design", "candidate_questions"]
+    assert [e["name"] for e in events if e["type"] == "tool_call"][-1] == "end_interview"
+    ended = [e for e in events if e["type"] == "session_ended"]
+    assert ended and ended[0]["reason"] == "completed"
+
+    left, right, channels, rate = channel_rms(record / "recording.wav")
+    assert (channels, rate) == (2, 16000)
+    assert left > 0.005 and right > 0.005, (left, right)
+    assert (record / "config.json").exists()

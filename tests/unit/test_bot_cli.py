@@ -1,0 +1,64 @@
+"""bot.py's command line: help, and one-line errors for bad flags and bad configs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_bot(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), *args],
+        cwd=tmp_path,  # no stray .env from the developer's checkout
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_help_explains_every_flag(tmp_path: Path) -> None:
+    result = run_bot("--help", tmp_path=tmp_path)
+    assert result.returncode == 0
+    for flag in ("--transport", "--config", "--persona", "--host", "--port", "--once", "--room-url", "--room", "--url", "--token"):
+        assert flag in result.stdout
+    assert "websocket" in result.stdout and "livekit" in result.stdout
+
+
+def test_bad_flag_is_one_line(tmp_path: Path) -> None:
+    result = run_bot("--transport", "pigeon", tmp_path=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "invalid choice: 'pigeon'" in lines[0]
+
+
+def test_bad_config_file_is_one_line_naming_the_field(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    source = (ROOT / "interview/configs/senior_backend_engineer.yaml").read_text()
+    bad.write_text(source.replace("weight: 0.35", "weight: 0.25"))
+    result = run_bot("--config", str(bad), tmp_path=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "rubric: weights must sum to 1" in lines[0], result.stderr
+
+
+def test_missing_config_lists_bundled_ones(tmp_path: Path) -> None:
+    result = run_bot("--config", "no_such_interview", tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert "senior_backend_engineer" in result.stderr and "qualitative_research" in result.stderr
+
+
+def test_room_transports_need_their_room(tmp_path: Path) -> None:
+    daily = run_bot("--transport", "daily", tmp_path=tmp_path)
+    livekit = run_bot("--transport", "livekit", tmp_path=tmp_path)
+    assert daily.returncode == 2 and "--room-url" in daily.stderr
+    assert livekit.returncode == 2 and "--room" in livekit.stderr
+
+
+def test_forced_cloud_provider_without_key_fails_fast(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("STT_PROVIDER=cloud\n")
+    result = run_bot("--transport", "daily", "--room-url", "https://example.daily.co/x", tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert "STT provider is 'cloud' but DEEPGRAM_API_KEY is not set" in result.stderr
