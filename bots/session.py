@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from loguru import logger
-from pipecat.frames.frames import EndFrame, LLMRunFrame, TTSSpeakFrame
+from pipecat.frames.frames import EndFrame, LLMMessagesAppendFrame, LLMRunFrame, TTSSpeakFrame
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.workers.runner import WorkerRunner
@@ -30,6 +30,16 @@ from pipelines.interview import InterviewPipeline, build_interview_pipeline
 from services.factory import SessionServices, create_session_services
 from settings import Settings
 from transports.common import TransportHandle
+
+MAX_IDLE_NUDGES = 2
+IDLE_NUDGE_INSTRUCTION = (
+    "The candidate has been silent for a while. Briefly and kindly check in: offer to repeat "
+    "or rephrase the last question. Do not move on."
+)
+SILENT_CANDIDATE_GOODBYE = (
+    "It seems we may have lost you, so I'll end the interview here. "
+    "We'll be in touch about next steps. Goodbye."
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,7 @@ class InterviewSession:
         self._persona = persona
         self._end_reason = "cancelled"
         self._ending = False
+        self._idle_nudges = 0
         self.record = SessionRecord.create(settings.sessions_dir, session_id)
         self._state = InterviewState.start(config, time.monotonic())
         self.services: SessionServices = create_session_services(
@@ -133,6 +144,7 @@ class InterviewSession:
             context=context,
             turn_taking=self._config.turn_taking,
             recording_sample_rate=self._handle.input_sample_rate,
+            user_idle_timeout=self._config.timeouts.user_idle_seconds,
         )
 
     def _write_config(self, candidate_name: str | None) -> None:
@@ -152,8 +164,13 @@ class InterviewSession:
 
         @parts.user_aggregator.event_handler("on_user_turn_stopped")
         async def on_user_turn_stopped(_aggregator: Any, _strategy: Any, message: Any) -> None:
+            self._idle_nudges = 0
             if message.content:
                 record.transcript("candidate", message.content, phase=self._state.current_phase)
+
+        @parts.user_aggregator.event_handler("on_user_turn_idle")
+        async def on_user_turn_idle(_aggregator: Any) -> None:
+            await self._nudge_silent_candidate()
 
         @parts.assistant_aggregator.event_handler("on_assistant_turn_stopped")
         async def on_assistant_turn_stopped(_aggregator: Any, message: Any) -> None:
@@ -191,11 +208,26 @@ class InterviewSession:
         self._handle.on_candidate_joined(on_joined)
         self._handle.on_candidate_left(on_left)
 
-    async def _end_after_goodbye(self, reason: str) -> None:
-        """Speak the configured closing words, then end: the EndFrame queues behind them, so they are heard."""
+    async def _nudge_silent_candidate(self) -> None:
+        """Check in after `user_idle_seconds` of silence; after a few tries, end politely."""
+        if self._ending:
+            return
+        self._idle_nudges += 1
+        self.record.event("candidate_silent", nudge=self._idle_nudges, seconds=self._config.timeouts.user_idle_seconds)
+        if self._idle_nudges > MAX_IDLE_NUDGES:
+            await self._end_after_goodbye("candidate silent", goodbye=SILENT_CANDIDATE_GOODBYE, end_reason="candidate_silent")
+            return
+        nudge = {"role": "system", "content": IDLE_NUDGE_INSTRUCTION}
+        await self.worker.queue_frames([LLMMessagesAppendFrame([nudge], run_llm=True)])
+
+    async def _end_after_goodbye(
+        self, reason: str, *, goodbye: str | None = None, end_reason: str = "completed"
+    ) -> None:
+        """Speak the closing words, then end: the EndFrame queues behind them, so they are heard."""
         if self._ending:
             return
         self._ending = True
-        self._end_reason = "completed"
+        self._end_reason = end_reason
         self.record.event("end_requested", reason=reason)
-        await self.worker.queue_frames([TTSSpeakFrame(self._config.closing_message), EndFrame(reason=reason)])
+        closing = goodbye or self._config.closing_message
+        await self.worker.queue_frames([TTSSpeakFrame(closing), EndFrame(reason=reason)])

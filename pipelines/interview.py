@@ -105,12 +105,14 @@ def build_interview_pipeline(
     context: LLMContext,
     turn_taking: TurnTaking,
     recording_sample_rate: int,
+    user_idle_timeout: float = 0,
 ) -> InterviewPipeline:
     aggregators = LLMContextAggregatorPair(
         context,
         user_params=LLMUserAggregatorParams(
             vad_analyzer=build_vad_analyzer(turn_taking),
             user_turn_strategies=build_turn_strategies(turn_taking),
+            user_idle_timeout=user_idle_timeout,
         ),
     )
     recorder = build_recorder(recording_sample_rate)
