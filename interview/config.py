@@ -86,6 +86,11 @@ class Phase(StrictModel):
     duration_seconds: PositiveFloat
     prompt_suffix: str = ""
     questions: list[Question] = Field(default_factory=list)
+    answers_candidate_questions: bool = Field(
+        default=False,
+        description="In this phase the candidate asks questions; the structured interviewer answers "
+        "them from company.facts (via query_knowledge) instead of probing.",
+    )
 
 
 class CompanyContext(StrictModel):

@@ -14,13 +14,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from interview.config import InterviewConfig, Question
+from interview.config import InterviewConfig, InterviewType, Question
+from interview.tools import find_fact
 
 Persona = Literal["interviewer", "coach"]
 
 ACKNOWLEDGEMENTS = ("Thank you.", "Thanks, that's helpful.", "Got it, thank you.", "Okay, thanks.")
 REPEAT_REQUEST = re.compile(r"\b(repeat|say (that|it) again|pardon|didn'?t (catch|hear))\b", re.IGNORECASE)
 GENERIC_FOLLOW_UP = "Could you make that more concrete, with a specific example from your own work?"
+MAX_CANDIDATE_QUESTIONS = 2
+ANYTHING_ELSE = "Is there anything else you would like to know?"
+UNKNOWN_FACT = "I don't know that offhand; I will find out and follow up after the interview."
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,9 @@ class _Cursor:
     greeted: bool = False
     closed: bool = False
     pending_transition: str | None = None
+    follow_ups_used: set[str] = field(default_factory=set)
+    pending_knowledge: bool = False
+    candidate_questions_answered: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -89,17 +96,22 @@ class StructuredInterviewer:
             return Move(text=f"Of course. {cursor.last_spoken_question}")
 
         feedback = self._coach_feedback(answer) if self._persona == "coach" and answer else ""
-        follow_up = self._follow_up_for(answer)
+        phase = self._config.phases[cursor.phase_index]
+        follow_up = "" if phase.answers_candidate_questions else self._follow_up_for(answer)
         if follow_up:
             cursor.follow_ups_asked += 1
             cursor.last_spoken_question = follow_up
             return Move(text=_join(self._acknowledgement(), feedback, follow_up))
 
-        phase = self._config.phases[cursor.phase_index]
         if cursor.question_index + 1 < len(phase.questions):
             return Move(text=_join(self._acknowledgement(), feedback, self._advance_question()))
 
         next_phase = self._config.next_phase_id(phase.id)
+        if phase.answers_candidate_questions and self._is_company_question(answer):
+            # The candidate asks about the company: answer from the facts via the tool.
+            cursor.pending_knowledge = True
+            cursor.candidate_questions_answered += 1
+            return Move(text="Good question.", tool_call=ToolCall("query_knowledge", {"topic": answer}))
         if next_phase is not None:
             cursor.pending_transition = next_phase
             return Move(
@@ -120,6 +132,11 @@ class StructuredInterviewer:
 
     def _after_tool_result(self, message: dict[str, Any]) -> Move:
         cursor = self._cursor
+        if cursor.pending_knowledge:
+            cursor.pending_knowledge = False
+            fact = _message_text(message)
+            spoken = UNKNOWN_FACT if fact.lower().startswith(("nothing is known", "error")) else fact
+            return Move(text=f"{spoken} {ANYTHING_ELSE}")
         target = cursor.pending_transition
         cursor.pending_transition = None
         result = _message_text(message).lower()
@@ -142,6 +159,7 @@ class StructuredInterviewer:
         phase = self._config.phases[cursor.phase_index]
         cursor.question_index += 1
         cursor.follow_ups_asked = 0
+        cursor.follow_ups_used = set()
         if cursor.question_index >= len(phase.questions):
             return ""
         text = phase.questions[cursor.question_index].text
@@ -154,15 +172,21 @@ class StructuredInterviewer:
         return phase.questions[index] if 0 <= index < len(phase.questions) else None
 
     def _follow_up_for(self, answer: str) -> str:
+        """The configured follow-up first, then a generic probe; never the same one twice."""
         question = self._current_question()
         if question is None or self._cursor.follow_ups_asked >= self._config.follow_ups.max_per_question:
             return ""
+        unused = [f for f in (question.follow_up, GENERIC_FOLLOW_UP) if f and f not in self._cursor.follow_ups_used]
+        if not unused:
+            return ""
         if len(answer.split()) < self._config.follow_ups.short_answer_words:
-            return question.follow_up or GENERIC_FOLLOW_UP
-        trigger = self._trigger_heard(answer, question)
-        if trigger and question.follow_up:
-            return f"You mentioned {trigger}. {question.follow_up}"
-        return ""
+            follow_up = unused[0]
+        elif (trigger := self._trigger_heard(answer, question)) and unused[0] == question.follow_up:
+            follow_up = f"You mentioned {trigger}. {question.follow_up}"
+        else:
+            return ""
+        self._cursor.follow_ups_used.add(unused[0])
+        return follow_up
 
     def _trigger_heard(self, answer: str, question: Question) -> str:
         words = f" {' '.join(re.findall(r'[a-z0-9]+', answer.lower()))} "
@@ -174,6 +198,11 @@ class StructuredInterviewer:
                     return trigger
         return ""
 
+    def _is_company_question(self, answer: str) -> bool:
+        if self._cursor.candidate_questions_answered >= MAX_CANDIDATE_QUESTIONS or not answer:
+            return False
+        return find_fact(self._config.company.facts, answer, min_score=2) is not None
+
     def _greeting(self) -> str:
         config = self._config
         hello = f"Hello {self._candidate_name}!" if self._candidate_name else "Hello!"
@@ -183,6 +212,12 @@ class StructuredInterviewer:
                 f"{hello} I'm {config.interviewer_name}, your practice coach for the {config.role} "
                 f"interview at {config.company.name}. I'll ask real interview questions and give you "
                 f"quick feedback after each answer. We'll cover {parts}."
+            )
+        if config.interview_type == InterviewType.qualitative_research:
+            return (
+                f"{hello} I'm {config.interviewer_name} from {config.company.name}. Thank you for taking the time "
+                f"to talk with me. There are no right or wrong answers; I'm here to learn from your experience. "
+                f"We have about {config.duration_minutes:g} minutes, covering {parts}. Let's begin."
             )
         return (
             f"{hello} I'm {config.interviewer_name}, and I'll be interviewing you today for the "

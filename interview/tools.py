@@ -200,11 +200,14 @@ def _keywords(text: str) -> set[str]:
     return {_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOPWORDS}
 
 
-def find_fact(facts: dict[str, str], topic: str) -> tuple[str, str] | None:
-    """The (key, answer) sharing most keywords with `topic`; key words count double; ties go to config order."""
+def find_fact(facts: dict[str, str], topic: str, min_score: int = 1) -> tuple[str, str] | None:
+    """The (key, answer) sharing most keywords with `topic`; key words count double; ties go to config order.
+
+    `min_score` 2 asks for a key word or two answer words in common (a confident match).
+    """
     wanted = _keywords(topic)
     best: tuple[str, str] | None = None
-    best_score = 0
+    best_score = min_score - 1
     for key, answer in facts.items():
         score = 2 * len(wanted & _keywords(key)) + len(wanted & _keywords(answer))
         if score > best_score:

@@ -30,6 +30,10 @@ LONG_ANSWER = (
 
 
 def _walk(config_name: str, answer: str) -> tuple[list[str], list[str], StructuredInterviewer]:
+    return _walk_answers(config_name, [answer] * 60)
+
+
+def _walk_answers(config_name: str, answers: list[str]) -> tuple[list[str], list[str], StructuredInterviewer]:
     """Drive the engine like the pipeline does; return spoken texts and tool calls made."""
     config = load_interview_config(config_name)
     engine = StructuredInterviewer(config)
@@ -52,7 +56,7 @@ def _walk(config_name: str, answer: str) -> tuple[list[str], list[str], Structur
             if result.end_session:
                 return spoken, tools, engine
             continue
-        messages.append({"role": "user", "content": answer})
+        messages.append({"role": "user", "content": answers.pop(0) if answers else "Nothing more."})
     raise AssertionError("interview never ended")
 
 
@@ -63,7 +67,8 @@ def test_walks_every_phase_in_order_and_asks_every_question() -> None:
     for phase in config.phases:
         for question in phase.questions:
             assert question.text in transcript
-    assert tools == ["transition_section"] * (len(config.phases) - 1) + ["end_interview"]
+    moves = [t for t in tools if t != "query_knowledge"]  # candidate-questions phase may look facts up
+    assert moves == ["transition_section"] * (len(config.phases) - 1) + ["end_interview"]
     assert spoken[0].startswith("Hello") and config.role in spoken[0]
     assert engine.finished
 
@@ -84,6 +89,16 @@ def test_trigger_phrase_gets_a_follow_up_that_names_it() -> None:
     answer = "I have spent four years building payment services with a small team in Berlin and I enjoyed it."
     move = engine.next_move([{"role": "user", "content": answer}])
     assert move.text.endswith(f"You mentioned team. {config.phases[0].questions[0].follow_up}")
+
+
+def test_candidate_questions_are_answered_from_company_facts() -> None:
+    config = load_interview_config("senior_backend_engineer")
+    spoken, tools, _ = _walk_answers(
+        "senior_backend_engineer",
+        [LONG_ANSWER] * 5 + ["How many engineers are on the platform team?", "No, that is all, thank you."],
+    )
+    assert tools.count("query_knowledge") == 1 and tools[-1] == "end_interview"
+    assert any(config.company.facts["team"] in line for line in spoken)
 
 
 def test_repeat_request_repeats_the_question() -> None:
