@@ -132,9 +132,56 @@ class LatencyBudget(StrictModel):
         return sum(self.model_dump().values())
 
 
+class LatencyAlerts(StrictModel):
+    """When the latency budget counts as blown, and how the circuit breaker reacts."""
+
+    window_turns: int = Field(default=20, ge=1, description="Rolling window of recent turns for p50/p95.")
+    min_samples: int = Field(default=10, ge=1, description="Turns needed before p95 is judged.")
+    failures_to_open: int = Field(default=3, ge=1, description="Budget failures that open the breaker.")
+    recovery_timeout_secs: float = Field(default=60, gt=0, description="Open -> half-open after this long.")
+
+
 class Budget(StrictModel):
     limit_usd: float | None = Field(default=None, gt=0)
     latency: LatencyBudget = Field(default_factory=LatencyBudget)
+    latency_alerts: LatencyAlerts = Field(default_factory=LatencyAlerts)
+
+
+class EchoGateSettings(StrictModel):
+    """Keeps the bot from hearing itself (speakerphones, phone lines) while allowing barge-in.
+
+    RMS thresholds are on full scale = 1.0.
+    """
+
+    enabled: bool = True
+    cooldown_secs: float = Field(default=1.5, ge=0, le=10, description="Tail after the bot stops speaking.")
+    normal_rms_threshold: float = Field(default=0.01, ge=0, le=1, description="Below this, audio is silence.")
+    cooldown_rms_threshold: float = Field(default=0.03, ge=0, le=1, description="In the tail, only louder audio passes.")
+    barge_in_rms_threshold: float = Field(default=0.05, ge=0, le=1, description="While the bot speaks, this loud...")
+    barge_in_min_secs: float = Field(default=0.2, ge=0, le=5, description="...for this long counts as barge-in.")
+
+
+class PacingSettings(StrictModel):
+    """When the phase tracker nudges the interviewer about time."""
+
+    phase_warning_fraction: float = Field(default=0.8, gt=0, lt=1, description="Warn at this share of a phase's budget.")
+    rubric_reminder_fraction: float = Field(default=0.5, gt=0, lt=1, description="Re-inject the rubric at this share of the interview.")
+
+
+class EvaluationSettings(StrictModel):
+    """How answers are scored: an LLM judge, or the offline heuristic scorer."""
+
+    scorer: Literal["auto", "llm", "heuristic"] = "auto"
+    model: str | None = Field(default=None, description="Judge model; default: the LLM setting's model.")
+    temperature: float = Field(default=0.3, ge=0, le=2)
+    max_concurrency: int = Field(default=2, ge=1, le=16)
+    max_retries: int = Field(default=2, ge=0, le=5, description="Retries on invalid JSON from the judge.")
+    disagreement_tolerance: float | None = Field(
+        default=None,
+        gt=0,
+        description="Two scoring runs further apart than this flag the area for human review. "
+        "Default: 1 point on a 1-5 scale, 2 points on 1-10.",
+    )
 
 
 class Timeouts(StrictModel):
@@ -211,6 +258,9 @@ class InterviewConfig(StrictModel):
     budget: Budget = Field(default_factory=Budget)
     timeouts: Timeouts = Field(default_factory=Timeouts)
     turn_taking: TurnTaking = Field(default_factory=TurnTaking)
+    echo_gate: EchoGateSettings = Field(default_factory=EchoGateSettings)
+    pacing: PacingSettings = Field(default_factory=PacingSettings)
+    evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
     providers: Providers = Field(default_factory=Providers)
     closing_message: str = (
         "That's all the questions I have. Thank you for your time today; "
@@ -256,6 +306,12 @@ class InterviewConfig(StrictModel):
         return self
 
     # --- convenience accessors -------------------------------------------------------
+
+    @property
+    def disagreement_tolerance(self) -> float:
+        if self.evaluation.disagreement_tolerance is not None:
+            return self.evaluation.disagreement_tolerance
+        return 1.0 if self.score_scale.maximum - self.score_scale.minimum <= 4 else 2.0
 
     @property
     def phase_ids(self) -> list[str]:
