@@ -7,26 +7,23 @@ handle says when the candidate arrives and leaves.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from loguru import logger
-from pipecat.frames.frames import EndFrame, LLMMessagesAppendFrame, LLMRunFrame, TTSSpeakFrame
+from pipecat.frames.frames import LLMMessagesAppendFrame, LLMRunFrame
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.workers.runner import WorkerRunner
 
 from bots.session_record import SessionRecord
-from bots.tool_bridge import InterviewToolBridge
 from interview.config import InterviewConfig
 from interview.prompts import PromptBuilder, SessionDetails
-from interview.state import InterviewState
 from interview.structured_interviewer import Persona
-from interview.tools import InterviewToolHandlers, build_tool_definitions
 from pipelines.interview import InterviewPipeline, build_interview_pipeline
+from processors.phase_tracker import PhaseTracker
 from services.factory import SessionServices, create_session_services
 from settings import Settings
 from transports.common import TransportHandle
@@ -65,11 +62,11 @@ class InterviewSession:
         self._config = config
         self._handle = handle
         self._persona = persona
-        self._end_reason = "cancelled"
-        self._ending = False
+        self._left_early = False
+        self._failed = False
+        self._idle_timed_out = False
         self._idle_nudges = 0
         self.record = SessionRecord.create(settings.sessions_dir, session_id)
-        self._state = InterviewState.start(config, time.monotonic())
         self.services: SessionServices = create_session_services(
             settings,
             config,
@@ -105,19 +102,27 @@ class InterviewSession:
             await runner.add_workers(self.worker)
             await runner.run()
         except Exception as exc:  # the record must still be closed with the reason
-            self._end_reason = "error"
+            self._failed = True
             self.record.event("error", message=f"{type(exc).__name__}: {exc}")
             logger.exception(f"session {self.session_id} failed")
         finally:
+            reason = self.end_reason
             self.record.event(
-                "session_ended",
-                reason=self._end_reason,
-                duration_s=self.record.elapsed(),
-                state=self._state.snapshot(),
+                "session_ended", reason=reason, duration_s=self.record.elapsed(), state=self.tracker.snapshot()
             )
             self.record.close()
-            logger.info(f"session {self.session_id} ended ({self._end_reason}); record: {self.record.directory}")
-        return SessionOutcome(self.session_id, self.record.directory, self._end_reason)
+            logger.info(f"session {self.session_id} ended ({reason}); record: {self.record.directory}")
+        return SessionOutcome(self.session_id, self.record.directory, reason)
+
+    @property
+    def end_reason(self) -> str:
+        if self._failed:
+            return "error"
+        if self.tracker.ending:
+            return self.tracker.end_reason
+        if self._idle_timed_out:
+            return "idle_timeout"
+        return "candidate_left" if self._left_early else "cancelled"
 
     # --- assembly ---------------------------------------------------------------------
 
@@ -130,17 +135,15 @@ class InterviewSession:
             resume_note=None,
         )
         prompt = builder.coach_prompt(details) if self._persona == "coach" else builder.interviewer_prompt(details)
-        handlers = InterviewToolHandlers(self._config, self._state)
-        bridge = InterviewToolBridge(handlers, self.record, end_session=self._end_after_goodbye)
-        context = LLMContext(
-            messages=[{"role": "system", "content": prompt.text}],
-            tools=bridge.tools_schema(build_tool_definitions(self._config)),
-        )
+        context = LLMContext(messages=[{"role": "system", "content": prompt.text}])
+        self.tracker = PhaseTracker(self._config, context, events=self.record)
+        context.set_tools(self.tracker.tools_schema())
         return build_interview_pipeline(
             transport=self._handle.transport,
             stt=self.services.stt,
             llm=self.services.llm,
             tts=self.services.tts,
+            phase_tracker=self.tracker,
             context=context,
             turn_taking=self._config.turn_taking,
             recording_sample_rate=self._handle.input_sample_rate,
@@ -166,7 +169,7 @@ class InterviewSession:
         async def on_user_turn_stopped(_aggregator: Any, _strategy: Any, message: Any) -> None:
             self._idle_nudges = 0
             if message.content:
-                record.transcript("candidate", message.content, phase=self._state.current_phase)
+                record.transcript("candidate", message.content, phase=self.tracker.state.current_phase)
 
         @parts.user_aggregator.event_handler("on_user_turn_idle")
         async def on_user_turn_idle(_aggregator: Any) -> None:
@@ -176,7 +179,7 @@ class InterviewSession:
         async def on_assistant_turn_stopped(_aggregator: Any, message: Any) -> None:
             if message.content:
                 record.transcript(
-                    "interviewer", message.content, phase=self._state.current_phase, interrupted=message.interrupted
+                    "interviewer", message.content, phase=self.tracker.state.current_phase, interrupted=message.interrupted
                 )
 
         @parts.recorder.event_handler("on_audio_data")
@@ -189,20 +192,20 @@ class InterviewSession:
 
         @self.worker.event_handler("on_idle_timeout")
         async def on_idle_timeout(_worker: Any) -> None:
-            self._end_reason = "idle_timeout"
+            self._idle_timed_out = True
             record.event("idle_timeout", seconds=self._config.timeouts.idle_cancel_seconds)
 
         async def on_joined() -> None:
             record.event("candidate_joined")
             await parts.recorder.start_recording()
+            await self.tracker.begin()
             await self.worker.queue_frames([LLMRunFrame()])
 
         async def on_left() -> None:
-            if self._ending:
-                return
-            self._ending = True
-            self._end_reason = "candidate_left"
             record.event("candidate_left")
+            if self.tracker.ending:
+                return  # we hung up after the goodbye; the socket closing is expected
+            self._left_early = True
             await self.worker.cancel(reason="candidate left")
 
         self._handle.on_candidate_joined(on_joined)
@@ -210,24 +213,12 @@ class InterviewSession:
 
     async def _nudge_silent_candidate(self) -> None:
         """Check in after `user_idle_seconds` of silence; after a few tries, end politely."""
-        if self._ending:
+        if self.tracker.ending:
             return
         self._idle_nudges += 1
         self.record.event("candidate_silent", nudge=self._idle_nudges, seconds=self._config.timeouts.user_idle_seconds)
         if self._idle_nudges > MAX_IDLE_NUDGES:
-            await self._end_after_goodbye("candidate silent", goodbye=SILENT_CANDIDATE_GOODBYE, end_reason="candidate_silent")
+            await self.tracker.end_session("candidate silent", goodbye=SILENT_CANDIDATE_GOODBYE, end_reason="candidate_silent")
             return
         nudge = {"role": "system", "content": IDLE_NUDGE_INSTRUCTION}
         await self.worker.queue_frames([LLMMessagesAppendFrame([nudge], run_llm=True)])
-
-    async def _end_after_goodbye(
-        self, reason: str, *, goodbye: str | None = None, end_reason: str = "completed"
-    ) -> None:
-        """Speak the closing words, then end: the EndFrame queues behind them, so they are heard."""
-        if self._ending:
-            return
-        self._ending = True
-        self._end_reason = end_reason
-        self.record.event("end_requested", reason=reason)
-        closing = goodbye or self._config.closing_message
-        await self.worker.queue_frames([TTSSpeakFrame(closing), EndFrame(reason=reason)])

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from interview.config import InterviewConfig, InterviewType, Question
+from interview.pacing import RESUME_MARKER, is_wrap_up
 from interview.tools import find_fact
 
 Persona = Literal["interviewer", "coach"]
@@ -82,7 +83,18 @@ class StructuredInterviewer:
             return Move()
         if not cursor.greeted:
             cursor.greeted = True
+            resumed_phase = _resumed_phase(messages, self._config.phase_ids)
+            if resumed_phase is not None:
+                cursor.phase_index = self._config.phase_ids.index(resumed_phase)
+                phase_name = self._config.phases[cursor.phase_index].name.lower()
+                return Move(text=f"Welcome back. Let's continue with {phase_name}. {self._advance_question()}")
             return Move(text=f"{self._greeting()} {self._advance_question()}")
+        if any(m.get("role") == "system" and is_wrap_up(_message_text(m)) for m in messages):
+            cursor.closed = True
+            return Move(
+                text="We're out of time, so let's stop here.",
+                tool_call=ToolCall("end_interview", {"reason": "Interview time is up."}),
+            )
 
         last = _last_relevant_message(messages)
         if last is None:
@@ -243,6 +255,17 @@ def _last_relevant_message(messages: list[dict[str, Any]]) -> dict[str, Any] | N
             return message
         if message.get("role") == "assistant" and not message.get("tool_calls"):
             return None  # the interviewer spoke last; nothing new to respond to
+    return None
+
+
+def _resumed_phase(messages: list[dict[str, Any]], phase_ids: list[str]) -> str | None:
+    """The phase id named by a resume note in the context, if this session is a resumed one."""
+    for message in messages:
+        text = _message_text(message)
+        if message.get("role") == "system" and text.startswith(RESUME_MARKER):
+            match = re.search(r"\[([a-z][a-z0-9_]*)\]", text)
+            if match and match.group(1) in phase_ids:
+                return match.group(1)
     return None
 
 

@@ -3,6 +3,7 @@
     transport.input()
       -> STT                     Deepgram | pocketsphinx
       -> user aggregator         Silero VAD + interview-tuned turn-stop strategy
+      -> PhaseTracker            phase clock, interview tools, injections, session time limit
       -> LLM                     OpenAI(-compatible) | local structured interviewer
       -> TTS                     ElevenLabs | espeak-ng
       -> transport.output()
@@ -102,6 +103,7 @@ def build_interview_pipeline(
     stt: FrameProcessor,
     llm: LLMService,
     tts: FrameProcessor,
+    phase_tracker: FrameProcessor,
     context: LLMContext,
     turn_taking: TurnTaking,
     recording_sample_rate: int,
@@ -121,6 +123,7 @@ def build_interview_pipeline(
             transport.input(),
             stt,
             aggregators.user(),
+            phase_tracker,
             llm,
             tts,
             transport.output(),

@@ -16,11 +16,11 @@ from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.tests.utils import run_test
 
 from bots.session_record import SessionRecord
-from bots.tool_bridge import InterviewToolBridge
 from interview.loader import load_interview_config
 from interview.state import InterviewState
 from interview.structured_interviewer import StructuredInterviewer
 from interview.tools import InterviewToolHandlers, build_tool_definitions
+from processors.phase_tracker import PhaseTracker
 from services.local_interviewer import LocalInterviewerLLMService
 
 LONG_ANSWER = (
@@ -120,17 +120,11 @@ def test_qualitative_config_walks_rapport_core_closing() -> None:
 async def test_service_streams_like_an_llm_and_calls_tools_through_pipecat(tmp_path) -> None:
     config = load_interview_config("senior_backend_engineer")
     llm = LocalInterviewerLLMService(config)
-    state = InterviewState.start(config, time.monotonic())
     record = SessionRecord.create(tmp_path, "test")
-    ended: list[str] = []
-
-    async def end_session(reason: str) -> None:
-        ended.append(reason)
-
-    bridge = InterviewToolBridge(InterviewToolHandlers(config, state), record, end_session)
-    context = LLMContext(
-        messages=[{"role": "system", "content": "p"}], tools=bridge.tools_schema(build_tool_definitions(config))
-    )
+    context = LLMContext(messages=[{"role": "system", "content": "p"}])
+    tracker = PhaseTracker(config, context, events=record)
+    context.set_tools(tracker.tools_schema())
+    await tracker.begin()
     # Greeting, then the candidate finishes the introduction phase with a long answer:
     # the engine must call transition_section through the function-calling path.
     down, _ = await run_test(llm, frames_to_send=[LLMContextFrame(context)])
@@ -145,7 +139,7 @@ async def test_service_streams_like_an_llm_and_calls_tools_through_pipecat(tmp_p
     assert any(isinstance(f, FunctionCallInProgressFrame) for f in down)
     result = next(f for f in down if isinstance(f, FunctionCallResultFrame))
     assert result.function_name == "transition_section"
-    assert state.current_phase == config.phases[1].id
+    assert tracker.state.current_phase == config.phases[1].id
     record.close()
     events = record.events_path.read_text()
     assert '"phase_transition"' in events or "transition_section" in events

@@ -1,0 +1,307 @@
+"""EchoGate: keep the bot from hearing itself, while still letting the candidate barge in.
+
+What Pipecat 1.14 lacks: it has no echo suppression for full-duplex paths where the
+bot's voice comes back into the microphone (speakerphones, laptop speakers, phone
+lines with line echo; browsers only help when the client enables WebRTC AEC). The
+only built-in tool is ``LLMUserAggregatorParams(user_mute_strategies=[...])``, which
+drops *all* user input while the bot speaks, so the candidate can no longer
+interrupt. Audio filters (``audio_in_filter``) do noise reduction, not echo.
+
+This gate sits right after ``transport.input()`` and rewrites inbound
+``InputAudioRawFrame``s by bot state:
+
+* **audible** (between ``BotStartedSpeakingFrame`` and ``BotStoppedSpeakingFrame``,
+  which reach us travelling *upstream* from the output transport; or between
+  :meth:`EchoGate.playback_started` / :meth:`EchoGate.playback_finished` once an
+  external playback source such as Twilio marks reports them, which then wins):
+  audio is replaced by silence of the same length, except **barge-in**: once
+  consecutive frames above ``barge_in_rms_threshold`` add up to
+  ``barge_in_min_secs``, that frame and the following loud ones pass, so the VAD
+  downstream can interrupt the bot. The first ``barge_in_min_secs`` of a barge-in
+  are always silenced (they are still in the recording, see below).
+* **tail** (``cooldown_secs`` after the bot stops, for room reverb and network
+  echo delay): audio passes only above ``cooldown_rms_threshold``.
+* **open** (after the tail): everything passes untouched. ``normal_rms_threshold``
+  is only used to count quiet frames (``stats.quiet_frames``): zeroing quiet frames
+  would chop the soft parts of real speech between words and change the noise
+  floor STT/VAD adapt to, and buys nothing once the bot is silent.
+
+Hangover: once audio passes because it is loud (a confirmed barge-in, or the tail
+threshold), quieter frames keep passing for ``hangover_secs`` of audio, so the
+dips between syllables of the candidate's speech are not chopped (a chopped dip
+resets Silero's start count and delays the interruption).
+
+Gated frames are copies carrying the original audio in
+``frame.metadata["echo_gate_original_audio"]`` so the recorder
+(:class:`processors.mic_recorder.MicRecorder`) keeps the real microphone.
+
+Durations come from the audio itself (``len(audio) / (2 * channels * rate)``), the
+tail from ``clock``. Per frame this costs one numpy RMS and no allocation unless
+the frame is silenced (a few microseconds, see ``scripts/bench_echo_gate.py``).
+Energy gating cannot tell a loud echo from the candidate: keep
+``barge_in_rms_threshold`` above the echo level of the worst device you support.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from loguru import logger
+from pipecat.frames.frames import (
+    BotStartedSpeakingFrame,
+    BotStoppedSpeakingFrame,
+    CancelFrame,
+    EndFrame,
+    Frame,
+    InputAudioRawFrame,
+)
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+
+from interview.config import EchoGateSettings
+from processors.events import EventSink
+
+ORIGINAL_AUDIO_KEY = "echo_gate_original_audio"
+DEFAULT_HANGOVER_SECS = 0.3
+# Float tolerance when summing frame durations (10 x 0.02 s must reach 0.2 s).
+DURATION_EPS = 1e-6
+
+AUDIBLE = "audible"
+TAIL = "tail"
+OPEN = "open"
+
+_PCM16 = np.dtype("<i2")
+_FULL_SCALE = 32768.0
+
+
+@dataclass
+class EchoGateStats:
+    """Counters for the session summary (and for tests)."""
+
+    frames: int = 0  # inbound audio frames seen while enabled
+    suppressed_frames: int = 0
+    suppressed_seconds: float = 0.0
+    barge_ins: int = 0  # barge-ins detected while the bot was audible
+    barge_in_frames: int = 0  # frames passed during bot audio because of a barge-in
+    tail_passed_frames: int = 0  # frames passed in the tail
+    quiet_frames: int = 0  # open-mode frames below normal_rms_threshold (passed as-is)
+
+
+def pcm16_rms(audio: bytes) -> float:
+    """RMS of 16-bit little-endian PCM on full scale = 1.0 (all channels together)."""
+    samples = np.frombuffer(audio, dtype=_PCM16, count=len(audio) // 2).astype(np.float32)
+    if samples.size == 0:
+        return 0.0
+    return float(np.sqrt(np.dot(samples, samples) / samples.size)) / _FULL_SCALE
+
+
+def audio_seconds(frame: InputAudioRawFrame) -> float:
+    """Duration of a frame from its byte length (works at any rate / channel count)."""
+    if frame.sample_rate <= 0 or frame.num_channels <= 0:
+        return 0.0
+    return len(frame.audio) / (2 * frame.num_channels * frame.sample_rate)
+
+
+def silenced_copy(frame: InputAudioRawFrame) -> InputAudioRawFrame:
+    """Same frame (class, id, pts, source, rate, channels), zeroed audio, original kept in metadata.
+
+    A copy, not an in-place edit: observers and the input transport may still hold
+    the original frame.
+    """
+    out = copy.copy(frame)
+    out.audio = bytes(len(frame.audio))
+    out.metadata = {**frame.metadata, ORIGINAL_AUDIO_KEY: frame.audio}
+    return out
+
+
+def with_original_audio(frame: InputAudioRawFrame) -> InputAudioRawFrame:
+    """Copy of a gated frame with its original audio back (for recorders); others unchanged."""
+    original = frame.metadata.get(ORIGINAL_AUDIO_KEY)
+    if original is None:
+        return frame
+    out = copy.copy(frame)
+    out.audio = original
+    return out
+
+
+class EchoGate(FrameProcessor):
+    """Replaces inbound audio by silence while the bot is audible, except real barge-in."""
+
+    def __init__(
+        self,
+        settings: EchoGateSettings,
+        *,
+        events: EventSink | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        hangover_secs: float = DEFAULT_HANGOVER_SECS,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._settings = settings
+        self._events = events
+        self._clock = clock
+        self._hangover_secs = hangover_secs
+        self._stats = EchoGateStats()
+        self._frames_audible = False  # from Bot{Started,Stopped}SpeakingFrame
+        self._external: bool = False  # an external playback source reported at least once
+        self._external_audible = False
+        self._stopped_at: float | None = None  # clock() when the bot last became inaudible
+        self._loud_run_secs = 0.0  # consecutive audio above barge_in_rms_threshold
+        self._barge_in_active = False
+        self._hold_secs = 0.0  # hangover left
+        self._summarized = False
+
+    # --- public API ---------------------------------------------------------------------
+
+    @property
+    def stats(self) -> EchoGateStats:
+        return self._stats
+
+    @property
+    def bot_audible(self) -> bool:
+        """Whether the bot is audible: external playback state once reported, else bot frames."""
+        return self._external_audible if self._external else self._frames_audible
+
+    @property
+    def mode(self) -> str:
+        """``"audible"``, ``"tail"`` or ``"open"`` right now."""
+        if self.bot_audible:
+            return AUDIBLE
+        if self._stopped_at is not None:
+            if self._clock() - self._stopped_at < self._settings.cooldown_secs:
+                return TAIL
+            self._stopped_at = None  # tail over: skip the clock from now on
+        return OPEN
+
+    def playback_started(self) -> None:
+        """The listener started hearing the bot (e.g. Twilio). From now on, bot frames are ignored."""
+        self._set_audible(external=True)
+
+    def playback_finished(self) -> None:
+        """The listener stopped hearing the bot (e.g. the last Twilio mark came back)."""
+        self._set_audible(external=False)
+
+    def gate_audio(self, frame: InputAudioRawFrame) -> InputAudioRawFrame:
+        """Return the frame to push in place of ``frame`` (itself, or a silenced copy)."""
+        if not self._settings.enabled or not frame.audio:
+            return frame
+        seconds = audio_seconds(frame)
+        self._stats.frames += 1
+        if self._passes(pcm16_rms(frame.audio), seconds):
+            return frame
+        self._stats.suppressed_frames += 1
+        self._stats.suppressed_seconds += seconds
+        return silenced_copy(frame)
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if isinstance(frame, InputAudioRawFrame):
+            if direction == FrameDirection.DOWNSTREAM:
+                frame = self.gate_audio(frame)
+        elif isinstance(frame, BotStartedSpeakingFrame):
+            self._set_frames_audible(True)
+        elif isinstance(frame, BotStoppedSpeakingFrame):
+            self._set_frames_audible(False)
+        elif isinstance(frame, (EndFrame, CancelFrame)):
+            self._report_summary()
+        await self.push_frame(frame, direction)
+
+    # --- bot state ------------------------------------------------------------------------
+
+    def _set_frames_audible(self, audible: bool) -> None:
+        was = self.bot_audible
+        self._frames_audible = audible
+        self._after_state_change(was)
+
+    def _set_audible(self, *, external: bool) -> None:
+        was = self.bot_audible
+        self._external = True
+        self._external_audible = external
+        self._after_state_change(was)
+
+    def _after_state_change(self, was_audible: bool) -> None:
+        """Start the tail when the bot goes quiet."""
+        if was_audible and not self.bot_audible:
+            self._stopped_at = self._clock()
+
+    # --- the rule ---------------------------------------------------------------------------
+
+    def _passes(self, rms: float, seconds: float) -> bool:
+        """Decide one frame; updates the loud run, barge-in and hangover state."""
+        loud = rms > self._settings.barge_in_rms_threshold
+        self._loud_run_secs = self._loud_run_secs + seconds if loud else 0.0
+        mode = self.mode
+        if mode == AUDIBLE:
+            return self._passes_while_audible(loud, rms, seconds)
+        self._barge_in_active = False
+        if mode == TAIL:
+            return self._passes_in_tail(rms, seconds)
+        self._hold_secs = 0.0
+        if rms < self._settings.normal_rms_threshold:
+            self._stats.quiet_frames += 1
+        return True
+
+    def _passes_while_audible(self, loud: bool, rms: float, seconds: float) -> bool:
+        sustained = self._loud_run_secs + DURATION_EPS >= self._settings.barge_in_min_secs
+        if loud and (self._barge_in_active or sustained):
+            if not self._barge_in_active:
+                self._barge_in_active = True
+                self._stats.barge_ins += 1
+                self._report_barge_in(rms)
+            self._hold_secs = self._hangover_secs
+            self._stats.barge_in_frames += 1
+            return True
+        if self._barge_in_active and self._use_hold(seconds):
+            self._stats.barge_in_frames += 1
+            return True
+        self._barge_in_active = False
+        return False
+
+    def _passes_in_tail(self, rms: float, seconds: float) -> bool:
+        if rms > self._settings.cooldown_rms_threshold:
+            self._hold_secs = self._hangover_secs
+        elif not self._use_hold(seconds):
+            return False
+        self._stats.tail_passed_frames += 1
+        return True
+
+    def _use_hold(self, seconds: float) -> bool:
+        """Spend hangover on a quiet frame; False when none is left."""
+        if self._hold_secs <= DURATION_EPS:
+            self._hold_secs = 0.0
+            return False
+        self._hold_secs -= seconds
+        return True
+
+    # --- reporting --------------------------------------------------------------------------
+
+    def _report_barge_in(self, rms: float) -> None:
+        self._emit(
+            kind="barge_in",
+            number=self._stats.barge_ins,
+            rms=round(rms, 4),
+            run_secs=round(self._loud_run_secs, 3),
+            source="playback" if self._external else "bot_frames",
+        )
+
+    def _report_summary(self) -> None:
+        if self._summarized:
+            return
+        self._summarized = True
+        summary = asdict(self._stats)
+        summary["suppressed_seconds"] = round(summary["suppressed_seconds"], 3)
+        logger.debug(f"{self}: {summary}")
+        self._emit(kind="summary", enabled=self._settings.enabled, **summary)
+
+    def _emit(self, **data: Any) -> None:
+        """Report one event; a failing sink must never break the audio path."""
+        if self._events is None:
+            return
+        try:
+            self._events.event("echo_gate", **data)
+        except Exception as exc:  # noqa: BLE001 - reporting is best effort
+            logger.warning(f"{self}: could not record echo_gate event: {exc}")
