@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from fastapi import WebSocket
 from pipecat.serializers.twilio import TwilioFrameSerializer
-from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
 
 from transports.common import TransportHandle
+from transports.websocket import build_fastapi_transport
 
 TELEPHONY_SAMPLE_RATE = 8000
 
@@ -32,20 +32,11 @@ def create_twilio_transport(
         auth_token=auth_token,
         params=TwilioFrameSerializer.InputParams(auto_hang_up=can_hang_up),
     )
-    params = FastAPIWebsocketParams(
-        audio_in_enabled=True,
-        audio_out_enabled=True,
-        audio_in_sample_rate=TELEPHONY_SAMPLE_RATE,
-        audio_out_sample_rate=TELEPHONY_SAMPLE_RATE,
-        add_wav_header=False,
-        serializer=serializer,
-    )
-    return TransportHandle(
+    return build_fastapi_transport(
+        websocket,
         kind="twilio",
-        transport=FastAPIWebsocketTransport(websocket=websocket, params=params),
+        serializer=serializer,
         input_sample_rate=TELEPHONY_SAMPLE_RATE,
         output_sample_rate=TELEPHONY_SAMPLE_RATE,
-        joined_event="on_client_connected",
-        left_event="on_client_disconnected",
         description=f"twilio call {call_sid or '?'}",
     )

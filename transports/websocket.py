@@ -3,31 +3,52 @@
 from __future__ import annotations
 
 from fastapi import WebSocket
+from pipecat.serializers.base_serializer import FrameSerializer
 from pipecat.serializers.protobuf import ProtobufFrameSerializer
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
 
-from transports.common import TransportHandle
+from transports.common import TransportHandle, TransportKind
 
 INPUT_SAMPLE_RATE = 16000
 OUTPUT_SAMPLE_RATE = 24000
 
 
-def create_websocket_transport(websocket: WebSocket) -> TransportHandle:
-    """One transport per accepted connection; the serializer must be set or every message is dropped."""
+def build_fastapi_transport(
+    websocket: WebSocket,
+    *,
+    kind: TransportKind,
+    serializer: FrameSerializer,
+    input_sample_rate: int,
+    output_sample_rate: int,
+    description: str,
+) -> TransportHandle:
+    """One transport per accepted socket; the serializer must be set or every message is dropped."""
     params = FastAPIWebsocketParams(
         audio_in_enabled=True,
         audio_out_enabled=True,
-        audio_in_sample_rate=INPUT_SAMPLE_RATE,
-        audio_out_sample_rate=OUTPUT_SAMPLE_RATE,
+        audio_in_sample_rate=input_sample_rate,
+        audio_out_sample_rate=output_sample_rate,
         add_wav_header=False,
-        serializer=ProtobufFrameSerializer(),
+        serializer=serializer,
     )
     return TransportHandle(
-        kind="websocket",
+        kind=kind,
         transport=FastAPIWebsocketTransport(websocket=websocket, params=params),
-        input_sample_rate=INPUT_SAMPLE_RATE,
-        output_sample_rate=OUTPUT_SAMPLE_RATE,
+        input_sample_rate=input_sample_rate,
+        output_sample_rate=output_sample_rate,
         joined_event="on_client_connected",
         left_event="on_client_disconnected",
-        description=f"websocket client {websocket.client.host if websocket.client else '?'}",
+        description=description,
+    )
+
+
+def create_websocket_transport(websocket: WebSocket) -> TransportHandle:
+    peer = websocket.client.host if websocket.client else "?"
+    return build_fastapi_transport(
+        websocket,
+        kind="websocket",
+        serializer=ProtobufFrameSerializer(),
+        input_sample_rate=INPUT_SAMPLE_RATE,
+        output_sample_rate=OUTPUT_SAMPLE_RATE,
+        description=f"websocket client {peer}",
     )
