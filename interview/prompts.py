@@ -261,9 +261,10 @@ class PromptBuilder:
 
     def _output_contract(self) -> str:
         scale = self.config.score_scale
+        person = self._audience.person
         area_shape = {
             "score": f"integer {scale.minimum}-{scale.maximum}, or null when there is no evidence",
-            "evidence": ["quote copied verbatim from the transcript"],
+            "evidence": [f"quote copied verbatim from the {person}'s answers"],
             "rationale": "one or two sentences linking the evidence to the anchors",
         }
         areas = {area_id: area_shape for area_id in self.config.rubric_area_ids}
@@ -290,6 +291,7 @@ class PromptBuilder:
                 "- Do not reward length or confident delivery over content.",
                 "- Score each area independently; one strong or weak area must not colour the others.",
                 "- If there is no evidence for an area, say so (score null, empty evidence) instead of guessing.",
-                "- Evidence quotes must be copied verbatim from the transcript, never paraphrased.",
+                f"- Evidence quotes must be copied verbatim from the {person}'s own answers (not the "
+                "interviewer's words), never paraphrased; quotes that do not match are discarded.",
             ]
         )

@@ -1,0 +1,295 @@
+"""InterviewEvaluator taps: QA pairs with phases from scripted frames, background scoring, evaluation.json."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pipecat.frames.frames import (
+    BotStartedSpeakingFrame,
+    BotStoppedSpeakingFrame,
+    DataFrame,
+    Frame,
+    InterimTranscriptionFrame,
+    TranscriptionFrame,
+    TTSTextFrame,
+    UserStartedSpeakingFrame,
+    UserStoppedSpeakingFrame,
+)
+from pipecat.pipeline.pipeline import Pipeline
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+from pipecat.tests.utils import SleepFrame, run_test
+
+from bots.session_record import SessionRecord
+from interview.config import InterviewConfig
+from interview.heuristic_scorer import HeuristicScorer
+from interview.loader import load_interview_config
+from interview.scoring import AreaJudgement, QAPair, ScoringRun
+from processors.interview_evaluator import InterviewEvaluator
+
+CONFIG = load_interview_config("senior_backend_engineer")
+
+INTRO_Q = ["Welcome, I'm Alex.", "Could you tell me about yourself and the backend systems you have worked on recently?"]
+INTRO_A = ["I lead the ledger service at a payments company.", "We moved from nightly batches to streaming."]
+DESIGN_Q = "How would you design a service that accepts payments and must never charge a customer twice?"
+DESIGN_A = "Each payment carries an idempotency key stored with the ledger entry in one transaction."
+BUG_Q = "Tell me about a hard bug you found in production and how you fixed it."
+BUG_A = "I reproduced the race with a load test and added a regression test."
+
+
+@dataclass
+class SetPhase(DataFrame):
+    """Test stand-in for the PhaseTracker: switches the phase in order with the data frames."""
+
+    phase: str = ""
+
+
+class PhaseSwitch(FrameProcessor):
+    def __init__(self, holder: dict[str, str]) -> None:
+        super().__init__()
+        self.holder = holder
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if isinstance(frame, SetPhase):
+            self.holder["phase"] = frame.phase
+            return
+        await self.push_frame(frame, direction)
+
+
+def bot(*sentences: str) -> list[Frame]:
+    return [BotStartedSpeakingFrame(), *(TTSTextFrame(text=s, text_type="sentence") for s in sentences), BotStoppedSpeakingFrame()]
+
+
+def user(*finals: str) -> list[Frame]:
+    frames: list[Frame] = [UserStartedSpeakingFrame()]
+    for text in finals:
+        frames += [InterimTranscriptionFrame(text=text[:10], user_id="cand", timestamp="t"),
+                   TranscriptionFrame(text=text, user_id="cand", timestamp="t")]  # fmt: skip
+    return frames + [UserStoppedSpeakingFrame()]
+
+
+def script() -> list[Frame]:
+    """Three turns. The taps sit at different points of the pipeline, so (as in a real call) time
+    passes between the interviewer's words and the candidate's: SleepFrame keeps the turns apart."""
+    pause = SleepFrame(0.05)
+    return [
+        SetPhase(phase="introduction"), *bot(*INTRO_Q), pause, *user(*INTRO_A), pause,
+        SetPhase(phase="system_design"), *bot(DESIGN_Q), pause, *user(DESIGN_A), pause,
+        SetPhase(phase="coding"), *bot(BUG_Q), pause, *user(BUG_A), pause,
+    ]  # fmt: skip
+
+
+def events_of(record: SessionRecord, kind: str) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in record.events_path.read_text().splitlines()]
+    return [line for line in lines if line["type"] == kind]
+
+
+def make(tmp_path: Path, scorer: Any, config: InterviewConfig = CONFIG, **kwargs: Any):
+    record = SessionRecord.create(tmp_path, "t")
+    holder = {"phase": "introduction"}
+    ticks = itertools.count()
+    evaluator = InterviewEvaluator(
+        config, scorer, events=record, current_phase=lambda: holder["phase"], clock=lambda: float(next(ticks)), **kwargs
+    )
+    pipeline = Pipeline([PhaseSwitch(holder), evaluator.candidate_tap(), evaluator.interviewer_tap()])
+    return evaluator, record, pipeline
+
+
+class GatedScorer:
+    """Per-answer scoring blocks until `gate` is set (a deliberately slow scorer)."""
+
+    name = "gated"
+    model = None
+    note = None
+    confidence_ceiling = 1.0
+
+    def __init__(self, block_final: bool = False) -> None:
+        self.gate = asyncio.Event()
+        self.started = 0
+        self.block_final = block_final
+        self.heuristic = HeuristicScorer()
+
+    async def evaluate(self, config, pairs, *, areas: Sequence[str] | None = None) -> ScoringRun:
+        if areas is not None or self.block_final:
+            self.started += 1
+            await self.gate.wait()
+        return await self.heuristic.evaluate(config, pairs, areas=areas)
+
+
+class FailingScorer:
+    name = "failing"
+    model = "broken-judge"
+    note = None
+    confidence_ceiling = 1.0
+
+    async def evaluate(self, config, pairs, *, areas=None) -> ScoringRun:
+        raise RuntimeError("judge exploded")
+
+
+# --- QA pairs from frames -------------------------------------------------------------------
+
+
+async def test_frames_become_phase_tagged_qa_pairs_and_pass_unchanged(tmp_path: Path) -> None:
+    evaluator, record, pipeline = make(tmp_path, HeuristicScorer())
+    frames = script()
+    down, up = await run_test(pipeline, frames_to_send=frames)
+    sent = [f for f in frames if not isinstance(f, (SetPhase, SleepFrame))]
+    assert sorted(map(id, down)) == sorted(map(id, sent))  # every frame, the very same objects
+    assert [f for f in down if isinstance(f, (TTSTextFrame, TranscriptionFrame, InterimTranscriptionFrame))] == [
+        f for f in sent if isinstance(f, (TTSTextFrame, TranscriptionFrame, InterimTranscriptionFrame))
+    ]
+    assert up == []
+
+    pairs = evaluator.pairs
+    assert [(p.phase, p.question, p.answer) for p in pairs] == [
+        ("introduction", " ".join(INTRO_Q), " ".join(INTRO_A)),
+        ("system_design", DESIGN_Q, DESIGN_A),
+        ("coding", BUG_Q, BUG_A),  # completed by the EndFrame
+    ]
+    assert [p.rubric_areas for p in pairs] == [
+        ("communication",), ("system_design", "technical_depth"), ("coding_proficiency", "technical_depth")
+    ]
+    for earlier, later in itertools.pairwise(pairs):
+        assert earlier.answered_at < later.asked_at  # type: ignore[operator]
+    assert all(p.asked_at < p.answered_at for p in pairs)  # type: ignore[operator]
+    await evaluator.finalize(timeout=10)
+    record.close()
+
+
+async def test_consecutive_finals_join_until_the_interviewer_speaks(tmp_path: Path) -> None:
+    evaluator, record, _ = make(tmp_path, HeuristicScorer())
+    evaluator.on_candidate_text("Hello?")  # the candidate speaks first: no question
+    evaluator.on_interviewer_text("Hi!", False)
+    evaluator.on_interviewer_text("Tell me", True)
+    evaluator.on_interviewer_text(" about yourself.", True)
+    evaluator.on_candidate_text("I build")
+    evaluator.on_candidate_text("   ")
+    evaluator.on_candidate_text("payment systems.")
+    assert len(evaluator.pairs) == 1  # the second answer is still open
+    evaluator.on_interviewer_text("Thanks.", False)
+    assert [(p.question, p.answer) for p in evaluator.pairs] == [
+        ("", "Hello?"),
+        ("Hi! Tell me about yourself.", "I build payment systems."),
+    ]
+    await evaluator.finalize(timeout=10)
+    record.close()
+
+
+# --- scoring in the background ---------------------------------------------------------------
+
+
+async def test_slow_scoring_never_delays_frames(tmp_path: Path) -> None:
+    scorer = GatedScorer()
+    evaluator, record, pipeline = make(tmp_path, scorer)
+    frames = script()
+    # If scoring were awaited on the frame path this would deadlock: the gate opens only afterwards.
+    down, _ = await asyncio.wait_for(run_test(pipeline, frames_to_send=frames), timeout=10)
+    assert len(down) == len([f for f in frames if not isinstance(f, (SetPhase, SleepFrame))])
+    assert len(evaluator.pairs) == 3
+    await asyncio.sleep(0.05)
+    assert scorer.started == CONFIG.evaluation.max_concurrency  # bounded: the third waits its turn
+    assert events_of(record, "answer_scored") == []
+
+    scorer.gate.set()
+    evaluation = await evaluator.finalize(timeout=10)
+    scored = events_of(record, "answer_scored")
+    assert sorted(e["index"] for e in scored) == [0, 1, 2]
+    second = next(e for e in scored if e["index"] == 1)
+    assert second["phase"] == "system_design" and second["rubric_areas"] == ["system_design", "technical_depth"]
+    assert {s["area"] for s in second["scores"]} == {"system_design", "technical_depth"}
+    assert all(s["score"] is not None and s["evidence"] for s in second["scores"])
+    assert len(evaluation.answer_scores) == 1 + 2 + 2
+    record.close()
+
+
+async def test_finalize_writes_evaluation_json(tmp_path: Path) -> None:
+    evaluator, record, pipeline = make(tmp_path, HeuristicScorer())
+    await run_test(pipeline, frames_to_send=script())
+    evaluation = await evaluator.finalize(timeout=10)
+    data = json.loads((record.directory / "evaluation.json").read_text())
+    assert data == json.loads(json.dumps(evaluation.to_dict()))
+    assert data["scorer"] == "heuristic" and "heuristic" in data["note"].lower()
+    assert set(data["areas"]) == set(CONFIG.rubric_area_ids)
+    for area in data["areas"].values():
+        assert len(area["runs"]) == 2
+    assert data["areas"]["system_design"]["score"] is not None
+    assert data["recommendation"] in ("strong_yes", "yes", "maybe", "no", "strong_no")
+    assert 0 <= data["confidence"] <= 0.5
+    assert [p["phase"] for p in data["qa_pairs"]] == ["introduction", "system_design", "coding"]
+    assert {s["pair_index"] for s in data["answer_scores"]} == {0, 1, 2}
+    assert {m["area"] for m in data["missing_areas"]} == set(data["areas"]) - {
+        a for a, v in data["areas"].items() if v["score"] is not None
+    }
+    written = events_of(record, "evaluation_written")
+    assert len(written) == 1 and written[0]["recommendation"] == data["recommendation"]
+    assert await evaluator.finalize() is evaluation  # idempotent
+    record.close()
+
+
+async def test_failing_scorer_still_writes_a_file_listing_missing_areas(tmp_path: Path) -> None:
+    evaluator, record, pipeline = make(tmp_path, FailingScorer())
+    await run_test(pipeline, frames_to_send=script())
+    evaluation = await evaluator.finalize(timeout=10)
+    data = json.loads((record.directory / "evaluation.json").read_text())
+    assert {m["area"] for m in data["missing_areas"]} == set(CONFIG.rubric_area_ids)
+    assert all("RuntimeError: judge exploded" in m["reason"] for m in data["missing_areas"])
+    assert data["weighted_total"] is None and data["recommendation"] is None and data["confidence"] == 0
+    assert data["scorer"] == "failing" and data["model"] == "broken-judge"
+    assert len(data["qa_pairs"]) == 3
+    failures = events_of(record, "answer_scoring_failed")
+    assert sorted(f["index"] for f in failures) == [0, 1, 2]
+    assert all("judge exploded" in f["reason"] for f in failures)
+    assert evaluation.missing_areas.keys() == set(CONFIG.rubric_area_ids)
+    record.close()
+
+
+async def test_finalize_timeout_cancels_pending_work_and_still_writes(tmp_path: Path) -> None:
+    scorer = GatedScorer(block_final=True)  # never released
+    evaluator, record, pipeline = make(tmp_path, scorer, answer_grace_secs=0.1)
+    await run_test(pipeline, frames_to_send=script())
+    evaluation = await asyncio.wait_for(evaluator.finalize(timeout=0.5), timeout=5)
+    assert all("did not finish within 0.5s" in r for r in evaluation.missing_areas.values())
+    data = json.loads((record.directory / "evaluation.json").read_text())
+    assert len(data["missing_areas"]) == len(CONFIG.rubric_area_ids)
+    cancelled = events_of(record, "answer_scoring_cancelled")
+    assert cancelled and cancelled[0]["count"] == 3
+    record.close()
+
+
+async def test_cancelled_finalize_leaves_a_partial_file(tmp_path: Path) -> None:
+    scorer = GatedScorer(block_final=True)
+    evaluator, record, _ = make(tmp_path, scorer, answer_grace_secs=0.01)
+    evaluator.on_interviewer_text(DESIGN_Q, False)
+    evaluator.on_candidate_text(DESIGN_A)
+    task = asyncio.create_task(evaluator.finalize(timeout=30))
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    data = json.loads((record.directory / "evaluation.json").read_text())
+    assert all("cancelled" in m["reason"] for m in data["missing_areas"])
+    assert data["qa_pairs"][0]["question"] == DESIGN_Q
+    record.close()
+
+
+async def test_no_answers_at_all(tmp_path: Path) -> None:
+    evaluator, record, pipeline = make(tmp_path, HeuristicScorer())
+    await run_test(pipeline, frames_to_send=bot("Hello, can you hear me?"))
+    evaluation = await evaluator.finalize(timeout=5)
+    assert evaluator.pairs == [] and evaluation.weighted_total is None
+    assert all("no candidate answers" in r for r in evaluation.missing_areas.values())
+    record.close()
+
+
+def test_scripted_pairs_are_plain_data() -> None:
+    pair = QAPair("q", "a", "intro", 1.0, 2.0, ("communication",))
+    assert pair.to_dict() == {"question": "q", "answer": "a", "phase": "intro", "asked_at": 1.0,
+                              "answered_at": 2.0, "rubric_areas": ["communication"]}  # fmt: skip
+    assert AreaJudgement(None).evidence == ()
