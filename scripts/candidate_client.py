@@ -49,6 +49,22 @@ POLL_SECONDS = 0.02
 OVERLAP_REPLY_WAIT = 6.0  # interviewer already spoke over the answer: how long to wait for more
 
 
+def playback_started_message(turn: int, client_time: float) -> dict[str, Any]:
+    """The "I started hearing turn N" mark, wrapped as an RTVI ``client-message``.
+
+    Why RTVI-wrapped: the server's transport broadcasts every client message both ways; the
+    latency probe after ``transport.input()`` reads either form, but Pipecat's RTVI processor
+    (on by default) logs a WARNING for every non-RTVI message, and rejects an RTVI message
+    without ``id``. This form also reaches RTVI's ``on_client_message`` handler.
+    """
+    return {
+        "label": "rtvi-ai",
+        "type": "client-message",
+        "id": f"playback-{turn}-{int(client_time * 1000)}",
+        "data": {"t": "playback-started", "d": {"turn": turn, "client_time": client_time}},
+    }
+
+
 class Synthesizer(Protocol):
     """Anything that turns text into 16-bit mono PCM (EspeakSynthesizer in practice)."""
 
@@ -113,9 +129,10 @@ class CandidateClient:
     async def send_client_message(self, message: dict[str, Any]) -> None:
         """Send a transport message (the server sees an InputTransportMessageFrame).
 
-        The client itself sends ``{"type": "playback-started", "turn": N, "client_time": T}`` when
-        interviewer audio for a new turn starts playing: N is 0 for the greeting and k for the
-        reply to the k-th answer; T is the wall-clock time (``time.time()``) playback starts.
+        The client itself sends a playback-started mark when interviewer audio for a new turn
+        starts playing, as an RTVI client message (see ``playback_started_message``): N is 0 for
+        the greeting and k for the reply to the k-th answer; T is the wall-clock time
+        (``time.time()``) playback starts.
         """
         if self._ws is not None and not self._closed.is_set():
             try:
@@ -230,9 +247,7 @@ class CandidateClient:
             self._reply_started(turn, now)
         if self._playback_reported != self._answers_done:
             self._playback_reported = self._answers_done
-            await self.send_client_message(
-                {"type": "playback-started", "turn": self._answers_done, "client_time": self._wall0 + start}
-            )
+            await self.send_client_message(playback_started_message(self._answers_done, self._wall0 + start))
 
     def _on_message(self, message: BotMessage) -> None:
         kind, data = message.rtvi_type, message.data

@@ -34,6 +34,7 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.serializers.protobuf import ProtobufFrameSerializer
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
 from pipecat.workers.runner import WorkerRunner
+from processors.latency_probe import parse_playback_mark
 from scripts.candidate_script import parse_candidate_script
 from scripts.simulate_candidate import CandidateConnectionError, run_candidate
 
@@ -171,7 +172,7 @@ async def test_candidate_holds_a_conversation_over_the_real_protocol(toy_bot_ser
     bot = bots[0]
     assert bot.rates == {(16000, 1)}
     assert bot.speech_chunks >= 80  # three 0.6 s tones = 90 chunks of 20 ms
-    playback = [m for m in bot.messages if m.get("type") == "playback-started"]
+    playback = [p for p in (parse_playback_mark(m) for m in bot.messages) if p]
     # greeting and first reply; the last one may race the session's end
     assert [m["turn"] for m in playback][:2] == [0, 1]
     assert all(isinstance(m["client_time"], float) for m in playback)

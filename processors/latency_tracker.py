@@ -1,0 +1,614 @@
+"""Per-session voice-to-voice latency: per-turn records, p50/p95 against the budget, alerts.
+
+Pipecat's `UserBotLatencyObserver` already measures one cycle on the server: from the
+candidate's real speech end (VAD stop time - stop_secs) to `BotStartedSpeakingFrame`,
+with a per-service breakdown (`on_latency_breakdown`: TTFB, text aggregation,
+function calls, named contributions). It keeps nothing, judges nothing and stops
+when the transport *writes* audio. This tracker adds what it lacks:
+
+- a persisted record per candidate turn (`turn_latency` event, `latency.json`), also
+  for turns the candidate interrupted before the interviewer spoke;
+- the listener-side end: when the candidate actually started hearing the reply
+  (client `playback-started` message, Twilio `mark` echo) -> `listener_playback_started`;
+- p50/p95 per stage and total over a rolling window and the whole session, against
+  `LatencyBudget`, with a verdict naming the worst stage;
+- a `CircuitBreaker` fed one verdict per evaluated turn (p95 of the window over budget).
+
+Timestamps come from `LatencyProbe`s (processors/latency_probe.py) on the tracker's own
+clock; the observer's breakdown is merged into the matching turn (`attach_observer`)
+and supplies what no frame shows: the TTS's text-aggregation time and per-service TTFB.
+
+Stages tile one turn, so they add up to the server-side total:
+
+    speech_end -> vad_stop -> transcript -> committed -> llm_first_token -> tts_first_audio -> bot_started -> listener
+    endpointing = silence the VAD waited + turn decision after the transcript   (budget vad_ms)
+    stt         = VAD stop -> final transcript                                   (budget stt_ms)
+    llm_ttfb    = committed -> first LLM token, minus function calls             (budget llm_ms)
+    function_calls, text_aggregation, transport                                  (no budget of their own: 0)
+    tts_ttfb    = first token -> first TTS audio, minus text aggregation         (budget tts_ms)
+    listener    = transport writes -> candidate hears (network + playback)       (budget network_ms + playback_ms)
+
+A turn's judged `total_ms` is what the candidate waited; the parts we cannot see
+(`capture_ms` always, the listener leg when no mark came back) are counted at their
+budget, so it is comparable with `LatencyBudget.total_ms`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from loguru import logger
+
+from interview.config import LatencyAlerts, LatencyBudget
+from processors.circuit_breaker import CircuitBreaker
+from processors.events import EventSink
+
+if TYPE_CHECKING:
+    from pipecat.observers.user_bot_latency_observer import LatencyBreakdown, UserBotLatencyObserver
+
+LATENCY_FILE = "latency.json"
+
+# Stage -> the LatencyBudget fields it is judged against (empty: budget 0).
+STAGE_BUDGET_FIELDS: dict[str, tuple[str, ...]] = {
+    "endpointing": ("vad_ms",),
+    "stt": ("stt_ms",),
+    "llm_ttfb": ("llm_ms",),
+    "function_calls": (),
+    "text_aggregation": (),
+    "tts_ttfb": ("tts_ms",),
+    "transport": (),
+    "listener": ("network_ms", "playback_ms"),
+}
+STAGES: tuple[str, ...] = tuple(STAGE_BUDGET_FIELDS)
+# Before the server hears the speech end (mic capture, uplink): never measurable here.
+UNMEASURED_FIELDS: tuple[str, ...] = ("capture_ms",)
+MARKS: tuple[str, ...] = (
+    "speech_end",
+    "vad_stop",
+    "transcript",
+    "turn_committed",
+    "llm_first_token",
+    "tts_first_audio",
+    "bot_started_speaking",
+    "listener_playback_started",
+)
+# A breakdown belongs to the turn whose speech end it reports (same VAD frame).
+BREAKDOWN_MATCH_SECS = 0.05
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """q-th percentile with linear interpolation (numpy's default), q in [0, 100]."""
+    if not values:
+        raise ValueError("percentile of no values")
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100.0
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def p50_p95(values: Iterable[float | None]) -> dict[str, float | int | None]:
+    present = [v for v in values if v is not None]
+    if not present:
+        return {"n": 0, "p50": None, "p95": None}
+    return {"n": len(present), "p50": round(percentile(present, 50), 1), "p95": round(percentile(present, 95), 1)}
+
+
+def stage_budgets_ms(budget: LatencyBudget) -> dict[str, float]:
+    return {stage: float(sum(getattr(budget, f) for f in fields)) for stage, fields in STAGE_BUDGET_FIELDS.items()}
+
+
+@dataclass
+class _FunctionCall:
+    name: str
+    start: float
+    end: float | None = None
+
+
+@dataclass
+class _Turn:
+    """Raw timestamps of one candidate turn, on the tracker's clock."""
+
+    index: int
+    speech_end: float | None = None
+    speech_end_wall: float | None = None
+    vad_stop: float | None = None
+    transcript: float | None = None
+    turn_committed: float | None = None
+    llm_first_token: float | None = None
+    tts_first_audio: float | None = None
+    bot_started_speaking: float | None = None
+    listener_playback_started: float | None = None
+    listener_source: str | None = None
+    listener_clock: str | None = None
+    client_turn: int | None = None
+    interrupted: bool = False
+    function_calls: dict[str, _FunctionCall] = field(default_factory=dict)
+    text_aggregation_secs: float | None = None
+    pipecat: dict[str, Any] | None = None
+    record: dict[str, Any] | None = None  # set once closed
+
+
+class LatencyTracker:
+    """One per session: collects turn timestamps, judges them, reports them. See the module docstring."""
+
+    def __init__(
+        self,
+        budget: LatencyBudget,
+        alerts: LatencyAlerts,
+        *,
+        events: EventSink | None,
+        vad_stop_secs: float,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.budget = budget
+        self.alerts = alerts
+        self.events = events
+        self.vad_stop_secs = vad_stop_secs
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self.breaker = CircuitBreaker(
+            alerts.failures_to_open, alerts.recovery_timeout_secs, clock, name="latency", events=events
+        )
+        self._stage_budgets = stage_budgets_ms(budget)
+        self._pending: _Turn | None = None  # candidate speaking, turn not committed yet
+        self._current: _Turn | None = None  # committed, waiting for the reply / the listener
+        self._closed: list[_Turn] = []
+        self._window: deque[float] = deque(maxlen=alerts.window_turns)
+        self._window_stages: deque[dict[str, float | None]] = deque(maxlen=alerts.window_turns)
+        self._next_index = 1
+        self._greeting_ms: float | None = None
+        self._ignored_marks = 0
+        self._summary: dict[str, Any] | None = None
+
+    # --- time ----------------------------------------------------------------------
+
+    def from_wall_time(self, wall: float) -> float:
+        """A wall-clock (epoch) time on the tracker's clock, never later than now."""
+        return min(self._clock(), self._wall_to_clock(wall))
+
+    # --- candidate side (user aggregator, STT) ----------------------------------------
+
+    def user_turn_started(self) -> None:
+        """The next candidate turn starts: the previous one is complete (or was interrupted)."""
+        self._close_current("next_turn")
+        if self._pending is None:
+            self._pending = self._new_turn()
+
+    def vad_user_started(self) -> None:
+        """Speech again: an earlier VAD stop in this turn was only a pause."""
+        if self._pending is None:
+            self._pending = self._new_turn()
+        else:
+            self._pending.speech_end = self._pending.speech_end_wall = self._pending.vad_stop = None
+
+    def vad_user_stopped(
+        self, at: float | None = None, *, stop_secs: float | None = None, wall_time: float | None = None
+    ) -> None:
+        """The VAD decided speech ended; the speech itself ended `stop_secs` earlier."""
+        if self._pending is None:
+            self._pending = self._new_turn()
+        if at is None:
+            at = self.from_wall_time(wall_time) if wall_time is not None else self._clock()
+        silence = stop_secs if stop_secs else self.vad_stop_secs
+        turn = self._pending
+        turn.vad_stop = at
+        turn.speech_end = at - silence
+        turn.speech_end_wall = (wall_time if wall_time is not None else self._to_wall(at)) - silence
+
+    def transcript_final(self, at: float | None = None) -> None:
+        """A final transcript; the last one before the LLM answers is the one that counts."""
+        at = self._now(at)
+        if self._pending is None and self._current is not None and self._current.llm_first_token is None:
+            self._current.transcript = at  # late transcript of the turn just committed
+            return
+        if self._pending is None:  # a transcript can start a turn (transcription start strategy)
+            self._pending = self._new_turn()
+        self._pending.transcript = at
+
+    def turn_committed(self, at: float | None = None) -> None:
+        """The turn strategy released the turn (UserStoppedSpeakingFrame)."""
+        at = self._now(at)
+        turn = self._pending or self._new_turn()
+        self._pending = None
+        self._close_current("next_turn")
+        turn.turn_committed = at
+        self._current = turn
+
+    def interrupted(self) -> None:
+        """An interruption before the interviewer's reply started marks the turn interrupted."""
+        if self._current is not None and self._current.bot_started_speaking is None:
+            self._current.interrupted = True
+
+    # --- interviewer side (LLM, TTS, output transport) --------------------------------
+
+    def llm_first_token(self, at: float | None = None) -> None:
+        turn = self._current
+        if turn is not None and turn.llm_first_token is None:
+            turn.llm_first_token = self._now(at)
+
+    def function_call_started(self, call_id: str, name: str, at: float | None = None) -> None:
+        turn = self._current
+        if turn is not None and call_id not in turn.function_calls:
+            turn.function_calls[call_id] = _FunctionCall(name=name, start=self._now(at))
+
+    def function_call_finished(self, call_id: str, at: float | None = None) -> None:
+        turn = self._current
+        call = turn.function_calls.get(call_id) if turn is not None else None
+        if call is not None and call.end is None:
+            call.end = self._now(at)
+
+    def tts_first_audio(self, at: float | None = None) -> None:
+        turn = self._current
+        if turn is not None and turn.tts_first_audio is None:
+            turn.tts_first_audio = self._now(at)
+
+    def bot_started_speaking(self, at: float | None = None) -> None:
+        """The transport wrote the reply's first audio (a greeting or nudge with no turn is ignored)."""
+        turn = self._current
+        if turn is not None and turn.bot_started_speaking is None:
+            turn.bot_started_speaking = self._now(at)
+
+    def listener_playback_started(
+        self,
+        at: float | None = None,
+        *,
+        wall_time: float | None = None,
+        source: str = "client",
+        client_turn: int | None = None,
+    ) -> bool:
+        """The listener started hearing the reply (client message, Twilio mark echo); closes the turn.
+
+        `at` is on the tracker's clock (default: now, i.e. when the mark arrived);
+        `wall_time` is the listener's own epoch timestamp, used when it is plausible
+        (not before the server wrote the audio, not in the future). Returns whether
+        the mark was applied to a turn.
+        """
+        turn = self._current
+        if turn is None or turn.bot_started_speaking is None or turn.listener_playback_started is not None:
+            self._ignored_marks += 1
+            return False
+        arrival = self._now(at)
+        clock_used = "arrival"
+        if wall_time is not None:  # trusted only between the server's write and the mark's arrival
+            converted = self._wall_to_clock(wall_time)
+            if turn.bot_started_speaking <= converted <= arrival:
+                arrival, clock_used = converted, "listener"
+        turn.listener_playback_started = arrival
+        turn.listener_source = source
+        turn.listener_clock = clock_used
+        turn.client_turn = client_turn
+        self._close_current("listener_mark")
+        return True
+
+    # --- Pipecat's observer ------------------------------------------------------------
+
+    def attach_observer(self, observer: UserBotLatencyObserver) -> None:
+        """Merge `UserBotLatencyObserver`'s per-turn breakdown into our turns."""
+
+        async def on_breakdown(_observer: Any, breakdown: LatencyBreakdown) -> None:
+            self.merge_breakdown(breakdown)
+
+        async def on_first_speech(_observer: Any, latency_secs: float) -> None:
+            self._greeting_ms = round(latency_secs * 1000, 1)
+
+        observer.add_event_handler("on_latency_breakdown", on_breakdown)
+        observer.add_event_handler("on_first_bot_speech_latency", on_first_speech)
+
+    def merge_breakdown(self, breakdown: LatencyBreakdown) -> None:
+        if breakdown.user_turn_start_time is None:  # the greeting: not a candidate turn
+            return
+        turn = self._turn_for_breakdown(breakdown.user_turn_start_time)
+        if turn is None:
+            logger.debug("latency: breakdown without a matching turn, dropped")
+            return
+        ttfb: dict[str, float] = {}
+        for item in breakdown.ttfb:
+            ttfb.setdefault(item.processor, round(item.duration_secs * 1000, 1))
+        turn.pipecat = {
+            "voice_to_voice_ms": round(breakdown.total_secs * 1000, 1) if breakdown.contributions else None,
+            "ttfb_ms": ttfb,
+            "text_aggregation_ms": round(breakdown.text_aggregation.duration_secs * 1000, 1)
+            if breakdown.text_aggregation
+            else None,
+            "contributions_ms": _sum_by_key((c.key, c.duration_secs) for c in breakdown.contributions),
+            "function_calls": [
+                {"name": f.function_name, "ms": round(f.duration_secs * 1000, 1)} for f in breakdown.function_calls
+            ],
+        }
+        if breakdown.text_aggregation is not None:
+            turn.text_aggregation_secs = breakdown.text_aggregation.duration_secs
+        if not turn.function_calls:
+            for i, call in enumerate(breakdown.function_calls):
+                start = self.from_wall_time(call.start_time)
+                turn.function_calls[f"pipecat-{i}"] = _FunctionCall(call.function_name, start, start + call.duration_secs)
+        if turn.record is not None:  # arrived after the turn was reported: keep it for latency.json
+            old = turn.record
+            turn.record = self._build_record(turn, old["completed_by"])
+            for key in ("window", "breaker"):
+                if key in old:
+                    turn.record[key] = old[key]
+
+    # --- results -----------------------------------------------------------------------
+
+    @property
+    def turns(self) -> list[dict[str, Any]]:
+        """Records of the turns closed so far, oldest first."""
+        return [t.record for t in self._closed if t.record is not None]
+
+    def window_stats(self) -> dict[str, Any]:
+        """p50/p95 per stage and total over the last `window_turns` evaluated turns."""
+        return {
+            "turns": len(self._window),
+            "total_ms": p50_p95(self._window),
+            "stages_ms": {s: p50_p95(st.get(s) for st in self._window_stages) for s in STAGES},
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """The latency.json document for what has been seen so far."""
+        records = self.turns
+        complete = [r for r in records if r["status"] == "complete"]
+        totals = [r["total_ms"] for r in complete if r["total_ms"] is not None]
+        stage_stats = {s: p50_p95(r["stages_ms"][s] for r in complete) for s in STAGES}
+        return {
+            "turns": records,
+            "counts": {
+                "turns": len(records),
+                "complete": len(complete),
+                "interrupted": sum(r["status"] == "interrupted" for r in records),
+                "unanswered": sum(r["status"] == "unanswered" for r in records),
+                "with_listener_mark": sum(r["voice_to_listener_ms"] is not None for r in records),
+                "ignored_listener_marks": self._ignored_marks,
+            },
+            "stats": {
+                "total_ms": p50_p95(totals),
+                "voice_to_voice_ms": p50_p95(r["voice_to_voice_ms"] for r in complete),
+                "voice_to_listener_ms": p50_p95(r["voice_to_listener_ms"] for r in complete),
+                "stages_ms": stage_stats,
+            },
+            "window": self.window_stats(),
+            "budget": {
+                "total_ms": self.budget.total_ms,
+                "stages_ms": dict(self._stage_budgets),
+                "unmeasured_ms": {f: getattr(self.budget, f) for f in UNMEASURED_FIELDS},
+                "fields": self.budget.model_dump(),
+            },
+            "alerts": self.alerts.model_dump(),
+            "verdict": self._verdict(totals, stage_stats),
+            "breaker": self.breaker.snapshot(),
+            "greeting_ms": self._greeting_ms,
+        }
+
+    def finalize(self) -> dict[str, Any]:
+        """Session end: close the open turn, write latency.json (once), return its content."""
+        if self._summary is not None:
+            return self._summary
+        self._close_current("session_end")
+        if self._pending is not None:
+            logger.debug("latency: candidate turn never committed at session end, not recorded")
+            self._pending = None
+        self._summary = self.summary()
+        if self.events is not None:
+            self.events.write_json(LATENCY_FILE, self._summary)
+        return self._summary
+
+    # --- internals ---------------------------------------------------------------------
+
+    def _now(self, at: float | None) -> float:
+        return self._clock() if at is None else at
+
+    def _wall_to_clock(self, wall: float) -> float:
+        return self._clock() - (self._wall_clock() - wall)
+
+    def _to_wall(self, at: float) -> float:
+        return self._wall_clock() - (self._clock() - at)
+
+    def _new_turn(self) -> _Turn:
+        turn = _Turn(index=self._next_index)
+        self._next_index += 1
+        return turn
+
+    def _turn_for_breakdown(self, user_turn_start_wall: float) -> _Turn | None:
+        candidates = [t for t in (self._current, *reversed(self._closed[-3:])) if t is not None]
+        for turn in candidates:
+            if turn.speech_end_wall is not None and abs(turn.speech_end_wall - user_turn_start_wall) <= BREAKDOWN_MATCH_SECS:
+                return turn
+        current = self._current
+        if current is not None and current.speech_end_wall is None and current.bot_started_speaking is not None:
+            return current
+        return None
+
+    def _close_current(self, completed_by: str) -> None:
+        turn, self._current = self._current, None
+        if turn is None:
+            return
+        record = self._build_record(turn, completed_by)
+        if record["status"] == "complete" and record["total_ms"] is not None:
+            record["window"] = self._evaluate(record)
+            record["breaker"] = self.breaker.state.value
+        turn.record = record
+        self._closed.append(turn)
+        if self.events is not None:
+            try:
+                self.events.event("turn_latency", **record)
+            except Exception:
+                logger.exception("latency: could not write turn_latency event")
+
+    def _evaluate(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Add the turn to the window; with enough samples, feed the breaker one verdict."""
+        self._window.append(record["total_ms"])
+        self._window_stages.append(record["stages_ms"])
+        samples = len(self._window)
+        p95 = percentile(self._window, 95)
+        evaluated = samples >= self.alerts.min_samples
+        failure = evaluated and p95 > self.budget.total_ms
+        if failure:
+            self.breaker.record_failure(
+                f"p95 {p95:.0f} ms > budget {self.budget.total_ms:.0f} ms over the last {samples} turns"
+            )
+        elif evaluated:
+            self.breaker.record_success(f"p95 {p95:.0f} ms within {self.budget.total_ms:.0f} ms")
+        return {"samples": samples, "p95_total_ms": round(p95, 1), "evaluated": evaluated, "failure": failure}
+
+    def _build_record(self, turn: _Turn, completed_by: str) -> dict[str, Any]:
+        if turn.bot_started_speaking is not None:
+            status = "complete"
+        elif turn.interrupted or completed_by == "next_turn":
+            status = "interrupted"
+        else:
+            status = "unanswered"
+        anchor = turn.speech_end if turn.speech_end is not None else _first(turn, MARKS)
+
+        def rel(value: float | None) -> float | None:
+            return None if value is None or anchor is None else round((value - anchor) * 1000, 1)
+
+        stages = self._stages(turn)
+        v2v = _ms(turn.speech_end, turn.bot_started_speaking)
+        v2l = _ms(turn.speech_end, turn.listener_playback_started)
+        assumed = list(UNMEASURED_FIELDS)
+        total: float | None = None
+        if v2l is not None:
+            total = v2l
+        elif v2v is not None:
+            total = v2v + self._stage_budgets["listener"]
+            assumed += list(STAGE_BUDGET_FIELDS["listener"])
+        if total is not None:
+            total = round(total + sum(getattr(self.budget, f) for f in UNMEASURED_FIELDS), 1)
+        record: dict[str, Any] = {
+            "turn": turn.index,
+            "status": status,
+            "interrupted": status == "interrupted",
+            "completed_by": completed_by,
+            "marks_ms": {m: rel(getattr(turn, m)) for m in MARKS},
+            "stages_ms": stages,
+            "voice_to_voice_ms": v2v,
+            "voice_to_listener_ms": v2l,
+            "total_ms": total,
+            "total_assumes_budget_for": assumed if total is not None else [],
+            "function_calls": [
+                {"name": c.name, "ms": _ms(c.start, c.end)} for c in turn.function_calls.values()
+            ],
+            "listener": {"source": turn.listener_source, "clock": turn.listener_clock, "client_turn": turn.client_turn}
+            if turn.listener_playback_started is not None
+            else None,
+            "pipecat": turn.pipecat,
+        }
+        return record
+
+    def _stages(self, t: _Turn) -> dict[str, float | None]:
+        """Stage durations in ms, tiled along the turn (see the module docstring)."""
+        stages: dict[str, float | None] = dict.fromkeys(STAGES)
+        if t.speech_end is not None and t.vad_stop is not None and t.turn_committed is not None:
+            if t.transcript is not None:
+                transcript = min(max(t.transcript, t.vad_stop), max(t.turn_committed, t.vad_stop))
+                stages["stt"] = _ms(t.vad_stop, transcript)
+                stages["endpointing"] = _round((t.vad_stop - t.speech_end + max(0.0, t.turn_committed - transcript)) * 1000)
+            else:
+                stages["endpointing"] = _ms(t.speech_end, t.turn_committed)
+        if t.turn_committed is not None and t.llm_first_token is not None:
+            calls = _overlap_secs(
+                [(c.start, c.end) for c in t.function_calls.values() if c.end is not None],
+                t.turn_committed,
+                t.llm_first_token,
+            )
+            stages["function_calls"] = _round(calls * 1000)
+            stages["llm_ttfb"] = _round(max(0.0, t.llm_first_token - t.turn_committed - calls) * 1000)
+        if t.llm_first_token is not None and t.tts_first_audio is not None:
+            span = max(0.0, t.tts_first_audio - t.llm_first_token)
+            aggregation = min(span, t.text_aggregation_secs) if t.text_aggregation_secs is not None else None
+            stages["text_aggregation"] = _round(aggregation * 1000) if aggregation is not None else None
+            stages["tts_ttfb"] = _round((span - (aggregation or 0.0)) * 1000)
+        stages["transport"] = _ms(t.tts_first_audio, t.bot_started_speaking)
+        stages["listener"] = _ms(t.bot_started_speaking, t.listener_playback_started)
+        return stages
+
+    def _verdict(self, totals: list[float], stage_stats: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        budget_total = self.budget.total_ms
+        worst: tuple[str, float] | None = None
+        for stage, stats in stage_stats.items():
+            if not stats["p95"]:  # never measured, or never took any time
+                continue
+            overrun = stats["p95"] - self._stage_budgets[stage]
+            if worst is None or overrun > worst[1]:
+                worst = (stage, overrun)
+        if not totals:
+            return {
+                "within_budget": None,
+                "samples": 0,
+                "enough_samples": False,
+                "p95_total_ms": None,
+                "budget_total_ms": budget_total,
+                "worst_stage": None,
+                "summary": "no complete turns",
+            }
+        p95 = round(percentile(totals, 95), 1)
+        within = p95 <= budget_total
+        verdict: dict[str, Any] = {
+            "within_budget": within,
+            "samples": len(totals),
+            "enough_samples": len(totals) >= self.alerts.min_samples,
+            "p95_total_ms": p95,
+            "budget_total_ms": budget_total,
+            "worst_stage": None,
+        }
+        text = f"{'within' if within else 'over'} budget: p95 {p95:.0f} ms {'<=' if within else '>'} {budget_total:.0f} ms"
+        if worst is not None:
+            stage, overrun = worst
+            verdict.update(
+                worst_stage=stage,
+                worst_stage_p95_ms=stage_stats[stage]["p95"],
+                worst_stage_budget_ms=self._stage_budgets[stage],
+                worst_stage_overrun_ms=round(overrun, 1),
+            )
+            text += (
+                f"; worst stage {stage} (p95 {stage_stats[stage]['p95']:.0f} ms vs "
+                f"{self._stage_budgets[stage]:.0f} ms budget, {overrun:+.0f} ms)"
+            )
+        if not verdict["enough_samples"]:
+            text += f" [only {len(totals)} turns, fewer than min_samples={self.alerts.min_samples}]"
+        verdict["summary"] = text
+        return verdict
+
+
+def _round(value: float) -> float:
+    return round(value, 1)
+
+
+def _ms(start: float | None, end: float | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return _round(max(0.0, end - start) * 1000)
+
+
+def _first(turn: _Turn, names: Iterable[str]) -> float | None:
+    present = [getattr(turn, n) for n in names if getattr(turn, n) is not None]
+    return min(present) if present else None
+
+
+def _overlap_secs(intervals: list[tuple[float, float]], start: float, end: float) -> float:
+    """Length of the union of `intervals` clipped to [start, end] (parallel calls count once)."""
+    clipped = sorted((max(a, start), min(b, end)) for a, b in intervals if min(b, end) > max(a, start))
+    total, cur_start, cur_end = 0.0, None, None
+    for a, b in clipped:
+        if cur_end is None or a > cur_end:
+            if cur_end is not None:
+                total += cur_end - cur_start
+            cur_start, cur_end = a, b
+        else:
+            cur_end = max(cur_end, b)
+    if cur_end is not None:
+        total += cur_end - cur_start
+    return total
+
+
+def _sum_by_key(items: Iterable[tuple[str, float]]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for key, secs in items:
+        out[key] = round(out.get(key, 0.0) + secs * 1000, 1)
+    return out
