@@ -22,13 +22,18 @@ from bots.session_record import SessionRecord
 from interview.config import InterviewConfig
 from interview.prompts import PromptBuilder, SessionDetails
 from interview.structured_interviewer import Persona
-from pipelines.interview import InterviewPipeline, build_interview_pipeline
+from pipelines.interview import InterviewPipeline, InterviewProcessors, build_interview_pipeline
+from processors.echo_gate import EchoGate
+from processors.interview_evaluator import InterviewEvaluator
+from processors.latency_probe import LatencyInstrumentation
 from processors.phase_tracker import PhaseTracker
+from services.scorers import create_scorer
 from services.factory import SessionServices, create_session_services
 from settings import Settings
 from transports.common import TransportHandle
 
 MAX_IDLE_NUDGES = 2
+EVALUATION_TIMEOUT_SECS = 180
 IDLE_NUDGE_INSTRUCTION = (
     "The candidate has been silent for a while. Briefly and kindly check in: offer to repeat "
     "or rephrase the last question. Do not move on."
@@ -66,6 +71,7 @@ class InterviewSession:
         self._failed = False
         self._idle_timed_out = False
         self._idle_nudges = 0
+        self._settings = settings
         self.record = SessionRecord.create(settings.sessions_dir, session_id)
         self.services: SessionServices = create_session_services(
             settings,
@@ -87,6 +93,7 @@ class InterviewSession:
             ),
             idle_timeout_secs=config.timeouts.idle_cancel_seconds,
             conversation_id=self.record.session_id,
+            observers=self.processors.latency.observers(),
         )
         self._hook_events()
 
@@ -106,6 +113,7 @@ class InterviewSession:
             self.record.event("error", message=f"{type(exc).__name__}: {exc}")
             logger.exception(f"session {self.session_id} failed")
         finally:
+            await self._finish_reports()
             reason = self.end_reason
             self.record.event(
                 "session_ended", reason=reason, duration_s=self.record.elapsed(), state=self.tracker.snapshot()
@@ -113,6 +121,19 @@ class InterviewSession:
             self.record.close()
             logger.info(f"session {self.session_id} ended ({reason}); record: {self.record.directory}")
         return SessionOutcome(self.session_id, self.record.directory, reason)
+
+    async def _finish_reports(self) -> None:
+        """latency.json and evaluation.json, whatever way the session ended (each never raises)."""
+        try:
+            self.processors.latency.finalize()
+        except Exception as exc:
+            self.record.event("error", message=f"latency report failed: {type(exc).__name__}: {exc}")
+        logger.info(f"session {self.session_id}: scoring the interview ({self._scorer.name})...")
+        evaluation = await self.processors.evaluator.finalize(timeout=EVALUATION_TIMEOUT_SECS)
+        logger.info(f"session {self.session_id}: evaluation written ({evaluation.recommendation})")
+        close = getattr(self._scorer, "aclose", None)
+        if close is not None:
+            await close()
 
     @property
     def end_reason(self) -> str:
@@ -138,12 +159,21 @@ class InterviewSession:
         context = LLMContext(messages=[{"role": "system", "content": prompt.text}])
         self.tracker = PhaseTracker(self._config, context, events=self.record)
         context.set_tools(self.tracker.tools_schema())
+        self._scorer = create_scorer(self._config, self._settings)
+        self.processors = InterviewProcessors(
+            echo_gate=EchoGate(self._config.echo_gate, events=self.record),
+            phase_tracker=self.tracker,
+            evaluator=InterviewEvaluator(
+                self._config, self._scorer, events=self.record, current_phase=lambda: self.tracker.state.current_phase
+            ),
+            latency=LatencyInstrumentation.for_session(self._config, events=self.record),
+        )
         return build_interview_pipeline(
             transport=self._handle.transport,
             stt=self.services.stt,
             llm=self.services.llm,
             tts=self.services.tts,
-            phase_tracker=self.tracker,
+            processors=self.processors,
             context=context,
             turn_taking=self._config.turn_taking,
             recording_sample_rate=self._handle.input_sample_rate,

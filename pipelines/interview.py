@@ -1,18 +1,26 @@
 """The interview pipeline: the one path every frame of a live interview takes.
 
     transport.input()
-      -> STT                     Deepgram | pocketsphinx
-      -> user aggregator         Silero VAD + interview-tuned turn-stop strategy
-      -> PhaseTracker            phase clock, interview tools, injections, session time limit
-      -> LLM                     OpenAI(-compatible) | local structured interviewer
-      -> TTS                     ElevenLabs | espeak-ng
+      -> latency probe (input)     playback marks from the listener
+      -> EchoGate                  bot-audible inbound audio -> silence, except real barge-in
+      -> STT                       Deepgram | pocketsphinx
+      -> latency probe (stt)       final transcripts
+      -> evaluator candidate tap   the user aggregator eats TranscriptionFrames, so tap here
+      -> user aggregator           Silero VAD + interview-tuned turn-stop strategy
+      -> latency probe (user)      VAD stop, turn committed, interruptions
+      -> PhaseTracker              phase clock, interview tools, injections, session time limit
+      -> LLM                       OpenAI(-compatible) | local structured interviewer
+      -> latency probe (llm)       first token
+      -> TTS                       ElevenLabs | espeak-ng
+      -> latency probe (tts)       first audio
       -> transport.output()
-      -> recorder                stereo AudioBufferProcessor: candidate left, interviewer right
+      -> latency probe (output)    first audio written
+      -> evaluator interviewer tap what the candidate actually heard
+      -> recorder                  stereo, candidate left (real mic audio) / interviewer right
       -> assistant aggregator
 
 Built the same way whatever the transport or providers; those differences stop
-in transports/ and services/. Our processors (issue: interview processors) slot
-in at the places shared/DESIGN.md shows.
+in transports/ and services/.
 """
 
 from __future__ import annotations
@@ -31,7 +39,6 @@ from pipecat.processors.aggregators.llm_response_universal import (
     LLMUserAggregator,
     LLMUserAggregatorParams,
 )
-from pipecat.processors.audio.audio_buffer_processor import AudioBufferProcessor
 from pipecat.processors.frame_processor import FrameProcessor
 from pipecat.services.llm_service import LLMService
 from pipecat.transports.base_transport import BaseTransport
@@ -42,8 +49,23 @@ from pipecat.turns.user_stop.turn_analyzer_user_turn_stop_strategy import TurnAn
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
 from interview.config import TurnTaking
+from processors.echo_gate import EchoGate
+from processors.interview_evaluator import InterviewEvaluator
+from processors.latency_probe import LatencyInstrumentation
+from processors.mic_recorder import MicRecorder
+from processors.phase_tracker import PhaseTracker
 
 RECORDING_CHUNK_SECONDS = 5
+
+
+@dataclass
+class InterviewProcessors:
+    """Our own processors for one session (each one per session: they hold its state)."""
+
+    echo_gate: EchoGate
+    phase_tracker: PhaseTracker
+    evaluator: InterviewEvaluator
+    latency: LatencyInstrumentation
 
 
 @dataclass
@@ -54,7 +76,7 @@ class InterviewPipeline:
     context: LLMContext
     user_aggregator: LLMUserAggregator
     assistant_aggregator: LLMAssistantAggregator
-    recorder: AudioBufferProcessor
+    recorder: MicRecorder
 
 
 def build_vad_analyzer(turn_taking: TurnTaking) -> SileroVADAnalyzer:
@@ -87,14 +109,10 @@ def build_turn_strategies(turn_taking: TurnTaking) -> UserTurnStrategies:
     return UserTurnStrategies(start=start, stop=stop)
 
 
-def build_recorder(sample_rate: int) -> AudioBufferProcessor:
+def build_recorder(sample_rate: int) -> MicRecorder:
     """Stereo recorder that hands over audio every few seconds so nothing piles up in memory."""
     bytes_per_second = sample_rate * 2 * 2  # 16-bit, two channels
-    return AudioBufferProcessor(
-        sample_rate=sample_rate,
-        num_channels=2,
-        buffer_size=bytes_per_second * RECORDING_CHUNK_SECONDS,
-    )
+    return MicRecorder(sample_rate=sample_rate, num_channels=2, buffer_size=bytes_per_second * RECORDING_CHUNK_SECONDS)
 
 
 def build_interview_pipeline(
@@ -103,7 +121,7 @@ def build_interview_pipeline(
     stt: FrameProcessor,
     llm: LLMService,
     tts: FrameProcessor,
-    phase_tracker: FrameProcessor,
+    processors: InterviewProcessors,
     context: LLMContext,
     turn_taking: TurnTaking,
     recording_sample_rate: int,
@@ -117,16 +135,26 @@ def build_interview_pipeline(
             user_idle_timeout=user_idle_timeout,
         ),
     )
+    latency = processors.latency
     recorder = build_recorder(recording_sample_rate)
     pipeline = Pipeline(
         [
             transport.input(),
+            latency.probe_after_input(),
+            processors.echo_gate,
             stt,
+            latency.probe_after_stt(),
+            processors.evaluator.candidate_tap(),
             aggregators.user(),
-            phase_tracker,
+            latency.probe_after_user_aggregator(),
+            processors.phase_tracker,
             llm,
+            latency.probe_after_llm(),
             tts,
+            latency.probe_after_tts(),
             transport.output(),
+            latency.probe_after_output(),
+            processors.evaluator.interviewer_tap(),
             recorder,
             aggregators.assistant(),
         ]
