@@ -15,10 +15,14 @@ This gate sits right after ``transport.input()`` and rewrites inbound
   :meth:`EchoGate.playback_started` / :meth:`EchoGate.playback_finished` once an
   external playback source such as Twilio marks reports them, which then wins):
   audio is replaced by silence of the same length, except **barge-in**: once
-  consecutive frames above ``barge_in_rms_threshold`` add up to
-  ``barge_in_min_secs``, that frame and the following loud ones pass, so the VAD
-  downstream can interrupt the bot. The first ``barge_in_min_secs`` of a barge-in
-  are always silenced (they are still in the recording, see below).
+  frames above ``barge_in_rms_threshold`` add up to ``barge_in_min_secs``, that
+  frame and the following loud ones pass, so the VAD downstream can interrupt the
+  bot. Quiet gaps up to ``gap_tolerance_secs`` do not break the run (they add
+  nothing to it): syllables are ~100-200 ms with dips between them, so strictly
+  consecutive loud frames would almost never reach 200 ms of real speech. A loud
+  click shorter than ``barge_in_min_secs`` stays silenced. The first
+  ``barge_in_min_secs`` of a barge-in are always silenced (the recording keeps
+  them, see below).
 * **tail** (``cooldown_secs`` after the bot stops, for room reverb and network
   echo delay): audio passes only above ``cooldown_rms_threshold``.
 * **open** (after the tail): everything passes untouched. ``normal_rms_threshold``
@@ -67,6 +71,7 @@ from processors.events import EventSink
 
 ORIGINAL_AUDIO_KEY = "echo_gate_original_audio"
 DEFAULT_HANGOVER_SECS = 0.3
+DEFAULT_GAP_TOLERANCE_SECS = 0.1
 # Float tolerance when summing frame durations (10 x 0.02 s must reach 0.2 s).
 DURATION_EPS = 1e-6
 
@@ -93,10 +98,11 @@ class EchoGateStats:
 
 def pcm16_rms(audio: bytes) -> float:
     """RMS of 16-bit little-endian PCM on full scale = 1.0 (all channels together)."""
-    samples = np.frombuffer(audio, dtype=_PCM16, count=len(audio) // 2).astype(np.float32)
+    samples = np.frombuffer(audio, dtype=_PCM16, count=len(audio) // 2).astype(np.int64)
     if samples.size == 0:
         return 0.0
-    return float(np.sqrt(np.dot(samples, samples) / samples.size)) / _FULL_SCALE
+    # Exact integer energy: faster than a float32 BLAS dot on 160-320 samples.
+    return (int(np.dot(samples, samples)) / samples.size) ** 0.5 / _FULL_SCALE
 
 
 def audio_seconds(frame: InputAudioRawFrame) -> float:
@@ -106,13 +112,23 @@ def audio_seconds(frame: InputAudioRawFrame) -> float:
     return len(frame.audio) / (2 * frame.num_channels * frame.sample_rate)
 
 
+def _shallow_copy(frame: InputAudioRawFrame) -> InputAudioRawFrame:
+    """Field-for-field copy (same class, id, pts, source): 3x faster than copy.copy."""
+    fields = getattr(frame, "__dict__", None)
+    if fields is None:  # a slotted subclass
+        return copy.copy(frame)
+    clone = object.__new__(type(frame))
+    clone.__dict__.update(fields)
+    return clone
+
+
 def silenced_copy(frame: InputAudioRawFrame) -> InputAudioRawFrame:
-    """Same frame (class, id, pts, source, rate, channels), zeroed audio, original kept in metadata.
+    """Same frame, zeroed audio of the same length, original kept in metadata.
 
     A copy, not an in-place edit: observers and the input transport may still hold
     the original frame.
     """
-    out = copy.copy(frame)
+    out = _shallow_copy(frame)
     out.audio = bytes(len(frame.audio))
     out.metadata = {**frame.metadata, ORIGINAL_AUDIO_KEY: frame.audio}
     return out
@@ -123,7 +139,7 @@ def with_original_audio(frame: InputAudioRawFrame) -> InputAudioRawFrame:
     original = frame.metadata.get(ORIGINAL_AUDIO_KEY)
     if original is None:
         return frame
-    out = copy.copy(frame)
+    out = _shallow_copy(frame)
     out.audio = original
     return out
 
@@ -138,6 +154,7 @@ class EchoGate(FrameProcessor):
         events: EventSink | None = None,
         clock: Callable[[], float] = time.monotonic,
         hangover_secs: float = DEFAULT_HANGOVER_SECS,
+        gap_tolerance_secs: float = DEFAULT_GAP_TOLERANCE_SECS,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -145,12 +162,14 @@ class EchoGate(FrameProcessor):
         self._events = events
         self._clock = clock
         self._hangover_secs = hangover_secs
+        self._gap_tolerance_secs = gap_tolerance_secs
         self._stats = EchoGateStats()
         self._frames_audible = False  # from Bot{Started,Stopped}SpeakingFrame
         self._external: bool = False  # an external playback source reported at least once
         self._external_audible = False
         self._stopped_at: float | None = None  # clock() when the bot last became inaudible
-        self._loud_run_secs = 0.0  # consecutive audio above barge_in_rms_threshold
+        self._loud_run_secs = 0.0  # audio above barge_in_rms_threshold in the current run
+        self._gap_secs = 0.0  # quiet audio since the last loud frame
         self._barge_in_active = False
         self._hold_secs = 0.0  # hangover left
         self._summarized = False
@@ -224,16 +243,19 @@ class EchoGate(FrameProcessor):
         self._after_state_change(was)
 
     def _after_state_change(self, was_audible: bool) -> None:
-        """Start the tail when the bot goes quiet."""
-        if was_audible and not self.bot_audible:
+        """Start the tail when the bot goes quiet; forget tail hangover when it speaks again."""
+        audible = self.bot_audible
+        if was_audible and not audible:
             self._stopped_at = self._clock()
+        elif audible and not was_audible:
+            self._hold_secs = 0.0
 
     # --- the rule ---------------------------------------------------------------------------
 
     def _passes(self, rms: float, seconds: float) -> bool:
         """Decide one frame; updates the loud run, barge-in and hangover state."""
         loud = rms > self._settings.barge_in_rms_threshold
-        self._loud_run_secs = self._loud_run_secs + seconds if loud else 0.0
+        self._track_loud_run(loud, seconds)
         mode = self.mode
         if mode == AUDIBLE:
             return self._passes_while_audible(loud, rms, seconds)
@@ -244,6 +266,16 @@ class EchoGate(FrameProcessor):
         if rms < self._settings.normal_rms_threshold:
             self._stats.quiet_frames += 1
         return True
+
+    def _track_loud_run(self, loud: bool, seconds: float) -> None:
+        """Sum loud audio; a quiet gap longer than the tolerance ends the run."""
+        if loud:
+            self._loud_run_secs += seconds
+            self._gap_secs = 0.0
+            return
+        self._gap_secs += seconds
+        if self._gap_secs > self._gap_tolerance_secs + DURATION_EPS:
+            self._loud_run_secs = 0.0
 
     def _passes_while_audible(self, loud: bool, rms: float, seconds: float) -> bool:
         sustained = self._loud_run_secs + DURATION_EPS >= self._settings.barge_in_min_secs
@@ -259,6 +291,7 @@ class EchoGate(FrameProcessor):
             self._stats.barge_in_frames += 1
             return True
         self._barge_in_active = False
+        self._hold_secs = 0.0
         return False
 
     def _passes_in_tail(self, rms: float, seconds: float) -> bool:
