@@ -82,8 +82,8 @@ def short_config(directory: Path) -> Path:
     config = load_interview_config("senior_backend_engineer").model_dump(mode="json")
     config["phases"] = [{**p, "questions": p["questions"][:1]} for p in config["phases"] if p["id"] != "coding"]
     config["phases"][-1]["questions"][0]["follow_up"] = ""
-    config["duration_minutes"] = 10
-    config["timeouts"]["session_timeout_seconds"] = 900
+    config["duration_minutes"] = 30
+    config["timeouts"]["session_timeout_seconds"] = 1800
     path = directory / "bench.yaml"
     path.write_text(yaml.safe_dump(config))
     return path

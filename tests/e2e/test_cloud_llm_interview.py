@@ -7,6 +7,9 @@ OpenAI-compatible client, streaming SSE from tests/fakes with a real tool call
 
 from __future__ import annotations
 
+import asyncio
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -27,8 +30,27 @@ ANSWERS = [
 ]
 
 
+RUBRIC = ["system_design", "coding_proficiency", "communication", "technical_depth"]
+
+
+def judge_reply(body: dict) -> FakeResponse:
+    """Plays the evaluator: scores the requested areas, quoting the candidate's own (recognised) words."""
+    transcript = body["messages"][1]["content"]
+    answers = [line.split(": ", 1)[1] for line in transcript.splitlines() if "] Candidate: " in line]
+    quote = " ".join(answers[0].split()[:4]) if answers else ""
+    subset = re.search(r"Score only these areas: ([a-z_, ]+);", transcript)
+    areas = subset.group(1).split(", ") if subset else RUBRIC
+    verdict = {
+        "areas": {a: {"score": 6, "evidence": [quote], "rationale": "Relevant, some depth."} for a in areas},
+        "overall": {"recommendation": "maybe", "confidence": 0.5, "summary": "Mixed."},
+    }
+    return FakeResponse(text=json.dumps(verdict))
+
+
 def interviewer_responder(body: dict) -> FakeResponse:
-    """Plays the LLM: greet, move phase by tool call, ask, then end by tool call."""
+    """Plays the LLM: greet, move phase by tool call, ask, then end by tool call (and judges at the end)."""
+    if body.get("response_format", {}).get("type") == "json_object":
+        return judge_reply(body)
     messages = body["messages"]
     last = messages[-1]
     user_turns = sum(1 for m in messages if m["role"] == "user")
@@ -54,18 +76,19 @@ async def test_openai_compatible_llm_drives_the_interview_with_tool_calls(tmp_pa
             }
         )
         report = await run_candidate(bot.wait_ready(), script, timeout=240)
-        assert bot.wait_exit() == 0, "\n".join(bot.output[-40:])
+        assert await asyncio.to_thread(bot.wait_exit) == 0, "\n".join(bot.output[-40:])
         requests = list(llm_server.requests)
 
     assert report.completed, report.to_dict()
     record = bot.record_dir()
 
     # The requests are what OpenAI's API receives: model, streaming, our tools, the tool result.
+    chat_requests = [r for r in requests if not r.get("response_format")]
     assert {r["model"] for r in requests} == {"fake-interviewer-1"}
-    assert all(r.get("stream") is True for r in requests)
+    assert all(r.get("stream") is True for r in chat_requests)
     tool_names = {t["function"]["name"] for t in requests[0]["tools"]}
     assert {"transition_section", "score_answer", "end_interview"} <= tool_names
-    tool_messages = [m for r in requests for m in r["messages"] if m["role"] == "tool"]
+    tool_messages = [m for r in chat_requests for m in r["messages"] if m["role"] == "tool"]
     assert any("System design" in m["content"] for m in tool_messages)
     assert requests[0]["messages"][0]["role"] == "system" and "Northwind Labs" in requests[0]["messages"][0]["content"]
 
@@ -80,3 +103,9 @@ async def test_openai_compatible_llm_drives_the_interview_with_tool_calls(tmp_pa
     assert next(e for e in events if e["type"] == "session_ended")["reason"] == "completed"
     config = yaml.safe_load((record / "config.json").read_text())
     assert config["providers"]["llm"].startswith("openai-compatible:fake-interviewer-1")
+
+    # The evaluator used the same OpenAI-compatible server as its judge (temperature 0.3, JSON mode).
+    judge_requests = [r for r in requests if r.get("response_format")]
+    assert judge_requests and all(r["temperature"] == 0.3 for r in judge_requests)
+    evaluation = json.loads((record / "evaluation.json").read_text())
+    assert evaluation["scorer"] == "llm" and evaluation["recommendation"] is not None

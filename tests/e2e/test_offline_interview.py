@@ -7,6 +7,7 @@ candidate speaks espeak audio in real time 20 ms chunks; the local engines
 
 from __future__ import annotations
 
+import asyncio
 import wave
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import yaml
 
 from interview.loader import load_interview_config
 from scripts.simulate_candidate import run_candidate
-from scripts.stt_accuracy import word_accuracy
+from scripts.measure_stt_accuracy import word_accuracy
 
 from .conftest import read_jsonl, write_yaml
 
@@ -44,8 +45,8 @@ def short_interview(tmp_path: Path) -> Path:
     ]
     config["phases"][-1]["questions"][0]["follow_up"] = ""
     config["id"] = "short_backend_screen"
-    config["duration_minutes"] = 10
-    config["timeouts"]["session_timeout_seconds"] = 900
+    config["duration_minutes"] = 30
+    config["timeouts"]["session_timeout_seconds"] = 1800
     return write_yaml(tmp_path / "short.yaml", config)
 
 
@@ -68,7 +69,7 @@ async def test_whole_interview_offline_over_websocket(tmp_path: Path, start_bot)
     bot = start_bot("--config", str(short_interview(tmp_path)))
     url = bot.wait_ready()
     report = await run_candidate(url, candidate_script(tmp_path), timeout=420, record_dir=tmp_path / "candidate")
-    assert bot.wait_exit() == 0, "\n".join(bot.output[-40:])
+    assert await asyncio.to_thread(bot.wait_exit) == 0, "\n".join(bot.output[-40:])
     record = bot.record_dir()
 
     # The interview completed and the server closed the socket normally.
@@ -85,7 +86,7 @@ async def test_whole_interview_offline_over_websocket(tmp_path: Path, start_bot)
     assert config.closing_message in interviewer[-1], "closing spoken"
 
     # Each answer reached the transcript; accuracy of the local STT over all answers.
-    accuracy = word_accuracy(" ".join(ANSWERS), " ".join(candidate))
+    accuracy = word_accuracy([" ".join(ANSWERS)], [" ".join(candidate)])
     print(f"local STT word accuracy over the interview: {accuracy:.1%}")
     assert accuracy >= 0.75, (accuracy, candidate)
 
