@@ -8,6 +8,7 @@ candidate speaks espeak audio in real time 20 ms chunks; the local engines
 from __future__ import annotations
 
 import asyncio
+import json
 import wave
 from pathlib import Path
 
@@ -100,6 +101,29 @@ async def test_whole_interview_offline_over_websocket(tmp_path: Path, start_bot)
     assert [e["name"] for e in events if e["type"] == "tool_call"][-1] == "end_interview"
     ended = [e for e in events if e["type"] == "session_ended"]
     assert ended and ended[0]["reason"] == "completed"
+
+    # latency.json: a record for every candidate turn, stage statistics, a verdict naming a stage.
+    latency = json.loads((record / "latency.json").read_text())
+    answered = [t for t in latency["turns"] if t["status"] == "complete"]
+    assert len(answered) >= len(ANSWERS), latency["turns"]
+    for turn in answered:
+        assert turn["voice_to_voice_ms"] > 0 and turn["stages_ms"]["endpointing"] is not None
+    assert latency["verdict"]["worst_stage"] in latency["stats"]["stages_ms"]
+    assert {"p50", "p95"} <= set(latency["stats"]["total_ms"])
+    assert any(t["listener"] is not None for t in answered), "the client's playback marks reached the server"
+    turn_events = [e for e in events if e["type"] == "turn_latency"]
+    assert len(turn_events) == len(latency["turns"])
+
+    # evaluation.json: every rubric area accounted for (scored or missing with a reason).
+    evaluation = json.loads((record / "evaluation.json").read_text())
+    assert evaluation["scorer"] == "heuristic" and evaluation["recommendation"] in (
+        "strong_yes", "yes", "maybe", "no", "strong_no"
+    )
+    missing = {m["area"] for m in evaluation["missing_areas"]}
+    for area in config.rubric_area_ids:
+        assert area in missing or evaluation["areas"][area]["score"] is not None
+        assert len(evaluation["areas"][area]["runs"]) == 2
+    assert len(evaluation["qa_pairs"]) >= len(ANSWERS)
 
     left, right, channels, rate = channel_rms(record / "recording.wav")
     assert (channels, rate) == (2, 16000)
