@@ -1,0 +1,139 @@
+"""Phone interviews: `python bot.py --transport twilio` serves Twilio calls, one session per call.
+
+Wires the call server (transports/twilio_server.py) to sessions: each accepted
+media stream gets its Twilio transport, an `InterviewSession` for the interview
+the webhook chose, and the playback marks connected to that session's echo gate
+and latency tracker (transports/twilio_marks.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+
+from loguru import logger
+
+from bots.session import InterviewSession, SessionOutcome
+from interview.config import InterviewConfig
+from interview.loader import bundled_config_names, load_interview_config
+from interview.structured_interviewer import Persona
+from settings import Settings
+from transports.twilio import create_twilio_transport
+from transports.twilio_marks import PlaybackMarks, SessionPlayback
+from transports.twilio_security import StreamTokens
+from transports.twilio_server import TwilioCall, TwilioServerOptions, build_twilio_app
+from transports.websocket_server import serve_until
+
+WS_MAX_MESSAGE_BYTES = 1024 * 1024  # far above any Twilio message; bigger closes that one socket
+
+
+class PhoneSetupError(ValueError):
+    """The phone server cannot start (missing setting, unknown interview); the message says which."""
+
+
+def load_interview_catalog(default_source: str, default_config: InterviewConfig, settings: Settings) -> dict[str, InterviewConfig]:
+    """Every interview a call may run, loaded up front so a bad one fails at startup, not mid-call."""
+    catalog = {name: load_interview_config(name) for name in bundled_config_names()}
+    catalog[default_source] = default_config
+    for number, source in settings.twilio_number_interviews.items():
+        if source not in catalog:
+            try:
+                catalog[source] = load_interview_config(source)
+            except ValueError as exc:
+                raise PhoneSetupError(f"TWILIO_NUMBER_INTERVIEWS[{number!r}]: {exc}") from exc
+    return catalog
+
+
+def server_options(settings: Settings, catalog: Mapping[str, InterviewConfig], default_source: str) -> TwilioServerOptions:
+    if not settings.public_host:
+        raise PhoneSetupError("--transport twilio needs PUBLIC_HOST (the host Twilio reaches this server at)")
+    secret = settings.twilio_stream_token_secret
+    try:
+        return TwilioServerOptions(
+            public_host=settings.public_host,
+            auth_token=settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else None,
+            validate_signatures=settings.twilio_validate_signatures,
+            interviews=frozenset(catalog),
+            default_interview=default_source,
+            number_interviews=dict(settings.twilio_number_interviews),
+            tokens=StreamTokens(
+                secret.get_secret_value().encode() if secret else None, ttl_secs=settings.twilio_stream_token_ttl_secs
+            ),
+            max_sessions=settings.max_sessions,
+        )
+    except ValueError as exc:
+        raise PhoneSetupError(str(exc)) from exc
+
+
+async def run_phone_call(
+    settings: Settings,
+    config: InterviewConfig,
+    call: TwilioCall,
+    *,
+    persona: Persona,
+    candidate_name: str | None = None,
+) -> SessionOutcome:
+    """One call, start to finish; the session record is complete however the call ends."""
+    marks = PlaybackMarks(call.stream_sid, call_sid=call.call_sid)
+    handle = create_twilio_transport(
+        call.websocket,
+        stream_sid=call.stream_sid,
+        call_sid=call.call_sid,
+        account_sid=settings.twilio_account_sid,
+        auth_token=settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else None,
+        api_base_url=settings.twilio_api_base_url,
+        marks=marks,
+        goodbye_timeout_secs=settings.twilio_goodbye_timeout_secs,
+    )
+    session = InterviewSession(settings, config, handle, persona=persona, candidate_name=candidate_name)
+    marks.add_listener(SessionPlayback(session.processors.echo_gate, session.processors.latency.tracker))
+    session.record.event(
+        "phone_call", call_sid=call.call_sid, stream_sid=call.stream_sid, interview=call.interview
+    )
+    outcome = await session.run()
+    logger.info(
+        f"call {call.call_sid}: marks echoed {marks.echoed}, forgotten after clear {marks.forgotten}, "
+        f"unknown {marks.unknown_echoes}"
+    )
+    return outcome
+
+
+async def serve_phone_sessions(
+    settings: Settings,
+    default_source: str,
+    default_config: InterviewConfig,
+    *,
+    persona: Persona,
+    host: str,
+    port: int,
+    once: bool = False,
+    candidate_name: str | None = None,
+) -> list[SessionOutcome]:
+    """Serve the webhook and media streams on host:port; with `once`, stop after the first call ends."""
+    catalog = load_interview_catalog(default_source, default_config, settings)
+    options = server_options(settings, catalog, default_source)
+    outcomes: list[SessionOutcome] = []
+    done = asyncio.Event()
+
+    async def run_call(call: TwilioCall) -> None:
+        outcome = await run_phone_call(
+            settings, catalog[call.interview], call, persona=persona, candidate_name=candidate_name
+        )
+        outcomes.append(outcome)
+        print(f"Session record: {outcome.directory}", flush=True)
+        if once:
+            done.set()
+
+    app = build_twilio_app(run_call, options)
+
+    def on_ready(bound_port: int) -> None:
+        print(
+            f"Phone interview server listening on ws://{host}:{bound_port}/twilio/media "
+            f"(webhook http://{host}:{bound_port}/twilio/voice, public https://{options.public_host}/twilio/voice; "
+            f"interviews: {json.dumps(sorted(catalog))})",
+            flush=True,
+        )
+
+    await serve_until(app, host, port, done, on_ready, ws_max_size=WS_MAX_MESSAGE_BYTES)
+    return outcomes

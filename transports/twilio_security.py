@@ -1,0 +1,99 @@
+"""Who may start a phone interview: Twilio's webhook signature and our media-stream tokens.
+
+Pipecat has neither. Its development runner answers any webhook and accepts any
+media WebSocket; a public server like that lets anyone start interviews (STT,
+LLM and TTS minutes) on our bill.
+
+* `twilio_signature` / `signature_is_valid`: Twilio's documented request
+  validation. The ``X-Twilio-Signature`` header is base64(HMAC-SHA1(auth token,
+  full URL + every POST parameter name and value, sorted by name (then value)))).
+  The URL is the one Twilio requested (scheme, host, path, query), so behind a
+  tunnel the server rebuilds it from ``PUBLIC_HOST``.
+* `StreamTokens`: the webhook mints a short-lived HMAC-SHA256-signed token naming
+  the call and the interview; ``WS /twilio/media`` refuses connections without a
+  valid, unexpired one, and the session uses the interview named in the token
+  (so a tampered ``<Parameter>`` cannot pick another one).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+
+def twilio_signature(url: str, params: Iterable[tuple[str, str]], auth_token: str) -> str:
+    """The X-Twilio-Signature Twilio sends for a form POST of `params` to `url`."""
+    # Sorted by name, then value, duplicates once: as Twilio's own helper libraries compute it.
+    payload = url + "".join(name + value for name, value in sorted(set(params)))
+    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def signature_is_valid(url: str, params: Iterable[tuple[str, str]], signature: str | None, auth_token: str) -> bool:
+    """Constant-time comparison; a missing signature is invalid."""
+    if not signature:
+        return False
+    return hmac.compare_digest(twilio_signature(url, params, auth_token), signature)
+
+
+class StreamTokenError(ValueError):
+    """Why a media-stream token was refused (the message is safe to log)."""
+
+
+@dataclass(frozen=True)
+class StreamGrant:
+    """What a valid token allows: one media stream for this call, running this interview."""
+
+    call_sid: str
+    interview: str
+    expires_at: float
+
+
+class StreamTokens:
+    """Mint and check ``<payload>.<signature>`` tokens (URL-safe base64, HMAC-SHA256)."""
+
+    def __init__(
+        self, secret: bytes | None = None, ttl_secs: float = 60.0, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._secret = secret or secrets.token_bytes(32)
+        self._ttl = ttl_secs
+        self._clock = clock
+
+    def mint(self, call_sid: str, interview: str) -> str:
+        body = json.dumps({"c": call_sid, "i": interview, "e": round(self._clock() + self._ttl, 3)}, separators=(",", ":"))
+        payload = _b64(body.encode())
+        return f"{payload}.{self._sign(payload)}"
+
+    def verify(self, token: str | None) -> StreamGrant:
+        """The grant for a valid token, else `StreamTokenError` saying why."""
+        if not token:
+            raise StreamTokenError("missing token")
+        payload, _, signature = token.partition(".")
+        if not payload or not signature or not hmac.compare_digest(self._sign(payload), signature):
+            raise StreamTokenError("bad token signature")
+        try:
+            data = json.loads(_unb64(payload))
+            grant = StreamGrant(call_sid=str(data["c"]), interview=str(data["i"]), expires_at=float(data["e"]))
+        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+            raise StreamTokenError(f"malformed token ({type(exc).__name__})") from None
+        if self._clock() > grant.expires_at:
+            raise StreamTokenError("expired token")
+        return grant
+
+    def _sign(self, payload: str) -> str:
+        return _b64(hmac.new(self._secret, payload.encode(), hashlib.sha256).digest())
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
