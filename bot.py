@@ -14,11 +14,10 @@ from typing import NoReturn
 
 from loguru import logger
 
+from bots.exit_codes import EXIT_CONTRACT, EXIT_OK, EXIT_SESSION_FAILED, EXIT_USAGE, exit_code_for
 from transports.common import TRANSPORT_KINDS
 
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_SESSION_FAILED = 1
+DEFAULT_CONFIG = "senior_backend_engineer"
 
 # Smart Turn's feature matmul leaves OpenBLAS threads spinning: one thread is faster here.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -43,13 +42,19 @@ def build_parser() -> argparse.ArgumentParser:
         default="websocket",
         help="websocket: serve ws://HOST:PORT/ws, one session per connection (offline testing, web clients). "
         "daily / livekit: join one room and interview whoever joins. "
-        "twilio: phone interviews over Twilio Media Streams (not runnable yet, see README).",
+        "twilio: serve Twilio's voice webhook (POST /twilio/voice) and media streams, one interview per call "
+        "(needs PUBLIC_HOST and the TWILIO_* settings, see README).",
     )
     parser.add_argument(
         "--config",
-        default="senior_backend_engineer",
         help="interview config: a .yaml/.json file or a bundled name (senior_backend_engineer, qualitative_research). "
-        "Default: %(default)s.",
+        f"Default: livekit reads the session contract from the room's metadata; others use {DEFAULT_CONFIG}.",
+    )
+    parser.add_argument(
+        "--contract",
+        metavar="FILE",
+        help="the session contract JSON (what the launcher puts in a LiveKit room's metadata) from a file: "
+        "interview plus per-session overrides and the candidate. Replaces --config.",
     )
     parser.add_argument(
         "--persona",
@@ -57,9 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="interviewer",
         help="interviewer: a real interview. coach: practice mode with feedback after each answer.",
     )
-    parser.add_argument("--host", help="address to listen on (websocket). Default: setting HOST (127.0.0.1).")
+    parser.add_argument("--host", help="address to listen on (websocket, twilio). Default: setting HOST (127.0.0.1).")
     parser.add_argument("--port", type=int, help="port to listen on, 0 = any free port. Default: setting PORT (8765).")
-    parser.add_argument("--once", action="store_true", help="websocket: exit after the first session ends.")
+    parser.add_argument("--once", action="store_true", help="websocket, twilio: exit after the first session (call) ends.")
     parser.add_argument("--candidate-name", help="the candidate's name, used in the greeting and the record.")
     parser.add_argument("--room-url", help="daily: the room URL to join.")
     parser.add_argument("--room", help="livekit: the room name to join.")
@@ -71,9 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def fail(message: str) -> NoReturn:
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     print(f"bot.py: error: {message}", file=sys.stderr)
-    raise SystemExit(EXIT_USAGE)
+    raise SystemExit(code)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,50 +97,159 @@ def main(argv: list[str] | None = None) -> int:
         fail(f"settings: {describe_validation_error(exc)}")
     logger.remove()
     logger.add(sys.stderr, level=settings.log_level)
+    from interview.session_contract import ContractError, load_session
+
+    contract = None
     try:
-        config = load_interview_config(args.config)
+        if args.contract:
+            contract, config = load_session(_read_text(args.contract), f"session contract {args.contract}")
+        elif args.config or args.transport != "livekit":
+            config = load_interview_config(args.config or DEFAULT_CONFIG)
+        else:
+            config = None  # livekit: from the room's metadata once joined
+    except ContractError as exc:
+        fail(str(exc), EXIT_CONTRACT)
     except ConfigError as exc:
         fail(str(exc))
 
     from services.factory import ProviderConfigError
 
     try:
-        return asyncio.run(_run(args, settings, config))
+        return asyncio.run(_run(args, settings, config, contract))
     except ProviderConfigError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         return EXIT_OK
+    except asyncio.CancelledError:  # SIGTERM on the websocket server
+        return exit_code_for("stopped")
 
 
-async def _run(args: argparse.Namespace, settings, config) -> int:  # type: ignore[no-untyped-def]
+async def _run(args: argparse.Namespace, settings, config, contract) -> int:  # type: ignore[no-untyped-def]
     from bots.runners import run_room_session, serve_websocket_sessions
 
     if args.transport == "websocket":
         host = args.host or settings.host
         port = settings.port if args.port is None else args.port
+        _cancel_on_sigterm()
+        candidate_name = args.candidate_name or (contract.candidate_name if contract else None)
         outcomes = await serve_websocket_sessions(
-            settings, config, persona=args.persona, host=host, port=port, once=args.once, candidate_name=args.candidate_name
+            settings, config, persona=args.persona, host=host, port=port, once=args.once, candidate_name=candidate_name
         )
         return EXIT_OK if all(o.end_reason != "error" for o in outcomes) else EXIT_SESSION_FAILED
     if args.transport == "daily":
-        if not args.room_url:
-            fail("--transport daily needs --room-url (and --token for private rooms)")
+        room_url, token = args.room_url, args.token
+        if not room_url:
+            room_url, token = await _create_daily_room(settings, config, contract)
         outcome = await run_room_session(
-            settings, config, kind="daily", persona=args.persona, candidate_name=args.candidate_name,
-            room_url=args.room_url, token=args.token,
+            settings, config, kind="daily", persona=args.persona, **_session_people(args, contract),
+            room_url=room_url, token=token,
         )
-        return EXIT_OK if outcome.end_reason != "error" else EXIT_SESSION_FAILED
+        return exit_code_for(outcome.end_reason)
     if args.transport == "livekit":
         url = args.url or settings.livekit_url
         if not url or not args.room:
             fail("--transport livekit needs --room and --url (or setting LIVEKIT_URL)")
         token = args.token or _mint_livekit_token(settings, args.room)
+        if config is None:
+            contract, config = await _contract_from_livekit_room(url, token, args.room, settings.metadata_timeout)
         outcome = await run_room_session(
-            settings, config, kind="livekit", persona=args.persona, candidate_name=args.candidate_name,
+            settings, config, kind="livekit", persona=args.persona, **_session_people(args, contract),
             url=url, token=token, room_name=args.room,
         )
-        return EXIT_OK if outcome.end_reason != "error" else EXIT_SESSION_FAILED
-    fail("--transport twilio: the phone-call server (webhook, media stream, marks) is not built yet")
+        return exit_code_for(outcome.end_reason)
+    return await _serve_phone(args, settings, config, contract)
+
+
+async def _serve_phone(args: argparse.Namespace, settings, config, contract) -> int:  # type: ignore[no-untyped-def]
+    """twilio: the webhook + media-stream server, one session per call (see README, Phone interviews)."""
+    from bots.phone import PhoneSetupError, serve_phone_sessions
+
+    host = args.host or settings.host
+    port = settings.port if args.port is None else args.port
+    _cancel_on_sigterm()
+    candidate_name = args.candidate_name or (contract.candidate_name if contract else None)
+    try:
+        outcomes = await serve_phone_sessions(
+            settings, args.config or DEFAULT_CONFIG, config, persona=args.persona, host=host, port=port,
+            once=args.once, candidate_name=candidate_name,
+        )
+    except PhoneSetupError as exc:
+        fail(str(exc))
+    return EXIT_OK if all(o.end_reason != "error" for o in outcomes) else EXIT_SESSION_FAILED
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError as exc:
+        fail(f"session contract {path}: {exc.strerror}", EXIT_CONTRACT)
+
+
+def _session_people(args: argparse.Namespace, contract) -> dict:  # type: ignore[no-untyped-def]
+    """Candidate name/identity and extra instructions: flags win over the contract."""
+    return {
+        "candidate_name": args.candidate_name or (contract.candidate_name if contract else None),
+        "candidate_identity": contract.candidate_identity if contract else None,
+        "instructions": contract.instructions if contract else None,
+    }
+
+
+async def _contract_from_livekit_room(url: str, token: str, room: str, timeout: float):  # type: ignore[no-untyped-def]
+    """Join, wait for the room's metadata, validate it; any failure exits with EXIT_CONTRACT."""
+    from interview.session_contract import ContractError, load_session
+    from transports.livekit import read_room_metadata
+    from transports.room_metadata import MetadataTimeout
+
+    try:
+        polled = await read_room_metadata(url, token, timeout=timeout)
+    except MetadataTimeout as exc:
+        fail(f"livekit room {room}: {exc}", EXIT_CONTRACT)
+    except Exception as exc:  # the SDK's connection errors have no common base
+        fail(f"livekit room {room}: could not join {url}: {type(exc).__name__}: {exc}", EXIT_SESSION_FAILED)
+    try:
+        return load_session(polled.metadata, f"livekit room {room} metadata")
+    except ContractError as exc:
+        fail(str(exc), EXIT_CONTRACT)
+
+
+async def _create_daily_room(settings, config, contract) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """No --room-url: a short-lived private room and tokens via Daily's REST API; prints the join URL."""
+    if settings.daily_api_key is None:
+        fail("--transport daily needs --room-url, or DAILY_API_KEY to create a room")
+    import aiohttp
+
+    from transports.room_api import ROOM_JOIN_WINDOW_SECONDS, create_daily_room
+
+    identity = (contract.candidate_identity if contract else None) or "candidate"
+    try:
+        async with aiohttp.ClientSession() as http:
+            tickets = await create_daily_room(
+                api_key=settings.daily_api_key.get_secret_value(),
+                api_url=settings.daily_api_url,
+                lifetime_seconds=config.timeouts.session_timeout_seconds + ROOM_JOIN_WINDOW_SECONDS,
+                candidate_identity=identity,
+                candidate_name=contract.candidate_name if contract else None,
+                session=http,
+            )
+    except Exception as exc:  # DailyRESTHelper raises bare Exception with the API's message
+        fail(f"daily: could not create a room: {exc}", EXIT_SESSION_FAILED)
+    print(f"Candidate join URL: {tickets.join_url}", flush=True)
+    return tickets.room, tickets.bot_token
+
+
+def _cancel_on_sigterm() -> None:
+    """SIGTERM before or after serving cancels the server task.
+
+    While uvicorn serves it installs its own SIGTERM handler and shuts down gracefully,
+    waiting for open sessions to end; the launcher's SIGKILL after its grace period
+    bounds that wait (records are flushed as they are written, so nothing is lost).
+    """
+    import signal
+
+    task = asyncio.current_task()
+    if task is not None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
 
 
 def _mint_livekit_token(settings, room: str) -> str:  # type: ignore[no-untyped-def]

@@ -57,6 +57,49 @@ class Settings(BaseSettings):
     max_sessions: int = Field(default=20, ge=1, description="Concurrent sessions one server process accepts.")
     log_level: Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR"] = "INFO"
 
+    # --- phone interviews (Twilio; python bot.py --transport twilio) -------------------
+    public_host: str | None = Field(
+        default=None, description="Host[:port] Twilio reaches this server at (e.g. a tunnel), no scheme."
+    )
+    twilio_api_base_url: str = Field(
+        default="https://api.twilio.com", description="Twilio REST API root (tests aim it at a local fake)."
+    )
+    twilio_validate_signatures: bool = Field(
+        default=True, description="Check X-Twilio-Signature on webhooks. Turn off only for local development."
+    )
+    twilio_number_interviews: dict[str, str] = Field(
+        default_factory=dict, description='Called number -> interview config, JSON: {"+15551234567": "qualitative_research"}.'
+    )
+    twilio_stream_token_secret: SecretStr | None = Field(
+        default=None, description="Signs media-stream tokens; default: random per process."
+    )
+    twilio_stream_token_ttl_secs: float = Field(default=60, gt=0, le=3600)
+    twilio_goodbye_timeout_secs: float = Field(
+        default=30, gt=0, le=300, description="Longest wait for the goodbye's playback mark before hanging up."
+    )
+
+    # --- rooms and the session launcher (python -m bots.launcher) ---------------------
+    launcher_api_key: SecretStr | None = Field(
+        default=None, description="Bearer key the launcher's clients must send; the launcher refuses to start without it."
+    )
+    launcher_host: str = "127.0.0.1"
+    launcher_port: int = Field(default=8780, ge=0, le=65535)
+    launcher_max_sessions: int = Field(default=10, ge=1, description="Concurrent bot processes; more get 429.")
+    launcher_grace_seconds: float = Field(
+        default=30, gt=0, description="DELETE: SIGTERM, then SIGKILL after this; also added to session timeouts."
+    )
+    livekit_api_url: str | None = Field(
+        default=None, description="LiveKit server API base URL; default: LIVEKIT_URL with https://."
+    )
+    daily_api_url: str = Field(default="https://api.daily.co/v1", description="Daily REST API root.")
+    metadata_timeout: float = Field(
+        default=5.0, gt=0, le=60, description="Seconds a LiveKit bot waits for the room's session contract."
+    )
+    budget_llm_input_usd_per_mtok: float = Field(default=0.15, ge=0)
+    budget_llm_output_usd_per_mtok: float = Field(default=0.60, ge=0)
+    budget_tts_usd_per_1k_chars: float = Field(default=0.05, ge=0)
+    budget_stt_usd_per_minute: float = Field(default=0.0077, ge=0)
+
     def openai_configured(self) -> bool:
         """A key or a custom base_url (local servers often need no key) means the cloud LLM is usable."""
         return self.openai_api_key is not None or bool(self.openai_base_url)

@@ -8,15 +8,17 @@ process and return its outcome.
 from __future__ import annotations
 
 import asyncio
+import signal
 
 from loguru import logger
 
+from bots.budget import BudgetGuard, Prices, SpendMeter, charged_stages
 from bots.session import InterviewSession, SessionOutcome
 from interview.config import InterviewConfig
 from interview.structured_interviewer import Persona
 from settings import Settings
 from transports import TransportHandle, create_transport
-from transports.websocket_server import build_websocket_app, serve
+from transports.websocket_server import build_websocket_app, serve_until
 
 
 async def serve_websocket_sessions(
@@ -46,15 +48,15 @@ async def serve_websocket_sessions(
     def on_ready(bound_port: int) -> None:
         print(f"Interview server listening on ws://{host}:{bound_port}/ws", flush=True)
 
-    server = asyncio.create_task(serve(app, host, port, on_ready))
-    waiter = asyncio.create_task(done.wait())
-    finished, _ = await asyncio.wait({server, waiter}, return_when=asyncio.FIRST_COMPLETED)
-    for task in (server, waiter):
-        if task not in finished:
-            task.cancel()
-    if server in finished and server.exception() is not None:
-        raise server.exception()  # type: ignore[misc]
+    await serve_until(app, host, port, done, on_ready)
     return outcomes
+
+
+BUDGET_GOODBYE = (
+    "We have reached the time we can spend on this session today, so I'll stop here. "
+    "Thank you very much; we'll be in touch about next steps. Goodbye."
+)
+STOPPED_GOODBYE = "I'm sorry, I have to end our session here. Thank you for your time. Goodbye."
 
 
 async def run_room_session(
@@ -64,11 +66,85 @@ async def run_room_session(
     kind: str,
     persona: Persona,
     candidate_name: str | None = None,
+    instructions: str | None = None,
     **transport_args: object,
 ) -> SessionOutcome:
-    """Join one Daily/LiveKit room and run its interview to the end."""
+    """Join one Daily/LiveKit room and run its interview to the end.
+
+    Adds what a room session needs beyond the shared assembly: the contract's
+    extra instructions, the budget guard, and SIGTERM as "say goodbye and end".
+    """
     handle = create_transport(kind, **transport_args)  # type: ignore[arg-type]
     session = InterviewSession(settings, config, handle, persona=persona, candidate_name=candidate_name)
-    outcome = await session.run()
-    logger.info(f"Session record: {outcome.directory}")
+    if instructions:
+        session.parts.context.add_message({"role": "system", "content": f"Session instructions: {instructions}"})
+        session.record.event("session_instructions", text=instructions)
+    if config.budget.limit_usd is not None:
+        session.worker.add_observer(_budget_guard(settings, session, config.budget.limit_usd))
+    stop = _StopOnSignal(session, handle)
+    stop.install()
+    print(f"Session ready: {handle.description}", flush=True)  # services loaded, pipeline built
+    try:
+        outcome = await session.run()
+    finally:
+        stop.uninstall()
+    if stop.requested and outcome.end_reason in ("cancelled", "stopped"):
+        outcome = SessionOutcome(outcome.session_id, outcome.directory, "stopped")
+    print(f"Session record: {outcome.directory}", flush=True)
     return outcome
+
+
+def _budget_guard(settings: Settings, session: InterviewSession, limit_usd: float) -> BudgetGuard:
+    meter = SpendMeter(
+        Prices(
+            llm_input_per_million_tokens=settings.budget_llm_input_usd_per_mtok,
+            llm_output_per_million_tokens=settings.budget_llm_output_usd_per_mtok,
+            tts_per_thousand_chars=settings.budget_tts_usd_per_1k_chars,
+            stt_per_minute=settings.budget_stt_usd_per_minute,
+        ),
+        charged=charged_stages(session.services.providers),
+    )
+
+    async def exhausted(spent: float) -> None:
+        session.record.event("budget_exhausted", spent_usd=round(spent, 4), limit_usd=limit_usd, by_stage=meter.by_stage)
+        await session.tracker.end_session("budget exhausted", goodbye=BUDGET_GOODBYE, end_reason="budget_exhausted")
+
+    return BudgetGuard(meter, limit_usd, exhausted)
+
+
+class _StopOnSignal:
+    """SIGTERM: goodbye and a clean end once the candidate is there, else cancel at once."""
+
+    def __init__(self, session: InterviewSession, handle: TransportHandle):
+        self._session = session
+        self._joined = False
+        self.requested = False
+        handle.on_candidate_joined(self._mark_joined)
+
+    async def _mark_joined(self) -> None:
+        self._joined = True
+
+    def install(self) -> None:
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self._request)
+        except (NotImplementedError, RuntimeError):  # not the main thread / not supported
+            pass
+
+    def uninstall(self) -> None:
+        try:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
+        except (NotImplementedError, RuntimeError):
+            pass
+
+    def _request(self) -> None:
+        if self.requested:
+            return
+        self.requested = True
+        self._session.record.event("stop_requested", signal="SIGTERM")
+        asyncio.get_running_loop().create_task(self._stop())
+
+    async def _stop(self) -> None:
+        if self._joined and not self._session.tracker.ending:
+            await self._session.tracker.end_session("stopped", goodbye=STOPPED_GOODBYE, end_reason="stopped")
+        else:
+            await self._session.worker.cancel(reason="stopped")

@@ -23,6 +23,7 @@ from interview.config import InterviewConfig
 from interview.prompts import PromptBuilder, SessionDetails
 from interview.structured_interviewer import Persona
 from pipelines.interview import InterviewPipeline, InterviewProcessors, build_interview_pipeline
+from processors.dtmf_requests import KeypadRequests
 from processors.echo_gate import EchoGate
 from processors.interview_evaluator import InterviewEvaluator
 from processors.latency_probe import LatencyInstrumentation
@@ -167,6 +168,7 @@ class InterviewSession:
                 self._config, self._scorer, events=self.record, current_phase=lambda: self.tracker.state.current_phase
             ),
             latency=LatencyInstrumentation.for_session(self._config, events=self.record),
+            keypad=KeypadRequests(self._config.keypad, events=self.record, on_request=self._keypad_transcript),
         )
         return build_interview_pipeline(
             transport=self._handle.transport,
@@ -178,7 +180,12 @@ class InterviewSession:
             turn_taking=self._config.turn_taking,
             recording_sample_rate=self._handle.input_sample_rate,
             user_idle_timeout=self._config.timeouts.user_idle_seconds,
+            after_input=self._handle.after_input,
+            before_output=self._handle.before_output,
         )
+
+    def _keypad_transcript(self, key: str, request: str) -> None:
+        self.record.transcript("candidate", request, phase=self.tracker.state.current_phase, keypad=key)
 
     def _write_config(self, candidate_name: str | None) -> None:
         self.record.write_config(

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validato
 
 SLUG_PATTERN = r"^[a-z][a-z0-9_]*$"
 WEIGHT_TOLERANCE = 1e-3
+KEYPAD_KEYS = frozenset("0123456789*#")
 
 
 class StrictModel(BaseModel):
@@ -233,6 +234,29 @@ class Providers(StrictModel):
     tts_voice: str | None = None
 
 
+class KeypadSettings(StrictModel):
+    """Phone keypad (DTMF) shortcuts: a key press is delivered as the candidate saying `requests[key]`."""
+
+    enabled: bool = True
+    requests: dict[str, str] = Field(
+        default_factory=lambda: {
+            "*": "Could you repeat the question, please?",
+            "#": "Please move on to the next question.",
+        },
+        description="Key (0-9, *, #) -> what the candidate asks for when pressing it.",
+    )
+
+    @model_validator(mode="after")
+    def _check_keys(self) -> KeypadSettings:
+        bad = sorted(k for k in self.requests if k not in KEYPAD_KEYS)
+        if bad:
+            raise ValueError(f"requests: unknown keypad key(s) {bad}; use 0-9, * or #")
+        empty = sorted(k for k, v in self.requests.items() if not v.strip())
+        if empty:
+            raise ValueError(f"requests: empty request text for key(s) {empty}")
+        return self
+
+
 class FollowUpPolicy(StrictModel):
     max_per_question: int = Field(default=1, ge=0, le=3)
     short_answer_words: int = Field(
@@ -262,6 +286,7 @@ class InterviewConfig(StrictModel):
     pacing: PacingSettings = Field(default_factory=PacingSettings)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
     providers: Providers = Field(default_factory=Providers)
+    keypad: KeypadSettings = Field(default_factory=KeypadSettings)
     closing_message: str = (
         "That's all the questions I have. Thank you for your time today; "
         "you will hear from us about next steps soon. Goodbye."

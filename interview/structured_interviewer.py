@@ -22,6 +22,8 @@ Persona = Literal["interviewer", "coach"]
 
 ACKNOWLEDGEMENTS = ("Thank you.", "Thanks, that's helpful.", "Got it, thank you.", "Okay, thanks.")
 REPEAT_REQUEST = re.compile(r"\b(repeat|say (that|it) again|pardon|didn'?t (catch|hear))\b", re.IGNORECASE)
+# "Move on" / "skip" (spoken, or a phone keypad shortcut): no follow-up, go to the next question.
+MOVE_ON_REQUEST = re.compile(r"\b(move on|next question|skip (this|that|it|the question))\b", re.IGNORECASE)
 GENERIC_FOLLOW_UP = "Could you make that more concrete, with a specific example from your own work?"
 MAX_CANDIDATE_QUESTIONS = 2
 ANYTHING_ELSE = "Is there anything else you would like to know?"
@@ -107,9 +109,10 @@ class StructuredInterviewer:
         if answer and REPEAT_REQUEST.search(answer) and cursor.last_spoken_question:
             return Move(text=f"Of course. {cursor.last_spoken_question}")
 
-        feedback = self._coach_feedback(answer) if self._persona == "coach" and answer else ""
+        moving_on = bool(answer and MOVE_ON_REQUEST.search(answer))
+        feedback = self._coach_feedback(answer) if self._persona == "coach" and answer and not moving_on else ""
         phase = self._config.phases[cursor.phase_index]
-        follow_up = "" if phase.answers_candidate_questions else self._follow_up_for(answer)
+        follow_up = "" if phase.answers_candidate_questions or moving_on else self._follow_up_for(answer)
         if follow_up:
             cursor.follow_ups_asked += 1
             cursor.last_spoken_question = follow_up
@@ -119,7 +122,7 @@ class StructuredInterviewer:
             return Move(text=_join(self._acknowledgement(), feedback, self._advance_question()))
 
         next_phase = self._config.next_phase_id(phase.id)
-        if phase.answers_candidate_questions and self._is_company_question(answer):
+        if phase.answers_candidate_questions and not moving_on and self._is_company_question(answer):
             # The candidate asks about the company: answer from the facts via the tool.
             cursor.pending_knowledge = True
             cursor.candidate_questions_answered += 1

@@ -1,7 +1,9 @@
 """The interview pipeline: the one path every frame of a live interview takes.
 
     transport.input()
+      -> (transport's own)         e.g. Twilio: the session's end waits until the goodbye was heard
       -> latency probe (input)     playback marks from the listener
+      -> keypad requests           phone keypad (DTMF) -> the candidate's request (when configured)
       -> EchoGate                  bot-audible inbound audio -> silence, except real barge-in
       -> STT                       Deepgram | pocketsphinx
       -> latency probe (stt)       final transcripts
@@ -13,6 +15,7 @@
       -> latency probe (llm)       first token
       -> TTS                       ElevenLabs | espeak-ng
       -> latency probe (tts)       first audio
+      -> (transport's own)         e.g. Twilio playback marks, in order with the audio
       -> transport.output()
       -> latency probe (output)    first audio written
       -> evaluator interviewer tap what the candidate actually heard
@@ -25,6 +28,7 @@ in transports/ and services/.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
@@ -49,6 +53,7 @@ from pipecat.turns.user_stop.turn_analyzer_user_turn_stop_strategy import TurnAn
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
 from interview.config import TurnTaking
+from processors.dtmf_requests import KeypadRequests
 from processors.echo_gate import EchoGate
 from processors.interview_evaluator import InterviewEvaluator
 from processors.latency_probe import LatencyInstrumentation
@@ -66,6 +71,7 @@ class InterviewProcessors:
     phase_tracker: PhaseTracker
     evaluator: InterviewEvaluator
     latency: LatencyInstrumentation
+    keypad: KeypadRequests | None = None  # phone keypad shortcuts (DTMF), right after the input
 
 
 @dataclass
@@ -126,7 +132,10 @@ def build_interview_pipeline(
     turn_taking: TurnTaking,
     recording_sample_rate: int,
     user_idle_timeout: float = 0,
+    after_input: Sequence[FrameProcessor] = (),
+    before_output: Sequence[FrameProcessor] = (),
 ) -> InterviewPipeline:
+    """`after_input` / `before_output`: the transport's own processors (see TransportHandle)."""
     aggregators = LLMContextAggregatorPair(
         context,
         user_params=LLMUserAggregatorParams(
@@ -140,7 +149,9 @@ def build_interview_pipeline(
     pipeline = Pipeline(
         [
             transport.input(),
+            *after_input,
             latency.probe_after_input(),
+            *([processors.keypad] if processors.keypad is not None else []),
             processors.echo_gate,
             stt,
             latency.probe_after_stt(),
@@ -152,6 +163,7 @@ def build_interview_pipeline(
             latency.probe_after_llm(),
             tts,
             latency.probe_after_tts(),
+            *before_output,
             transport.output(),
             latency.probe_after_output(),
             processors.evaluator.interviewer_tap(),

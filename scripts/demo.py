@@ -11,7 +11,9 @@ import argparse
 import asyncio
 import json
 import re
+import shutil
 import subprocess
+import tempfile
 import sys
 import threading
 from pathlib import Path
@@ -62,7 +64,8 @@ class BotProcess:
     def record_dir(self) -> Path | None:
         for line in self.lines:
             if match := RECORD.search(line):
-                return Path(match.group(1))
+                path = Path(match.group(1))
+                return path if path.is_absolute() else ROOT / path
         return None
 
 
@@ -79,8 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         bot.process.kill()
         return 1
     print(f"demo: bot ready at {bot.url}; the simulated candidate joins (real-time audio, a few minutes)", flush=True)
+    heard = Path(tempfile.mkdtemp(prefix="demo-candidate-"))
     try:
-        report = asyncio.run(run_candidate(bot.url, script, timeout=args.timeout, on_turn=_print_turn))
+        report = asyncio.run(run_candidate(bot.url, script, timeout=args.timeout, on_turn=_print_turn, record_dir=heard))
     finally:
         try:
             bot.process.wait(timeout=30)
@@ -95,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     if record is None:
         print("demo: the bot printed no session record", file=sys.stderr)
         return 1
+    shutil.move(str(heard), str(record / "candidate"))  # what the candidate heard and said, next to the record
     if (record / "transcript.jsonl").exists():
         print("demo: transcript:")
         for line in (record / "transcript.jsonl").read_text().splitlines():

@@ -30,6 +30,10 @@ class TransportHandle:
     joined_event: str
     left_event: str
     description: str = ""
+    # Transport-specific processors the pipeline puts right after transport.input() and right
+    # before transport.output() (e.g. Twilio playback marks, queued in order with the audio).
+    after_input: tuple[Any, ...] = ()
+    before_output: tuple[Any, ...] = ()
 
     def on_candidate_joined(self, callback: CandidateCallback) -> None:
         self._bind(self.joined_event, callback)

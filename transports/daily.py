@@ -1,28 +1,83 @@
-"""Daily room transport: the bot joins an existing room with a URL and token."""
+"""Daily room transport: the bot joins a room with a URL and token and interviews the candidate.
+
+What Pipecat 1.14's `DailyTransport` lacks and this module adds, as for LiveKit:
+only the candidate's audio enters the pipeline (Daily captures every
+participant's microphone as its own tagged stream), and candidate joined/left
+events (the candidate is the participant whose token `user_id` the session
+contract names, else the first to join; they leave or the room empties -> end).
+"""
 
 from __future__ import annotations
 
-from pipecat.transports.daily.transport import DailyParams, DailyTransport
+from typing import Any
+
+from pipecat.frames.frames import InputAudioRawFrame, UserAudioRawFrame
+from pipecat.transports.daily.transport import DailyInputTransport, DailyParams, DailyTransport
 
 from transports.common import TransportHandle
+from transports.room_candidate import CandidateGate
 
 INPUT_SAMPLE_RATE = 16000
 OUTPUT_SAMPLE_RATE = 24000
 
 
-def create_daily_transport(room_url: str, token: str | None, bot_name: str = "Interviewer") -> TransportHandle:
+class CandidateOnlyDailyInput(DailyInputTransport):
+    """Daily input that lets only the candidate's audio into the pipeline."""
+
+    def __init__(self, *args: Any, gate: CandidateGate, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._gate = gate
+
+    async def push_audio_frame(self, frame: InputAudioRawFrame) -> None:
+        if isinstance(frame, UserAudioRawFrame) and not self._gate.accepts_audio(frame.user_id):
+            return
+        await super().push_audio_frame(frame)
+
+
+class InterviewDailyTransport(DailyTransport):
+    """`DailyTransport` with a candidate: filtered audio and candidate joined/left events."""
+
+    def __init__(self, *args: Any, candidate_identity: str | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.gate = CandidateGate(expected_identity=candidate_identity)
+        self._register_event_handler("on_candidate_joined")
+        self._register_event_handler("on_candidate_left")
+        self.add_event_handler("on_participant_joined", self._on_someone_joined)
+        self.add_event_handler("on_participant_left", self._on_someone_left)
+
+    def input(self) -> DailyInputTransport:
+        if not self._input:
+            self._input = CandidateOnlyDailyInput(
+                self, self._client, self._params, name=self._input_name, gate=self.gate
+            )
+        return self._input
+
+    async def _on_someone_joined(self, _transport: Any, participant: dict[str, Any]) -> None:
+        user_id = (participant.get("info") or {}).get("userId")
+        if self.gate.joined(participant["id"], user_id):
+            await self._call_event_handler("on_candidate_joined", participant["id"])
+
+    async def _on_someone_left(self, _transport: Any, participant: dict[str, Any], _reason: Any) -> None:
+        if self.gate.left(participant["id"]):
+            await self._call_event_handler("on_candidate_left", participant["id"])
+
+
+def create_daily_transport(
+    room_url: str, token: str | None, bot_name: str = "Interviewer", candidate_identity: str | None = None
+) -> TransportHandle:
     params = DailyParams(
         audio_in_enabled=True,
         audio_out_enabled=True,
         audio_in_sample_rate=INPUT_SAMPLE_RATE,
         audio_out_sample_rate=OUTPUT_SAMPLE_RATE,
+        audio_in_user_tracks=True,  # tagged per participant, so the candidate's can be picked out
     )
     return TransportHandle(
         kind="daily",
-        transport=DailyTransport(room_url, token, bot_name, params=params),
+        transport=InterviewDailyTransport(room_url, token, bot_name, params=params, candidate_identity=candidate_identity),
         input_sample_rate=INPUT_SAMPLE_RATE,
         output_sample_rate=OUTPUT_SAMPLE_RATE,
-        joined_event="on_first_participant_joined",
-        left_event="on_participant_left",
+        joined_event="on_candidate_joined",
+        left_event="on_candidate_left",
         description=f"daily room {room_url}",
     )

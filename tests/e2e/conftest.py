@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -21,11 +22,11 @@ RECORD = re.compile(r"Session record: (\S+)")
 
 
 class BotServer:
-    """`python bot.py --transport websocket --port 0 --once` with its own sessions dir and env."""
+    """`python bot.py --transport websocket --port 0 --once` (or another transport, without --once) with its own env."""
 
-    def __init__(self, args: list[str], env: dict[str, str]):
+    def __init__(self, args: list[str], env: dict[str, str], *, transport: str = "websocket", once: bool = True):
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "bot.py"), "--transport", "websocket", "--port", "0", "--once", *args],
+            [sys.executable, str(ROOT / "bot.py"), "--transport", transport, "--port", "0", *(["--once"] if once else []), *args],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -90,8 +91,8 @@ def bot_env(tmp_path: Path) -> dict[str, str]:
 def start_bot(bot_env: dict[str, str]) -> Iterator:
     bots: list[BotServer] = []
 
-    def start(*args: str, env: dict[str, str] | None = None) -> BotServer:
-        bot = BotServer(list(args), {**bot_env, **(env or {})})
+    def start(*args: str, env: dict[str, str] | None = None, **options: Any) -> BotServer:
+        bot = BotServer(list(args), {**bot_env, **(env or {})}, **options)
         bots.append(bot)
         return bot
 

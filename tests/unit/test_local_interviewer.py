@@ -110,6 +110,22 @@ def test_repeat_request_repeats_the_question() -> None:
     assert config.phases[0].questions[0].text in move.text
 
 
+def test_move_on_request_skips_the_follow_up_and_asks_the_next_question() -> None:
+    config = load_interview_config("senior_backend_engineer")
+    phase = next(p for p in config.phases if len(p.questions) >= 2 and not p.answers_candidate_questions)
+    config = config.model_copy(update={"phases": [phase, *[p for p in config.phases if p is not phase]]})
+    questions = phase.questions
+    engine = StructuredInterviewer(config)
+    engine.next_move([{"role": "system", "content": "p"}])
+    # A short answer would normally earn a follow-up; the keypad's "#" request moves on instead.
+    move = engine.next_move([{"role": "user", "content": config.keypad.requests["#"]}])
+    assert questions[1].text in move.text
+    assert not questions[0].follow_up or questions[0].follow_up not in move.text
+    # The repeat shortcut ("*") still repeats what was asked last.
+    again = engine.next_move([{"role": "user", "content": config.keypad.requests["*"]}])
+    assert questions[1].text in again.text and again.text.startswith("Of course")
+
+
 def test_qualitative_config_walks_rapport_core_closing() -> None:
     config = load_interview_config("qualitative_research")
     spoken, tools, _ = _walk("qualitative_research", LONG_ANSWER)

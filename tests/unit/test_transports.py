@@ -52,8 +52,8 @@ def test_daily_and_livekit_transports_enable_audio_both_ways() -> None:
         params = handle.transport._params
         assert params.audio_in_enabled and params.audio_out_enabled
         assert params.audio_in_sample_rate == 16000
-    assert daily.joined_event == "on_first_participant_joined"
-    assert livekit.left_event == "on_participant_disconnected"
+    assert daily.joined_event == livekit.joined_event == "on_candidate_joined"
+    assert daily.left_event == livekit.left_event == "on_candidate_left"
 
 
 def test_livekit_agent_token_carries_identity_room_and_grants() -> None:

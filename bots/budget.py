@@ -1,0 +1,81 @@
+"""Ending a session when its estimated provider spend reaches `budget.limit_usd`.
+
+Pipecat reports usage, not cost: `LLMUsageMetricsData` (tokens),
+`TTSUsageMetricsData` (characters) and `STTUsageMetricsData` (audio seconds) in
+MetricsFrames when `enable_usage_metrics` is on. `SpendMeter` prices them with
+per-unit rates from settings (only for stages running on a cloud provider;
+embedded engines cost nothing) and `BudgetGuard`, an observer, calls back once
+when the running total reaches the limit. The estimate is as good as the rates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from pipecat.frames.frames import MetricsFrame
+from pipecat.metrics.metrics import LLMUsageMetricsData, STTUsageMetricsData, TTSUsageMetricsData
+from pipecat.observers.base_observer import BaseObserver, FramePushed
+
+
+@dataclass(frozen=True)
+class Prices:
+    llm_input_per_million_tokens: float
+    llm_output_per_million_tokens: float
+    tts_per_thousand_chars: float
+    stt_per_minute: float
+
+
+@dataclass
+class SpendMeter:
+    """Running cost estimate; `charged` names the stages that are billed (cloud ones)."""
+
+    prices: Prices
+    charged: frozenset[str]
+    spent_usd: float = 0.0
+    by_stage: dict[str, float] = field(default_factory=lambda: {"llm": 0.0, "tts": 0.0, "stt": 0.0})
+
+    def add(self, item: object) -> float:
+        """Add one metrics item; returns the cost it added."""
+        if isinstance(item, LLMUsageMetricsData):
+            stage = "llm"
+            cost = (
+                item.value.prompt_tokens * self.prices.llm_input_per_million_tokens
+                + item.value.completion_tokens * self.prices.llm_output_per_million_tokens
+            ) / 1_000_000
+        elif isinstance(item, TTSUsageMetricsData):
+            stage, cost = "tts", item.value * self.prices.tts_per_thousand_chars / 1000
+        elif isinstance(item, STTUsageMetricsData):
+            stage, cost = "stt", item.value.audio_seconds * self.prices.stt_per_minute / 60
+        else:
+            return 0.0
+        if stage not in self.charged:
+            return 0.0
+        self.by_stage[stage] += cost
+        self.spent_usd += cost
+        return cost
+
+
+class BudgetGuard(BaseObserver):
+    """Calls `on_exhausted(spent)` once, when the meter reaches `limit_usd`."""
+
+    def __init__(self, meter: SpendMeter, limit_usd: float, on_exhausted: Callable[[float], Awaitable[None]]):
+        super().__init__()
+        self.meter = meter
+        self.limit_usd = limit_usd
+        self._on_exhausted = on_exhausted
+        self._fired = False
+
+    async def on_push_frame(self, data: FramePushed) -> None:
+        if not data.first_push or not isinstance(data.frame, MetricsFrame):
+            return
+        for item in data.frame.data:
+            self.meter.add(item)
+        if not self._fired and self.meter.spent_usd >= self.limit_usd:
+            self._fired = True
+            await self._on_exhausted(self.meter.spent_usd)
+
+
+def charged_stages(providers: dict[str, str]) -> frozenset[str]:
+    """Stages whose provider is not an embedded engine (recorded as `local:...`)."""
+    return frozenset(stage for stage, name in providers.items() if not name.startswith("local:"))

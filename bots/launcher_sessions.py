@@ -1,0 +1,204 @@
+"""The launcher's bot processes: start, watch, stop, reap, and kill the ones that overstay.
+
+One `bot.py` child per session. Its stdout is copied to `bot.log` in the
+session's launcher directory and read for two lines: the bot is ready
+("Interview server listening on ..." / "Session ready") and where its record is
+("Session record: DIR"). When a child exits it is reaped at once and its exit
+status recorded (see bots/exit_codes.py). A child still alive at its session
+timeout plus the grace period is killed, so no interview keeps burning provider
+money; `stop` is SIGTERM (goodbye and a clean end), then SIGKILL after the grace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import signal
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from loguru import logger
+
+from bots.exit_codes import END_REASON_EXIT_CODES, reason_for_exit_code
+
+SessionState = Literal["starting", "running", "ended", "failed"]
+READY_LINE = re.compile(r"listening on (ws://\S+)|Session ready")
+RECORD_LINE = re.compile(r"Session record: (\S+)")
+ENDED_NORMALLY = frozenset(code for reason, code in END_REASON_EXIT_CODES.items() if reason != "error")
+
+
+@dataclass
+class LaunchedSession:
+    id: str
+    transport: str
+    room: str | None
+    join_url: str | None
+    candidate_token: str | None
+    timeout_seconds: float
+    directory: Path
+    pid: int | None = None
+    state: SessionState = "starting"
+    exit_code: int | None = None
+    exit_reason: str | None = None
+    record: str | None = None
+    created_at: float = field(default_factory=time.time)
+    ready_at: float | None = None
+    ended_at: float | None = None
+    killed: str | None = None  # why the launcher killed it, if it did
+
+    def public(self) -> dict[str, object]:
+        data = asdict(self)
+        data["directory"] = str(self.directory)
+        data["log"] = str(self.directory / "bot.log")
+        return data
+
+
+class Supervisor:
+    """Owns every bot child; all methods run on the launcher's event loop."""
+
+    def __init__(
+        self,
+        *,
+        max_sessions: int,
+        grace_seconds: float,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.max_sessions = max_sessions
+        self.grace_seconds = grace_seconds
+        self._clock = clock
+        self.sessions: dict[str, LaunchedSession] = {}
+        self._processes: dict[str, asyncio.subprocess.Process] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._reserved = 0
+
+    @property
+    def active(self) -> int:
+        return sum(1 for s in self.sessions.values() if s.state in ("starting", "running")) + self._reserved
+
+    def reserve(self) -> bool:
+        """Claim a slot before slow work (room creation) so concurrent requests cannot overshoot."""
+        if self.active >= self.max_sessions:
+            return False
+        self._reserved += 1
+        return True
+
+    def release(self) -> None:
+        self._reserved -= 1
+
+    async def start(
+        self, session: LaunchedSession, command: Sequence[str], env: dict[str, str], cwd: Path
+    ) -> LaunchedSession:
+        """Spawn the child (uses a slot reserved with `reserve`) and watch it."""
+        session.directory.mkdir(parents=True, exist_ok=True)
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *command,
+                cwd=cwd,
+                env=env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,  # a Ctrl-C on the launcher reaches the launcher, which ends children itself
+            )
+        finally:
+            self.release()
+        session.pid = process.pid
+        self.sessions[session.id] = session
+        self._processes[session.id] = process
+        self._spawn(self._watch(session, process))
+        self._spawn(self._watchdog(session, process))
+        logger.info(f"launcher: session {session.id} ({session.transport}) started, pid {process.pid}")
+        return session
+
+    async def stop(self, session_id: str, reason: str = "deleted") -> None:
+        """SIGTERM (the bot says goodbye and ends), SIGKILL if still there after the grace period."""
+        process = self._processes.get(session_id)
+        session = self.sessions[session_id]
+        if process is None or process.returncode is not None:
+            return
+        session.killed = session.killed or reason
+        _signal(process, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), self.grace_seconds)
+        except asyncio.TimeoutError:
+            logger.warning(f"launcher: session {session_id} ignored SIGTERM for {self.grace_seconds:g}s; killing")
+            _signal(process, signal.SIGKILL)
+            await process.wait()
+
+    def request_stop(self, session_id: str, reason: str = "deleted") -> None:
+        """`stop` in the background (DELETE answers at once)."""
+        self._spawn(self.stop(session_id, reason))
+
+    async def shutdown(self) -> None:
+        """End every child (gracefully, then by force) and wait for the watchers."""
+        await asyncio.gather(*(self.stop(sid, "launcher_shutdown") for sid in list(self._processes)))
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # --- watching -------------------------------------------------------------------------
+
+    def _spawn(self, coro: object) -> None:
+        task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _watch(self, session: LaunchedSession, process: asyncio.subprocess.Process) -> None:
+        assert process.stdout is not None
+        with open(session.directory / "bot.log", "ab") as log:
+            async for raw in process.stdout:
+                log.write(raw)
+                log.flush()
+                line = raw.decode(errors="replace")
+                if session.state == "starting" and (match := READY_LINE.search(line)):
+                    session.state, session.ready_at = "running", self._clock()
+                    if match.group(1) and session.transport == "websocket":
+                        session.join_url = match.group(1)
+                if match := RECORD_LINE.search(line):
+                    session.record = match.group(1)
+        code = await process.wait()  # reaps the child
+        self._processes.pop(session.id, None)
+        session.exit_code, session.ended_at = code, self._clock()
+        if session.killed == "session_timeout_exceeded":
+            session.state, session.exit_reason = "failed", session.killed
+        elif code < 0:  # killed by a signal: after a DELETE's grace, at shutdown, or from outside
+            session.state, session.exit_reason = "ended" if session.killed else "failed", session.killed or reason_for_exit_code(code)
+        else:
+            session.state = "ended" if code in ENDED_NORMALLY else "failed"
+            session.exit_reason = _reason(code, session.record)
+        logger.info(f"launcher: session {session.id} exited {code} ({session.exit_reason}), state {session.state}")
+
+    async def _watchdog(self, session: LaunchedSession, process: asyncio.subprocess.Process) -> None:
+        """Kill a child that outlives its session timeout plus the grace period."""
+        deadline = session.timeout_seconds + self.grace_seconds
+        try:
+            await asyncio.wait_for(process.wait(), deadline)
+        except asyncio.TimeoutError:
+            logger.warning(f"launcher: session {session.id} outlived {deadline:g}s; killing pid {process.pid}")
+            session.killed = "session_timeout_exceeded"
+            _signal(process, signal.SIGKILL)
+
+
+def _signal(process: asyncio.subprocess.Process, sig: signal.Signals) -> None:
+    try:
+        process.send_signal(sig)
+    except ProcessLookupError:
+        pass
+
+
+def _reason(code: int, record: str | None) -> str:
+    """The bot's own end reason from its record's `session_ended` event, else what the exit code says."""
+    if record is not None:
+        try:
+            lines = (Path(record) / "events.jsonl").read_text(encoding="utf-8").splitlines()
+            for line in reversed(lines):
+                event = json.loads(line)
+                if event.get("type") == "session_ended" and event.get("reason"):
+                    return str(event["reason"])
+        except (OSError, ValueError):
+            pass
+    return reason_for_exit_code(code)

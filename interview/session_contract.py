@@ -1,0 +1,124 @@
+"""The session's JSON contract: what the launcher writes into a room's metadata.
+
+A LiveKit room's metadata (or a contract file for Daily / local use) carries
+everything one session needs: which interview (a bundled name or an inline
+config), per-session overrides (provider, model, voice, extra instructions,
+VAD, phases, budget, session timeout), who the candidate is, and when the
+session was created. This module only validates that envelope; the interview
+itself goes through `interview.loader` so there is one parser and one set of
+error messages. Every error is one line naming the field.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationError
+
+from interview.config import InterviewConfig, Phase
+from interview.loader import ConfigError, config_from_data, describe_validation_error, load_interview_config
+
+CONTRACT_VERSION = 1
+
+
+class ContractError(ConfigError):
+    """A session contract that cannot be used; the message names the field."""
+
+
+class VadConfig(BaseModel):
+    """Pipecat's VADParams names, mapped onto the interview's turn_taking.vad_* fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    confidence: float | None = None
+    start_secs: float | None = None
+    stop_secs: float | None = None
+    min_volume: float | None = None
+
+
+class SessionContract(BaseModel):
+    """The room-metadata JSON contract (version 1)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1] = CONTRACT_VERSION
+    interview: str | dict[str, Any] = Field(description="A bundled config name or an inline InterviewConfig.")
+    candidate_name: str | None = Field(default=None, min_length=1)
+    candidate_identity: str | None = Field(
+        default=None, min_length=1, description="LiveKit identity of the candidate; else the first participant."
+    )
+    provider: Literal["auto", "cloud", "local"] | None = Field(
+        default=None, description="Provider choice applied to every stage (stt, llm, tts)."
+    )
+    model: str | None = Field(default=None, min_length=1, description="LLM model.")
+    voice: str | None = Field(default=None, min_length=1, description="TTS voice.")
+    instructions: str | None = Field(
+        default=None, min_length=1, description="Extra session instructions added to the interviewer's system prompt."
+    )
+    vad_config: VadConfig | None = None
+    phases: list[Phase] | None = Field(default=None, min_length=1)
+    budget_limit_usd: PositiveFloat | None = None
+    session_timeout_seconds: PositiveFloat | None = None
+    created_at: datetime | None = None
+
+    def resolve_config(self) -> InterviewConfig:
+        """The interview config with this session's overrides applied, validated by the loader."""
+        if isinstance(self.interview, str):
+            base = load_interview_config(self.interview)
+        else:
+            base = config_from_data(self.interview, "session contract field interview")
+        data = base.model_dump(mode="json")
+        if self.provider is not None:
+            data["providers"].update(stt=self.provider, llm=self.provider, tts=self.provider)
+        if self.model is not None:
+            data["providers"]["llm_model"] = self.model
+        if self.voice is not None:
+            data["providers"]["tts_voice"] = self.voice
+        if self.vad_config is not None:
+            for key, value in self.vad_config.model_dump(exclude_none=True).items():
+                data["turn_taking"][f"vad_{key}"] = value
+        if self.phases is not None:
+            data["phases"] = [p.model_dump(mode="json") for p in self.phases]
+        if self.budget_limit_usd is not None:
+            data["budget"]["limit_usd"] = self.budget_limit_usd
+        if self.session_timeout_seconds is not None:
+            data["timeouts"]["session_timeout_seconds"] = self.session_timeout_seconds
+        if self.candidate_name is not None:
+            data["candidate_name"] = self.candidate_name
+        return config_from_data(data, "session contract (interview with overrides)")
+
+    def to_json(self) -> str:
+        return self.model_dump_json(exclude_none=True)
+
+
+def parse_session_contract(text: str | None, source: str = "room metadata") -> SessionContract:
+    """Parse and validate the contract JSON; raises ContractError naming the field."""
+    if text is None or not text.strip():
+        raise ContractError(f"{source}: empty (no session contract)")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ContractError(f"{source}: invalid JSON: {exc}") from exc
+    return contract_from_data(data, source)
+
+
+def contract_from_data(data: Any, source: str = "session contract") -> SessionContract:
+    if not isinstance(data, dict):
+        raise ContractError(f"{source}: expected a JSON object, got {type(data).__name__}")
+    try:
+        return SessionContract.model_validate(data)
+    except ValidationError as exc:
+        raise ContractError(f"{source}: {describe_validation_error(exc)}") from exc
+
+
+def load_session(text: str | None, source: str = "room metadata") -> tuple[SessionContract, InterviewConfig]:
+    """Contract plus its resolved interview config; any error is a ContractError naming the field."""
+    contract = parse_session_contract(text, source)
+    try:
+        return contract, contract.resolve_config()
+    except ContractError:
+        raise
+    except ConfigError as exc:
+        raise ContractError(f"{source}: {exc}") from exc

@@ -1,0 +1,107 @@
+"""Measure POST /sessions -> the bot ready to speak, over cold sessions, and where the time goes.
+
+    python scripts/bench_launcher.py [--sessions 12]
+
+Runs the launcher in process with the real `bot.py` child (websocket transport,
+embedded engines, no keys). Each session is cold (a new process) and runs alone.
+Per session:
+  listening  POST -> the child serves ws:// (interpreter, imports, settings, config, server)
+  ready      POST -> the first audio frame of the bot's greeting reaches a connected client
+             (listening + connect + session assembly: services, VAD/turn models, pipeline + first TTS chunk)
+Then, for the breakdown, cold child processes that stop after each step: interpreter only, and
+interpreter + the imports a session needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bots.launcher import ROOT, create_app  # noqa: E402
+from scripts.candidate_protocol import BotAudio, decode, encode_message, open_connection, rtvi_client_ready  # noqa: E402
+from settings import Settings  # noqa: E402
+
+AUTH = {"Authorization": "Bearer bench"}
+
+
+def child_env(sessions_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_API_SECRET", "_BASE_URL"))}
+    env.update(SESSIONS_DIR=str(sessions_dir), STT_PROVIDER="local", LLM_PROVIDER="local", TTS_PROVIDER="local",
+               LOG_LEVEL="WARNING", OPENBLAS_NUM_THREADS="1")
+    return env
+
+
+async def one_session(client: httpx.AsyncClient) -> tuple[float, float]:
+    t0 = time.perf_counter()
+    created = await client.post("/sessions", json={"transport": "websocket", "interview": "senior_backend_engineer"}, headers=AUTH)
+    created.raise_for_status()
+    session_id = created.json()["id"]
+    while (state := (await client.get(f"/sessions/{session_id}", headers=AUTH)).json())["state"] == "starting":
+        await asyncio.sleep(0.005)
+    if state["state"] != "running":
+        raise RuntimeError(f"session {session_id} {state['state']}: see {state['log']}")
+    listening = time.perf_counter() - t0
+    ws = await open_connection(state["join_url"])
+    await ws.send(encode_message(rtvi_client_ready()))
+    async for payload in ws:
+        if isinstance(decode(payload), BotAudio):
+            break
+    ready = time.perf_counter() - t0
+    await ws.close()
+    while (await client.get(f"/sessions/{session_id}", headers=AUTH)).json()["state"] == "running":
+        await asyncio.sleep(0.05)
+    return listening, ready
+
+
+def child_seconds(code: str, runs: int = 5) -> list[float]:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def summary(name: str, values: list[float]) -> str:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return f"{name:<44} median {statistics.median(values) * 1000:7.0f} ms   p95 {p95 * 1000:7.0f} ms   (n={len(values)})"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=12)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(_env_file=None, launcher_api_key="bench", sessions_dir=Path(tmp), launcher_grace_seconds=5)  # type: ignore[call-arg]
+        app = create_app(settings, child_env=child_env(Path(tmp)))
+        listening, ready = [], []
+        async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://launcher"
+        ) as client:
+            for i in range(args.sessions):
+                heard, spoke = await one_session(client)
+                listening.append(heard)
+                ready.append(spoke)
+                print(f"session {i + 1:2d}: listening {heard * 1000:6.0f} ms, first greeting audio {spoke * 1000:6.0f} ms", flush=True)
+    print()
+    print(summary("POST -> bot listening", listening))
+    print(summary("POST -> bot ready to speak (first audio)", ready))
+    print(summary("  of which: after listening (session build)", [r - h for r, h in zip(ready, listening)]))
+    print(summary("cold child: python interpreter only", child_seconds("pass")))
+    print(summary("cold child: + imports for a session", child_seconds("import bots.runners, services.factory, pipelines.interview")))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,108 @@
+"""Room-session wiring in bots/runners.py: contract instructions, the budget end, SIGTERM as a clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from pipecat.frames.frames import MetricsFrame
+from pipecat.metrics.metrics import LLMTokenUsage, LLMUsageMetricsData
+
+import bots.runners as runners
+from bots.budget import BudgetGuard
+from bots.session import InterviewSession, SessionOutcome
+from interview.loader import load_interview_config
+from settings import Settings
+
+
+class Calls:
+    def __init__(self) -> None:
+        self.items: list[tuple] = []
+
+    def recorder(self, name: str):  # type: ignore[no-untyped-def]
+        async def call(*args, **kwargs):  # type: ignore[no-untyped-def]
+            self.items.append((name, args, kwargs))
+
+        return call
+
+
+def stub_session(calls: Calls, providers: dict[str, str], ending: bool = False) -> SimpleNamespace:
+    return SimpleNamespace(
+        services=SimpleNamespace(providers=providers),
+        record=SimpleNamespace(event=lambda name, **data: calls.items.append(("event", (name,), data))),
+        tracker=SimpleNamespace(end_session=calls.recorder("end_session"), ending=ending),
+        worker=SimpleNamespace(cancel=calls.recorder("cancel")),
+    )
+
+
+def settings(tmp_path: Path) -> Settings:
+    return Settings(_env_file=None, sessions_dir=tmp_path, stt_provider="local", llm_provider="local", tts_provider="local")  # type: ignore[call-arg]
+
+
+async def test_budget_guard_ends_the_session_with_a_goodbye(tmp_path: Path) -> None:
+    calls = Calls()
+    session = stub_session(calls, {"stt": "local:pocketsphinx", "llm": "openai-compatible:gpt-4o-mini", "tts": "local:espeak"})
+    guard = runners._budget_guard(settings(tmp_path), session, limit_usd=0.001)  # type: ignore[arg-type]
+    usage = LLMTokenUsage(prompt_tokens=5000, completion_tokens=1000, total_tokens=6000)  # $0.00135 at default rates
+    await guard.on_push_frame(SimpleNamespace(frame=MetricsFrame(data=[LLMUsageMetricsData(processor="llm", value=usage)]), first_push=True))  # type: ignore[arg-type]
+    event = next(c for c in calls.items if c[0] == "event")
+    assert event[1] == ("budget_exhausted",) and event[2]["spent_usd"] == pytest.approx(0.0014, abs=1e-4)
+    end = next(c for c in calls.items if c[0] == "end_session")
+    assert end[2] == {"goodbye": runners.BUDGET_GOODBYE, "end_reason": "budget_exhausted"}
+
+
+class FakeHandle:
+    def __init__(self) -> None:
+        self.joined = None
+
+    def on_candidate_joined(self, callback):  # type: ignore[no-untyped-def]
+        self.joined = callback
+
+
+@pytest.mark.parametrize("joined", [False, True])
+async def test_sigterm_cancels_before_the_candidate_and_says_goodbye_after(joined: bool) -> None:
+    calls, handle = Calls(), FakeHandle()
+    stop = runners._StopOnSignal(stub_session(calls, {}), handle)  # type: ignore[arg-type]
+    if joined:
+        await handle.joined()
+    stop.install()
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(50):
+            await asyncio.sleep(0.01)
+            if any(c[0] in ("cancel", "end_session") for c in calls.items):
+                break
+    finally:
+        stop.uninstall()
+    assert stop.requested
+    names = [c[0] for c in calls.items if c[0] != "event"]
+    assert names == (["end_session"] if joined else ["cancel"])
+    if joined:
+        assert calls.items[-1][2]["end_reason"] == "stopped"
+
+
+async def test_run_room_session_applies_instructions_and_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    seen: dict = {}
+
+    async def fake_run(self: InterviewSession) -> SessionOutcome:
+        seen["messages"] = list(self.parts.context.get_messages())
+        seen["observers"] = list(self.worker._observer._observers)  # pipecat's WorkerObserver keeps them here
+        return SessionOutcome(self.session_id, self.record.directory, "cancelled")
+
+    monkeypatch.setattr(InterviewSession, "run", fake_run)
+    config = load_interview_config("senior_backend_engineer").model_copy(
+        update={"budget": load_interview_config("senior_backend_engineer").budget.model_copy(update={"limit_usd": 1.0})}
+    )
+    outcome = await runners.run_room_session(
+        settings(tmp_path), config, kind="livekit", persona="interviewer", instructions="Ask about Rust.",
+        url="wss://lk.example", token="t", room_name="r", candidate_identity="cand",
+    )
+    assert outcome.end_reason == "cancelled"
+    assert seen["messages"][-1] == {"role": "system", "content": "Session instructions: Ask about Rust."}
+    assert any(isinstance(o, BudgetGuard) for o in seen["observers"])
+    out = capsys.readouterr().out
+    assert "Session ready: livekit room r" in out and f"Session record: {outcome.directory}" in out
