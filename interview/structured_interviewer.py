@@ -10,6 +10,7 @@ streams its moves as LLM frames. Same conversation in -> same move out.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -149,12 +150,12 @@ class StructuredInterviewer:
         cursor = self._cursor
         if cursor.pending_knowledge:
             cursor.pending_knowledge = False
-            fact = _message_text(message)
+            fact = _tool_result_text(message)
             spoken = UNKNOWN_FACT if fact.lower().startswith(("nothing is known", "error")) else fact
             return Move(text=f"{spoken} {ANYTHING_ELSE}")
         target = cursor.pending_transition
         cursor.pending_transition = None
-        result = _message_text(message).lower()
+        result = _tool_result_text(message).lower()
         if target is None:
             return Move()
         if result.startswith(("error", "rejected", "cannot", "unknown")):
@@ -270,6 +271,16 @@ def _resumed_phase(messages: list[dict[str, Any]], phase_ids: list[str]) -> str 
             if match and match.group(1) in phase_ids:
                 return match.group(1)
     return None
+
+
+def _tool_result_text(message: dict[str, Any]) -> str:
+    """A tool message's result; Pipecat stores results JSON-encoded (a string arrives in quotes)."""
+    text = _message_text(message)
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        return text
+    return decoded if isinstance(decoded, str) else text
 
 
 def _message_text(message: dict[str, Any]) -> str:

@@ -21,7 +21,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scripts.simulate_candidate import _print_turn, run_candidate  # noqa: E402
 
 LISTENING = re.compile(r"listening on (ws://\S+)")
 RECORD = re.compile(r"Session record: (\S+)")
@@ -71,6 +70,11 @@ class BotProcess:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    from loguru import logger
+
+    logger.remove()  # the bot logs to its own stream; keep the demo's output to the story
+    logger.add(sys.stderr, level="WARNING")
+    from scripts.simulate_candidate import print_turn, run_candidate  # imports Pipecat: after the log level
     script = args.script or ROOT / "scripts" / "candidates" / f"{args.config}.yaml"
     if not script.exists():
         print(f"demo: no candidate script {script}", file=sys.stderr)
@@ -84,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"demo: bot ready at {bot.url}; the simulated candidate joins (real-time audio, a few minutes)", flush=True)
     heard = Path(tempfile.mkdtemp(prefix="demo-candidate-"))
     try:
-        report = asyncio.run(run_candidate(bot.url, script, timeout=args.timeout, on_turn=_print_turn, record_dir=heard))
+        report = asyncio.run(run_candidate(bot.url, script, timeout=args.timeout, on_turn=print_turn, record_dir=heard))
     finally:
         try:
             bot.process.wait(timeout=30)

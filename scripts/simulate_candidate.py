@@ -96,7 +96,7 @@ async def run_candidate(
 # -- command line -----------------------------------------------------------------------------
 
 
-def _print_turn(turn: TurnRecord) -> None:
+def print_turn(turn: TurnRecord) -> None:
     words = len(turn.answer_text.split())
     said = f"turn {turn.index + 1}: said {words} words ({turn.answer_end_time - turn.answer_start_time:.1f} s)"
     if not turn.finished:
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             run_candidate(
                 args.url, script, synthesizer=synthesizer, end_of_turn_silence=args.end_of_turn_silence,
                 timeout=args.timeout, record_dir=args.record_dir, json_report=args.json_report, origin=args.origin,
-                noise_amplitude=args.mic_noise, send_client_ready=not args.no_client_ready, on_turn=_print_turn,
+                noise_amplitude=args.mic_noise, send_client_ready=not args.no_client_ready, on_turn=print_turn,
                 on_connected=lambda client: print(f"connected to {client.url} as {who}", flush=True),
                 log=lambda line: print(f"note: {line}", file=sys.stderr, flush=True),
             )

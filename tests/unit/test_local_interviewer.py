@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from pipecat.frames.frames import (
@@ -159,3 +160,30 @@ async def test_service_streams_like_an_llm_and_calls_tools_through_pipecat(tmp_p
     record.close()
     events = record.events_path.read_text()
     assert '"phase_transition"' in events or "transition_section" in events
+
+
+def test_tool_results_are_read_as_pipecat_stores_them() -> None:
+    """Pipecat JSON-encodes function results in the context: a string arrives in quotes."""
+    config = load_interview_config("senior_backend_engineer")
+    engine = StructuredInterviewer(config)
+    engine.next_move([{"role": "system", "content": "p"}])
+    move = engine.next_move([{"role": "user", "content": LONG_ANSWER}])
+    assert move.tool_call is not None and move.tool_call.name == "transition_section"
+    rejected = {"role": "tool", "tool_call_id": "1", "content": json.dumps("Error: cannot skip ahead.")}
+    move = engine.next_move([rejected])
+    assert move.tool_call is not None and move.tool_call.name == "end_interview", "a rejected move is not a success"
+
+    # Reach the candidate-questions phase, ask about the team, and answer from the fact.
+    engine = StructuredInterviewer(config)
+    engine.next_move([{"role": "system", "content": "p"}])
+    for _ in range(20):
+        move = engine.next_move([{"role": "user", "content": LONG_ANSWER}])
+        if move.tool_call is not None and move.tool_call.name == "transition_section":
+            move = engine.next_move([{"role": "tool", "tool_call_id": "t", "content": json.dumps("Now in the next phase.")}])
+        if engine.current_phase_id == "candidate_questions":
+            break
+    move = engine.next_move([{"role": "user", "content": "How many engineers are on the platform team?"}])
+    assert move.tool_call is not None and move.tool_call.name == "query_knowledge"
+    fact = config.company.facts["team"]
+    move = engine.next_move([{"role": "tool", "tool_call_id": "2", "content": json.dumps(fact)}])
+    assert move.text.startswith(fact) and '"' not in move.text
