@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipecat.frames.frames import InputAudioRawFrame, UserAudioRawFrame
 from pipecat.transports.daily.transport import DailyInputTransport, DailyParams, DailyTransport
 
+from transports.candidate_audio import CandidateOnlyAudio
 from transports.common import TransportHandle
 from transports.room_candidate import CandidateGate
 
@@ -21,17 +21,8 @@ INPUT_SAMPLE_RATE = 16000
 OUTPUT_SAMPLE_RATE = 24000
 
 
-class CandidateOnlyDailyInput(DailyInputTransport):
+class CandidateOnlyDailyInput(CandidateOnlyAudio, DailyInputTransport):
     """Daily input that lets only the candidate's audio into the pipeline."""
-
-    def __init__(self, *args: Any, gate: CandidateGate, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self._gate = gate
-
-    async def push_audio_frame(self, frame: InputAudioRawFrame) -> None:
-        if isinstance(frame, UserAudioRawFrame) and not self._gate.accepts_audio(frame.user_id):
-            return
-        await super().push_audio_frame(frame)
 
 
 class InterviewDailyTransport(DailyTransport):

@@ -16,9 +16,9 @@ from datetime import timedelta
 from typing import Any
 
 from livekit import api as livekit_api
-from pipecat.frames.frames import InputAudioRawFrame, UserAudioRawFrame
 from pipecat.transports.livekit.transport import LiveKitInputTransport, LiveKitParams, LiveKitTransport
 
+from transports.candidate_audio import CandidateOnlyAudio
 from transports.common import TransportHandle
 from transports.room_candidate import CandidateGate
 from transports.room_metadata import DEFAULT_METADATA_TIMEOUT, PollResult, wait_for_metadata
@@ -65,17 +65,8 @@ def mint_candidate_token(
     return token.to_jwt()
 
 
-class CandidateOnlyLiveKitInput(LiveKitInputTransport):
+class CandidateOnlyLiveKitInput(CandidateOnlyAudio, LiveKitInputTransport):
     """LiveKit input that lets only the candidate's audio into the pipeline."""
-
-    def __init__(self, *args: Any, gate: CandidateGate, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self._gate = gate
-
-    async def push_audio_frame(self, frame: InputAudioRawFrame) -> None:
-        if isinstance(frame, UserAudioRawFrame) and not self._gate.accepts_audio(frame.user_id):
-            return
-        await super().push_audio_frame(frame)
 
 
 class InterviewLiveKitTransport(LiveKitTransport):

@@ -7,6 +7,7 @@ import asyncio
 from pipecat.frames.frames import UserAudioRawFrame
 
 from transports import create_transport
+from transports.candidate_audio import CandidateOnlyAudio
 from transports.room_candidate import CandidateGate
 
 
@@ -71,7 +72,9 @@ async def _events_and_filter(monkeypatch, kind: str, join_args, leave_args) -> N
         pushed.append(frame_)
 
     # The filter sits in push_audio_frame, in front of the base class's queue.
-    monkeypatch.setattr(type(input_transport).__mro__[1], "push_audio_frame", lambda self, f: record(f))
+    mro = type(input_transport).__mro__
+    pipecat_input = mro[mro.index(CandidateOnlyAudio) + 1]
+    monkeypatch.setattr(pipecat_input, "push_audio_frame", lambda self, f: record(f))
     await input_transport.push_audio_frame(frame("observer"))
     await input_transport.push_audio_frame(frame(transport.gate.candidate))
     assert [f.user_id for f in pushed] == [transport.gate.candidate]
