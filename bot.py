@@ -112,11 +112,14 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         fail(str(exc))
 
-    from services.factory import ProviderConfigError
+    from services.factory import ProviderConfigError, preload_local_models
+    from services.model_files import LocalModelError
 
     try:
+        # One copy of each embedded model per process, loaded before the first session.
+        preload_local_models(settings, [config or load_interview_config(DEFAULT_CONFIG)])
         return asyncio.run(_run(args, settings, config, contract))
-    except ProviderConfigError as exc:
+    except (ProviderConfigError, LocalModelError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         return EXIT_OK
@@ -126,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
 
 async def _run(args: argparse.Namespace, settings, config, contract) -> int:  # type: ignore[no-untyped-def]
     from bots.runners import run_room_session, serve_websocket_sessions
+    from services.local_models import configure_default_executor
+
+    configure_default_executor(asyncio.get_running_loop())
 
     if args.transport == "websocket":
         host = args.host or settings.host

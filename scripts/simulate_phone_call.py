@@ -6,7 +6,7 @@
 
 Posts the signed voice webhook (TWILIO_AUTH_TOKEN, PUBLIC_HOST from the settings), follows
 the TwiML to the media stream (wss://PUBLIC_HOST is "tunnelled" to --server), speaks the
-script's answers (espeak, µ-law 8 kHz, 20 ms media messages), plays the interviewer on a
+script's answers (the candidate's Piper voice, µ-law 8 kHz, 20 ms media messages), plays the interviewer on a
 phone-speaker clock and echoes marks once played. Prints the voice-to-voice latency measured
 on the caller's side (end of answer -> first interviewer audio heard), p50/p95.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scripts.candidate_script import load_candidate_script  # noqa: E402
-from services.espeak import EspeakSynthesizer  # noqa: E402
+from scripts.candidate_voice import default_candidate_synthesizer  # noqa: E402
 from settings import Settings  # noqa: E402
 from tests.fakes.twilio_media_sim import (  # noqa: E402
     SimulatedPhoneCall,
@@ -49,7 +49,7 @@ async def simulate(server: str, script_path: str, interview: str | None, record:
     script = load_candidate_script(script_path)
     call = SimulatedPhoneCall(
         tunnel(stream.url, server), call_sid=call_sid, account_sid=account, custom_parameters=stream.parameters,
-        script=list(script.answers), synthesizer=EspeakSynthesizer(), record_path=record,
+        script=list(script.answers), synthesizer=default_candidate_synthesizer(), record_path=record,
     )
     report = await call.run(timeout=timeout)
     latencies = report.latencies_ms()

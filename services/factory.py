@@ -7,6 +7,7 @@ a choice; otherwise the deployment setting decides.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -41,6 +42,41 @@ def resolve_provider(stage: str, forced: ProviderChoice, fallback: ProviderChoic
     return choice
 
 
+def resolve_stages(settings: Settings, config: InterviewConfig) -> dict[str, Resolved]:
+    """Per stage (stt, llm, tts): cloud or local for this interview under these settings."""
+    return {
+        "stt": resolve_provider(
+            "STT", config.providers.stt, settings.stt_provider, settings.deepgram_api_key is not None, "DEEPGRAM_API_KEY"
+        ),
+        "llm": resolve_provider(
+            "LLM", config.providers.llm, settings.llm_provider, settings.openai_configured(), "OPENAI_API_KEY or OPENAI_BASE_URL"
+        ),
+        "tts": resolve_provider(
+            "TTS", config.providers.tts, settings.tts_provider, settings.elevenlabs_api_key is not None, "ELEVENLABS_API_KEY"
+        ),
+    }
+
+
+def preload_local_models(settings: Settings, configs: Iterable[InterviewConfig]) -> None:
+    """Load the embedded models these interviews need, once, before any session starts.
+
+    Blocking (seconds): call it before serving, or in a thread. Raises LocalModelError
+    (missing package or file) and ProviderConfigError so startup fails with one line.
+    """
+    from services.local_models import LOCAL_MODELS
+
+    for config in configs:
+        stages = resolve_stages(settings, config)
+        if stages["stt"] == "local":
+            from services.local_stt import whisper_options
+
+            LOCAL_MODELS.whisper(whisper_options(settings))
+        if stages["tts"] == "local":
+            from services.local_tts import piper_options
+
+            LOCAL_MODELS.piper(piper_options(settings))
+
+
 def create_session_services(
     settings: Settings,
     config: InterviewConfig,
@@ -50,15 +86,8 @@ def create_session_services(
     output_sample_rate: int,
     candidate_name: str | None = None,
 ) -> SessionServices:
-    stt_kind = resolve_provider(
-        "STT", config.providers.stt, settings.stt_provider, settings.deepgram_api_key is not None, "DEEPGRAM_API_KEY"
-    )
-    llm_kind = resolve_provider(
-        "LLM", config.providers.llm, settings.llm_provider, settings.openai_configured(), "OPENAI_API_KEY or OPENAI_BASE_URL"
-    )
-    tts_kind = resolve_provider(
-        "TTS", config.providers.tts, settings.tts_provider, settings.elevenlabs_api_key is not None, "ELEVENLABS_API_KEY"
-    )
+    stages = resolve_stages(settings, config)
+    stt_kind, llm_kind, tts_kind = stages["stt"], stages["llm"], stages["tts"]
     providers: dict[str, str] = {}
 
     if stt_kind == "cloud":
@@ -67,10 +96,11 @@ def create_session_services(
         stt: FrameProcessor = create_deepgram_stt(settings, input_sample_rate)
         providers["stt"] = f"deepgram:{settings.deepgram_model}"
     else:
-        from services.local_stt import PocketsphinxSTTService
+        from interview.stt_prompt import stt_prompt
+        from services.local_stt import create_local_stt
 
-        stt = PocketsphinxSTTService(vocabulary_text=config.vocabulary())
-        providers["stt"] = "local:pocketsphinx"
+        stt = create_local_stt(settings, stt_prompt(config, candidate_name))
+        providers["stt"] = f"local:whisper:{settings.local_stt_model}"
 
     if llm_kind == "cloud":
         from services.cloud import create_openai_llm
@@ -90,10 +120,9 @@ def create_session_services(
         tts: FrameProcessor = create_elevenlabs_tts(settings, output_sample_rate, config.providers.tts_voice)
         providers["tts"] = f"elevenlabs:{config.providers.tts_voice or settings.elevenlabs_voice_id}"
     else:
-        from services.local_tts import EspeakTTSService
+        from services.local_tts import create_local_tts
 
-        voice = config.providers.tts_voice or settings.local_tts_voice
-        tts = EspeakTTSService(voice=voice, words_per_minute=settings.local_tts_words_per_minute)
-        providers["tts"] = f"local:espeak-ng:{voice}"
+        tts = create_local_tts(settings)
+        providers["tts"] = f"local:piper:{settings.local_tts_voice}"
 
     return SessionServices(stt=stt, llm=llm, tts=tts, providers=providers)

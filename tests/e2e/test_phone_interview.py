@@ -22,7 +22,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from interview.loader import load_interview_config
-from services.espeak import EspeakSynthesizer
+from scripts.candidate_voice import default_candidate_synthesizer
 from tests.fakes.twilio_media_sim import (
     Keypress,
     SimulatedPhoneCall,
@@ -87,7 +87,7 @@ async def dial(server: str, call_sid: str, script, **options) -> SimulatedPhoneC
     stream = parse_stream_twiml(twiml)
     return SimulatedPhoneCall(
         tunnel(stream.url, server), call_sid=call_sid, account_sid=ACCOUNT, custom_parameters=stream.parameters,
-        script=script, synthesizer=EspeakSynthesizer(), **options,
+        script=script, synthesizer=default_candidate_synthesizer(), **options,
     )
 
 

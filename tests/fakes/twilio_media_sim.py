@@ -15,7 +15,7 @@ to our server, with a scripted candidate on the phone:
   unplayed audio and echoes every outstanding mark at once, as Twilio does.
 
 The candidate's answers come from a candidate script (scripts/candidate_script.py) spoken
-with espeak at 8 kHz. Voice-to-voice latency per answer is measured on the phone's side:
+with the candidate's Piper voice at 8 kHz. Voice-to-voice latency per answer is measured on the phone's side:
 end of the candidate's speech -> the first interviewer audio actually playing.
 Usable from scripts/ (scripts/simulate_phone_call.py) as well as from tests.
 """

@@ -45,7 +45,7 @@ def settings(tmp_path: Path) -> Settings:
 
 async def test_budget_guard_ends_the_session_with_a_goodbye(tmp_path: Path) -> None:
     calls = Calls()
-    session = stub_session(calls, {"stt": "local:pocketsphinx", "llm": "openai-compatible:gpt-4o-mini", "tts": "local:espeak"})
+    session = stub_session(calls, {"stt": "local:whisper:tiny.en", "llm": "openai-compatible:gpt-4o-mini", "tts": "local:piper:en_US-joe-medium"})
     guard = runners._budget_guard(settings(tmp_path), session, limit_usd=0.001)  # type: ignore[arg-type]
     usage = LLMTokenUsage(prompt_tokens=5000, completion_tokens=1000, total_tokens=6000)  # $0.00135 at default rates
     await guard.on_push_frame(SimpleNamespace(frame=MetricsFrame(data=[LLMUsageMetricsData(processor="llm", value=usage)]), first_push=True))  # type: ignore[arg-type]

@@ -48,7 +48,7 @@ def tone(seconds: float, rate: int, freq: float = 440.0) -> bytes:
 
 
 class ToneSynthesizer:
-    """Stands in for espeak: one second-ish of tone per utterance."""
+    """Stands in for the candidate voice: one second-ish of tone per utterance."""
 
     def synthesize(self, text: str, sample_rate: int) -> bytes:
         return tone(0.6, sample_rate, 300.0)
