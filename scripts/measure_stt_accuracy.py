@@ -1,19 +1,24 @@
-"""Word accuracy and finalisation latency of the embedded STT (offline, no keys).
+"""Word accuracy and latency of the embedded STT (Whisper), per model and sample rate, in one run.
 
-Why: pocketsphinx is only usable here with a language model adapted to the
-interview; this script shows by how much, on espeak speech, for
-  * answers taken from the interview text (rubric example answers), and
-  * on-topic answers that are NOT in the interview text (the honest number),
-with the general en-us LM ("default") vs the adapted LM, at 16 kHz and 8 kHz
-(telephony; resampled to 16 kHz inside the service). Latency is measured from
-the VAD stop frame (sent upstream, as the user aggregator does) to the final
-TranscriptionFrame leaving the service.
+Why: the offline interview is only as good as what it hears. This script speaks a fixed set
+of interview answers that are NOT taken from the interview configs (natural language:
+numbers as people say them, product names) with the simulated candidate's Piper voice and
+streams them through the real ``InterviewWhisperSTTService`` exactly as a pipeline does
+(20 ms frames, VAD start/stop sent upstream as the user aggregator does), side by side:
 
-Run: .venv/bin/python scripts/measure_stt_accuracy.py
+  * Whisper tiny.en and base, with and without the interview-term prompt;
+  * at 16 kHz (WebSocket / rooms) and over the phone path (G.711 mu-law at 8 kHz, which the
+    service resamples to 16 kHz).
+
+Word accuracy = 1 - WER after writing numbers in words on both sides ("5-minute" ==
+"five minute"). Latency = VAD stop frame -> final TranscriptionFrame (median / p95).
+
+Run: .venv/bin/python scripts/measure_stt_accuracy.py [--models tiny.en base] [--quick]
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import re
 import statistics
@@ -24,6 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from pipecat.audio.utils import create_stream_resampler, pcm_to_ulaw, ulaw_to_pcm  # noqa: E402
 from pipecat.frames.frames import (  # noqa: E402
     EndFrame,
     Frame,
@@ -38,45 +44,44 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor  #
 from pipecat.workers.runner import WorkerRunner  # noqa: E402
 
 from interview.loader import load_interview_config  # noqa: E402
-from services.espeak import EspeakSynthesizer  # noqa: E402
-from services.local_stt import PocketsphinxSTTService  # noqa: E402
+from interview.spoken_numbers import numbers_to_words  # noqa: E402
+from interview.stt_prompt import stt_prompt  # noqa: E402
+from scripts.candidate_voice import default_candidate_synthesizer  # noqa: E402
+from services.local_models import LOCAL_MODELS, WhisperOptions  # noqa: E402
+from services.local_stt import InterviewWhisperSTTService  # noqa: E402
 
 INTERVIEW = "senior_backend_engineer"
+PHONE_RATE = 8000
+WIDE_RATE = 16000
 
-# On-topic answers for the senior backend interview, written without copying the
-# interview text: about half their words never occur in it.
-UNSEEN_ANSWERS = [
-    "I built the order service for a food delivery company using Python and PostgreSQL.",
-    "We store an idempotency key for every request so a retry never charges the customer twice.",
-    "When the database fails halfway through, the transaction rolls back and the client retries with the same key.",
-    "To scale to ten times the traffic I would add read replicas and partition the payments table by merchant.",
-    "The first thing to break would be the connection pool, and we would see it in the latency graphs.",
-    "The hardest bug I found was a race condition between two workers that processed the same message.",
-    "I added a lock around the update and wrote a regression test that runs both workers at once.",
-    "I test the business rules with unit tests and the database code with integration tests.",
-    "One test caught a rounding error in the currency conversion before it reached production.",
-    "I would put a queue in front of the payment provider so slow responses do not block the checkout.",
-    "We use Kafka to publish events and a consumer updates the ledger.",
-    "How does the team handle incidents and what does the on call rotation look like?",
-    "I spent the last three years working on a billing platform for a large online retailer.",
-    "My own part was the reconciliation job that compares our ledger with the bank statements.",
-    "We cache the exchange rates for one minute to reduce the load on the upstream service.",
-    "If a shard goes down, the other shards keep serving traffic while we fail over to a replica.",
-    "I profile the slow endpoints first and then add an index where the query plan shows a full scan.",
-    "We monitor error rates and alert when the number of stuck payments grows.",
-    "I prefer small pull requests with clear descriptions so reviews are fast.",
-    "Could you tell me more about how the team decides what to build next?",
+# Answers a senior backend candidate might give, written for this script (not copied from
+# the interview text), the way people say them.
+ANSWERS = [
+    "I spent the last three years on the billing platform at a big online retailer, mostly in Python and Go.",
+    "Every request carries an idempotency key, so if the client retries we return the first result instead of charging twice.",
+    "When the database fails halfway through, the whole transaction rolls back and the client retries with the same key.",
+    "To handle ten times the traffic I'd add read replicas and shard the payments table by merchant.",
+    "Honestly, the first thing to break would be the connection pool, and you'd see it in the p ninety nine latency.",
+    "The nastiest bug was a race condition where two workers picked up the same Kafka message.",
+    "We fixed it with a unique constraint in Postgres instead of a lock, and I wrote a regression test for it.",
+    "I unit test the business rules and run integration tests against a real database in Docker.",
+    "One test caught a rounding error in the currency conversion about a week before the launch.",
+    "I'd put a queue in front of the payment provider so a slow response doesn't block checkout.",
+    "We cache the exchange rates in Redis for five minutes, which cut the load on that service by about eighty percent.",
+    "If one shard goes down, the others keep serving while we fail over to a replica.",
+    "I usually profile the slow endpoints first and add an index where the query plan shows a full table scan.",
+    "We page the on-call engineer when the number of stuck payments grows past fifty.",
+    "I like small pull requests with a clear description, so reviews take minutes rather than days.",
+    "Um, so, what does the on-call rotation look like for the platform team?",
+    "We ran everything on Kubernetes, with about forty services and a shared Postgres cluster.",
+    "The write path goes to the primary, and reads for the dashboard come from the replicas.",
+    "I'd say our uptime was around ninety nine point nine percent over the last year.",
+    "That answers my questions, thanks a lot for your time today.",
 ]
 
 
-def known_answers(interview: str = INTERVIEW) -> list[str]:
-    """The rubric's example answers: sentences the interview text contains."""
-    config = load_interview_config(interview)
-    return [a.example_answer for area in config.rubric for a in area.anchors if a.example_answer]
-
-
 def words(text: str) -> list[str]:
-    return re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("-", " ")).split()
+    return re.sub(r"[^a-z0-9' ]+", " ", numbers_to_words(text).lower().replace("-", " ")).split()
 
 
 def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
@@ -124,7 +129,7 @@ class _Sink(FrameProcessor):
 
 
 async def transcribe_session(
-    stt: PocketsphinxSTTService,
+    stt: FrameProcessor,
     utterances: list[bytes],
     sample_rate: int,
     *,
@@ -198,44 +203,80 @@ async def transcribe_session(
     return results
 
 
-def synthesize(texts: list[str], sample_rate: int) -> list[bytes]:
-    synth = EspeakSynthesizer()  # en-us+klatt4, 150 wpm: what the simulated candidate uses
-    return [synth.synthesize(t, sample_rate) for t in texts]
+def synthesize(texts: list[str], sample_rate: int = WIDE_RATE) -> list[bytes]:
+    """The candidate's voice at ``sample_rate`` (16-bit mono PCM)."""
+    voice = default_candidate_synthesizer()
+    return [voice.synthesize(t, sample_rate) for t in texts]
 
 
-async def measure(vocabulary: str, texts: list[str], sample_rate: int) -> tuple[float, list[Result], float]:
-    """(word accuracy, per-utterance results, real-time factor of the whole session)."""
-    audio = synthesize(texts, sample_rate)
-    started = time.perf_counter()
-    results = await transcribe_session(PocketsphinxSTTService(vocabulary), audio, sample_rate)
-    rtf = (time.perf_counter() - started) / (sum(len(a) for a in audio) / 2 / sample_rate)
-    return word_accuracy(texts, [r.text for r in results]), results, rtf
+async def over_the_phone(utterances: list[bytes]) -> list[bytes]:
+    """16 kHz PCM -> G.711 mu-law at 8 kHz -> 8 kHz PCM: what a Twilio call delivers."""
+    down, up = create_stream_resampler(), create_stream_resampler()
+    out = []
+    for pcm in utterances:
+        ulaw = await pcm_to_ulaw(pcm, WIDE_RATE, PHONE_RATE, down)
+        out.append(await ulaw_to_pcm(ulaw, PHONE_RATE, PHONE_RATE, up))
+    return out
 
 
-async def main() -> None:
+@dataclass
+class Row:
+    model: str
+    prompt: bool
+    rate: int
+    accuracy: float
+    latencies_ms: list[float]
+    texts: list[str]
+
+
+async def measure(model: str, prompt: str | None, audio: list[bytes], rate: int, texts: list[str]) -> Row:
+    stt = InterviewWhisperSTTService(model=LOCAL_MODELS.whisper(WhisperOptions(model=model)), prompt=prompt)
+    results = await transcribe_session(stt, audio, rate)
+    hypotheses = [r.text for r in results]
+    latencies = [r.latency_ms for r in results if r.latency_ms == r.latency_ms]
+    return Row(model, prompt is not None, rate, word_accuracy(texts, hypotheses), latencies, hypotheses)
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+async def run(models: list[str], texts: list[str], show_errors: bool) -> list[Row]:
+    prompt = stt_prompt(load_interview_config(INTERVIEW))
+    wide = synthesize(texts)
+    phone = await over_the_phone(wide)
+    seconds = sum(len(a) for a in wide) / 2 / WIDE_RATE
+    print(f"{len(texts)} answers ({sum(len(words(t)) for t in texts)} words, {seconds:.0f} s of Piper candidate speech); "
+          f"prompt: {len(prompt.split())} words from the {INTERVIEW} config")  # fmt: skip
+    print(f"{'model':8} {'prompt':>6} {'audio':>16} {'word accuracy':>14} {'latency p50 / p95 (ms)':>24}")
+    rows = []
+    for model in models:
+        for use_prompt, rate, audio in ((False, WIDE_RATE, wide), (True, WIDE_RATE, wide), (True, PHONE_RATE, phone)):
+            row = await measure(model, prompt if use_prompt else None, audio, rate, texts)
+            rows.append(row)
+            label = "16 kHz PCM" if rate == WIDE_RATE else "8 kHz mu-law"
+            print(f"{model:8} {'yes' if use_prompt else 'no':>6} {label:>16} {row.accuracy:>14.1%} "
+                  f"{statistics.median(row.latencies_ms):>13.0f} / {p95(row.latencies_ms):.0f}", flush=True)  # fmt: skip
+            if show_errors:
+                for ref, hyp in zip(texts, row.texts, strict=True):
+                    if word_errors(ref, hyp)[0]:
+                        print(f"    said: {ref}\n    got:  {hyp.strip()}")
+    return rows
+
+
+def main() -> None:
     from loguru import logger
 
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=["tiny.en", "base"], help="LOCAL_STT_MODEL values (default: %(default)s)")
+    parser.add_argument("--quick", action="store_true", help="the first 6 answers only")
+    parser.add_argument("--errors", action="store_true", help="print every answer that was not heard exactly")
+    args = parser.parse_args()
     logger.remove()
     logger.add(sys.stderr, level="WARNING")
-    vocabulary = load_interview_config(INTERVIEW).vocabulary()
-    known = known_answers()
-    in_text = set(words(vocabulary))
-    unseen_words = [w for t in UNSEEN_ANSWERS for w in words(t)]
-    coverage = sum(w in in_text for w in unseen_words) / len(unseen_words)
-    print(f"interview: {INTERVIEW}; unseen answers: {len(UNSEEN_ANSWERS)} "
-          f"({len(unseen_words)} words, {coverage:.0%} of them occur in the interview text)")
-    print("word accuracy = 1 - WER; latency = VAD stop frame -> final TranscriptionFrame; "
-          "RTF = session wall time / audio time (streamed as fast as decoded)")
-    print(f"{'LM':8} {'rate':>6} {'known answers':>14} {'unseen answers':>15} {'latency median/p95':>20} {'RTF':>5}")
-    for rate in (16000, 8000):
-        for label, text in (("default", ""), ("adapted", vocabulary)):
-            acc_known, r1, rtf1 = await measure(text, known, rate)
-            acc_unseen, r2, rtf2 = await measure(text, UNSEEN_ANSWERS, rate)
-            lat = sorted(r.latency_ms for r in r1 + r2 if r.latency_ms == r.latency_ms)
-            p95 = lat[min(len(lat) - 1, round(0.95 * (len(lat) - 1)))]
-            print(f"{label:8} {rate:>6} {acc_known:>14.1%} {acc_unseen:>15.1%} "
-                  f"{statistics.median(lat):>11.1f} / {p95:.1f} ms {(rtf1 + rtf2) / 2:>5.2f}", flush=True)
+    asyncio.run(run(args.models, ANSWERS[:6] if args.quick else ANSWERS, args.errors))
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()
