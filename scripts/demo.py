@@ -68,6 +68,17 @@ class BotProcess:
         return None
 
 
+def print_recognition(report, transcript: Path) -> None:  # type: ignore[no-untyped-def]
+    """How much of what the candidate said the interviewer heard (word accuracy, whole interview)."""
+    from scripts.word_accuracy import word_accuracy
+
+    said = " ".join(t.answer_text for t in report.turns if t.finished)
+    lines = [json.loads(line) for line in transcript.read_text().splitlines() if line.strip()]
+    heard = " ".join(e["text"] for e in lines if e["speaker"] == "candidate")
+    if said:
+        print(f"demo: candidate words recognised: {word_accuracy([said], [heard]):.1%} (1 - WER over the interview)")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from loguru import logger
@@ -109,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         for line in (record / "transcript.jsonl").read_text().splitlines():
             entry = json.loads(line)
             print(f"  {entry['speaker']:>11}: {entry['text']}")
+        print_recognition(report, record / "transcript.jsonl")
     print(f"Session record: {record.resolve()}")
     return 0 if report.completed else 1
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import statistics
 import sys
 import time
@@ -44,9 +43,9 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor  #
 from pipecat.workers.runner import WorkerRunner  # noqa: E402
 
 from interview.loader import load_interview_config  # noqa: E402
-from interview.spoken_numbers import numbers_to_words  # noqa: E402
 from interview.stt_prompt import stt_prompt  # noqa: E402
 from scripts.candidate_voice import default_candidate_synthesizer  # noqa: E402
+from scripts.word_accuracy import word_accuracy, word_errors, words  # noqa: E402
 from services.local_models import LOCAL_MODELS, WhisperOptions  # noqa: E402
 from services.local_stt import InterviewWhisperSTTService  # noqa: E402
 
@@ -78,30 +77,6 @@ ANSWERS = [
     "I'd say our uptime was around ninety nine point nine percent over the last year.",
     "That answers my questions, thanks a lot for your time today.",
 ]
-
-
-def words(text: str) -> list[str]:
-    return re.sub(r"[^a-z0-9' ]+", " ", numbers_to_words(text).lower().replace("-", " ")).split()
-
-
-def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
-    """(substitutions + deletions + insertions, reference length) by edit distance."""
-    ref, hyp = words(reference), words(hypothesis)
-    row = list(range(len(hyp) + 1))
-    for i in range(1, len(ref) + 1):
-        diagonal, row[0] = row[0], i
-        for j in range(1, len(hyp) + 1):
-            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (ref[i - 1] != hyp[j - 1]))
-    return row[len(hyp)], len(ref)
-
-
-def word_accuracy(references: list[str], hypotheses: list[str]) -> float:
-    """1 - WER over a whole set (can go below 0 with many insertions)."""
-    errors = total = 0
-    for ref, hyp in zip(references, hypotheses, strict=True):
-        e, n = word_errors(ref, hyp)
-        errors, total = errors + e, total + n
-    return 1.0 - errors / max(total, 1)
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """A whole spoken interview, offline, over a real WebSocket.
 
 The bot runs as a child process exactly as users start it; the simulated
-candidate speaks espeak audio in real time 20 ms chunks; the local engines
-(pocketsphinx, the structured interviewer, espeak-ng) do the rest.
+candidate speaks with its Piper voice in real time 20 ms chunks; the embedded
+engines (Whisper tiny.en, the structured interviewer, Piper) do the rest.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import yaml
 
 from interview.loader import load_interview_config
 from scripts.simulate_candidate import run_candidate
-from scripts.measure_stt_accuracy import word_accuracy
+from scripts.word_accuracy import word_accuracy
 
 from .conftest import read_jsonl, write_yaml
 
@@ -87,13 +87,13 @@ async def test_whole_interview_offline_over_websocket(tmp_path: Path, start_bot)
     assert any(config.phases[1].questions[0].follow_up in line for line in interviewer), "follow-up asked"
     assert config.closing_message in interviewer[-1], "closing spoken"
 
-    # Each answer reached the transcript. Word accuracy of the local STT over all answers: these
-    # answers are not in the interview text the language model is built from, and pocketsphinx's
-    # acoustic model on espeak speech tops out near 50 % on such text (scripts/measure_stt_accuracy.py).
+    # Each answer reached the transcript, heard right: Whisper tiny.en with the interview's terms
+    # in its prompt measures ~95 % on unseen answers (scripts/measure_stt_accuracy.py); the floor
+    # here leaves room for a slow CI machine, not for a recogniser that cannot hear.
     assert len(candidate) >= len(ANSWERS)
     accuracy = word_accuracy([" ".join(ANSWERS)], [" ".join(candidate)])
     print(f"local STT word accuracy over the interview: {accuracy:.1%}")
-    assert accuracy >= 0.35, (accuracy, candidate)
+    assert accuracy >= 0.85, (accuracy, candidate)
 
     events = read_jsonl(record / "events.jsonl")
     transitions = [e["to"] for e in events if e["type"] == "phase_transition"]
