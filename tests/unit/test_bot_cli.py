@@ -62,3 +62,17 @@ def test_forced_cloud_provider_without_key_fails_fast(tmp_path: Path) -> None:
     result = run_bot("--transport", "daily", "--room-url", "https://example.daily.co/x", tmp_path=tmp_path)
     assert result.returncode == 2
     assert "STT provider is 'cloud' but DEEPGRAM_API_KEY is not set" in result.stderr
+
+
+def test_missing_local_voice_is_one_line_at_startup(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "LOCAL_TTS_VOICE": str(tmp_path / "nobody.onnx"), "TTS_PROVIDER": "local"}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), "--transport", "websocket", "--port", "0", "--once"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert "LOCAL_TTS_VOICE" in lines[-1] and "missing voice file" in lines[-1], result.stderr
+    assert "listening" not in result.stdout, "fails before serving, not per connection"
