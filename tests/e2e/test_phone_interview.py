@@ -23,6 +23,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from interview.loader import load_interview_config
 from scripts.candidate_voice import default_candidate_synthesizer
+from scripts.word_accuracy import word_accuracy
 from tests.fakes.twilio_media_sim import (
     Keypress,
     SimulatedPhoneCall,
@@ -140,6 +141,12 @@ async def test_whole_phone_interview_hangs_up_after_the_goodbye_was_heard(tmp_pa
     assert any(questions[1] in line for line in interviewer)
     assert config.closing_message in interviewer[-1]
     assert candidate[0]["keypad"] == "*" and len(candidate) >= 3
+    # Heard right over 8 kHz mu-law (resampled to 16 kHz for Whisper): ~95 % in
+    # scripts/measure_stt_accuracy.py; this floor leaves room for a slow machine.
+    heard = " ".join(t["text"] for t in candidate if not t.get("keypad"))
+    accuracy = word_accuracy([" ".join(ANSWERS)], [heard])
+    print(f"phone-path word accuracy: {accuracy:.1%}")
+    assert accuracy >= 0.85, (accuracy, heard)
 
     events = read_jsonl(record / "events.jsonl")
     assert [e["key"] for e in events if e["type"] == "keypad"] == ["*"]
