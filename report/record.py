@@ -15,13 +15,11 @@ from typing import Any
 
 FILES = {
     "config": "config.json",
-    "state": "state.json",
     "latency": "latency.json",
     "evaluation": "evaluation.json",
 }
 WHY_MISSING = {
     "config.json": "the interview's configuration is unknown",
-    "state.json": "phase history comes from events only",
     "latency.json": "the session ended before latency was summarised",
     "evaluation.json": "the session ended before scoring (no scorecard)",
     "transcript.jsonl": "nothing was transcribed",
@@ -36,7 +34,6 @@ class RecordData:
 
     directory: Path
     config: dict[str, Any] = field(default_factory=dict)
-    state: dict[str, Any] = field(default_factory=dict)
     latency: dict[str, Any] = field(default_factory=dict)
     evaluation: dict[str, Any] = field(default_factory=dict)
     transcript: list[dict[str, Any]] = field(default_factory=list)
