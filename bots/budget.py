@@ -4,8 +4,10 @@ Pipecat reports usage, not cost: `LLMUsageMetricsData` (tokens),
 `TTSUsageMetricsData` (characters) and `STTUsageMetricsData` (audio seconds) in
 MetricsFrames when `enable_usage_metrics` is on. `SpendMeter` prices them with
 per-unit rates from settings (only for stages running on a cloud provider;
-embedded engines cost nothing) and `BudgetGuard`, an observer, calls back once
-when the running total reaches the limit. The estimate is as good as the rates.
+embedded engines cost nothing). `UsageObserver` feeds a meter from the pipeline
+(every session keeps one, so its report can show the cost estimate), and
+`BudgetGuard`, an observer too, also calls back once when the running total
+reaches the limit. The estimate is as good as the rates.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from dataclasses import dataclass, field
 from pipecat.frames.frames import MetricsFrame
 from pipecat.metrics.metrics import LLMUsageMetricsData, STTUsageMetricsData, TTSUsageMetricsData
 from pipecat.observers.base_observer import BaseObserver, FramePushed
+
+from settings import Settings
 
 
 @dataclass(frozen=True)
@@ -34,18 +38,25 @@ class SpendMeter:
     charged: frozenset[str]
     spent_usd: float = 0.0
     by_stage: dict[str, float] = field(default_factory=lambda: {"llm": 0.0, "tts": 0.0, "stt": 0.0})
+    usage: dict[str, float] = field(
+        default_factory=lambda: {"llm_input_tokens": 0, "llm_output_tokens": 0, "tts_characters": 0, "stt_seconds": 0.0}
+    )
 
     def add(self, item: object) -> float:
         """Add one metrics item; returns the cost it added."""
         if isinstance(item, LLMUsageMetricsData):
             stage = "llm"
+            self.usage["llm_input_tokens"] += item.value.prompt_tokens
+            self.usage["llm_output_tokens"] += item.value.completion_tokens
             cost = (
                 item.value.prompt_tokens * self.prices.llm_input_per_million_tokens
                 + item.value.completion_tokens * self.prices.llm_output_per_million_tokens
             ) / 1_000_000
         elif isinstance(item, TTSUsageMetricsData):
+            self.usage["tts_characters"] += item.value
             stage, cost = "tts", item.value * self.prices.tts_per_thousand_chars / 1000
         elif isinstance(item, STTUsageMetricsData):
+            self.usage["stt_seconds"] += item.value.audio_seconds
             stage, cost = "stt", item.value.audio_seconds * self.prices.stt_per_minute / 60
         else:
             return 0.0
@@ -56,21 +67,54 @@ class SpendMeter:
         return cost
 
 
-class BudgetGuard(BaseObserver):
-    """Calls `on_exhausted(spent)` once, when the meter reaches `limit_usd`."""
+    def summary(self) -> dict[str, object]:
+        """What the session record keeps: the estimate, per stage, the usage behind it and the rates."""
+        return {
+            "estimated_usd": round(self.spent_usd, 4),
+            "by_stage_usd": {stage: round(cost, 4) for stage, cost in self.by_stage.items()},
+            "usage": {key: round(value, 1) for key, value in self.usage.items()},
+            "charged_stages": sorted(self.charged),
+            "prices": dict(vars(self.prices)),
+        }
 
-    def __init__(self, meter: SpendMeter, limit_usd: float, on_exhausted: Callable[[float], Awaitable[None]]):
+
+def prices_from(settings: Settings) -> Prices:
+    return Prices(
+        llm_input_per_million_tokens=settings.budget_llm_input_usd_per_mtok,
+        llm_output_per_million_tokens=settings.budget_llm_output_usd_per_mtok,
+        tts_per_thousand_chars=settings.budget_tts_usd_per_1k_chars,
+        stt_per_minute=settings.budget_stt_usd_per_minute,
+    )
+
+
+class UsageObserver(BaseObserver):
+    """Feeds every usage metric the pipeline reports into `meter` (once per frame)."""
+
+    def __init__(self, meter: SpendMeter):
         super().__init__()
         self.meter = meter
-        self.limit_usd = limit_usd
-        self._on_exhausted = on_exhausted
-        self._fired = False
 
     async def on_push_frame(self, data: FramePushed) -> None:
         if not data.first_push or not isinstance(data.frame, MetricsFrame):
             return
         for item in data.frame.data:
             self.meter.add(item)
+        await self._after_metrics()
+
+    async def _after_metrics(self) -> None:
+        """Hook for subclasses: called after each metrics frame was added."""
+
+
+class BudgetGuard(UsageObserver):
+    """Calls `on_exhausted(spent)` once, when the meter reaches `limit_usd`."""
+
+    def __init__(self, meter: SpendMeter, limit_usd: float, on_exhausted: Callable[[float], Awaitable[None]]):
+        super().__init__(meter)
+        self.limit_usd = limit_usd
+        self._on_exhausted = on_exhausted
+        self._fired = False
+
+    async def _after_metrics(self) -> None:
         if not self._fired and self.meter.spent_usd >= self.limit_usd:
             self._fired = True
             await self._on_exhausted(self.meter.spent_usd)

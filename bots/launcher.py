@@ -26,13 +26,14 @@ from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bots.launcher_sessions import LaunchedSession, Supervisor
 from interview.config import InterviewConfig
 from interview.loader import ConfigError, describe_validation_error
 from interview.session_contract import ContractError, SessionContract, contract_from_data
+from report import REPORT_FILE
 from settings import Settings
 from transports.room_api import ROOM_JOIN_WINDOW_SECONDS, RoomTickets
 
@@ -198,6 +199,15 @@ def create_app(
     async def get_session(session_id: str) -> dict[str, object]:
         return _find(sup, session_id).public()
 
+    @app.get("/sessions/{session_id}/report", dependencies=[Depends(authorize)], response_class=HTMLResponse)
+    async def get_report(session_id: str) -> FileResponse:
+        """The session's report.html (its audio is `recording.wav`, served beside it)."""
+        return FileResponse(_record_file(_find(sup, session_id), REPORT_FILE), media_type="text/html; charset=utf-8")
+
+    @app.get("/sessions/{session_id}/recording.wav", dependencies=[Depends(authorize)])
+    async def get_recording(session_id: str) -> FileResponse:
+        return FileResponse(_record_file(_find(sup, session_id), "recording.wav"), media_type="audio/wav")
+
     @app.delete("/sessions/{session_id}", status_code=202, dependencies=[Depends(authorize)])
     async def delete_session(session_id: str) -> dict[str, object]:
         session = _find(sup, session_id)
@@ -228,6 +238,18 @@ def _find(sup: Supervisor, session_id: str) -> LaunchedSession:
     if session is None:
         raise HTTPException(404, f"no session {session_id}")
     return session
+
+
+def _record_file(session: LaunchedSession, name: str) -> Path:
+    """A file of the session's record; 404 saying why when there is none (yet)."""
+    if session.record is None:
+        raise HTTPException(404, f"session {session.id} has no record yet (state: {session.state})")
+    path = Path(session.record)
+    path = (path if path.is_absolute() else ROOT / path) / name
+    if not path.is_file():
+        when = "it is written when the session ends" if session.state in ("starting", "running") else "the session left none"
+        raise HTTPException(404, f"session {session.id}: no {name} yet ({when})")
+    return path
 
 
 def main() -> int:

@@ -12,7 +12,7 @@ import signal
 
 from loguru import logger
 
-from bots.budget import BudgetGuard, Prices, SpendMeter, charged_stages
+from bots.budget import BudgetGuard, SpendMeter, charged_stages, prices_from
 from bots.session import InterviewSession, SessionOutcome
 from interview.config import InterviewConfig
 from interview.structured_interviewer import Persona
@@ -96,12 +96,7 @@ async def run_room_session(
 
 def _budget_guard(settings: Settings, session: InterviewSession, limit_usd: float) -> BudgetGuard:
     meter = SpendMeter(
-        Prices(
-            llm_input_per_million_tokens=settings.budget_llm_input_usd_per_mtok,
-            llm_output_per_million_tokens=settings.budget_llm_output_usd_per_mtok,
-            tts_per_thousand_chars=settings.budget_tts_usd_per_1k_chars,
-            stt_per_minute=settings.budget_stt_usd_per_minute,
-        ),
+        prices_from(settings),
         charged=charged_stages(session.services.providers),
     )
 

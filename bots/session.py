@@ -18,6 +18,7 @@ from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.workers.runner import WorkerRunner
 
+from bots.budget import SpendMeter, UsageObserver, charged_stages, prices_from
 from bots.session_record import SessionRecord
 from interview.config import InterviewConfig
 from interview.prompts import PromptBuilder, SessionDetails
@@ -28,6 +29,7 @@ from processors.echo_gate import EchoGate
 from processors.interview_evaluator import InterviewEvaluator
 from processors.latency_probe import LatencyInstrumentation
 from processors.phase_tracker import PhaseTracker
+from report import write_report
 from services.scorers import create_scorer
 from services.factory import SessionServices, create_session_services
 from settings import Settings
@@ -83,6 +85,7 @@ class InterviewSession:
             candidate_name=candidate_name,
         )
         self._write_config(candidate_name)
+        self.spend = SpendMeter(prices_from(settings), charged=charged_stages(self.services.providers))
         self.parts: InterviewPipeline = self._build_pipeline(candidate_name)
         self.worker = PipelineWorker(
             self.parts.pipeline,
@@ -94,7 +97,7 @@ class InterviewSession:
             ),
             idle_timeout_secs=config.timeouts.idle_cancel_seconds,
             conversation_id=self.record.session_id,
-            observers=self.processors.latency.observers(),
+            observers=[*self.processors.latency.observers(), UsageObserver(self.spend)],
         )
         self._hook_events()
 
@@ -117,9 +120,14 @@ class InterviewSession:
             await self._finish_reports()
             reason = self.end_reason
             self.record.event(
-                "session_ended", reason=reason, duration_s=self.record.elapsed(), state=self.tracker.snapshot()
+                "session_ended",
+                reason=reason,
+                duration_s=self.record.elapsed(),
+                state=self.tracker.snapshot(),
+                cost=self.spend.summary(),
             )
             self.record.close()
+            self._write_report()
             logger.info(f"session {self.session_id} ended ({reason}); record: {self.record.directory}")
         return SessionOutcome(self.session_id, self.record.directory, reason)
 
@@ -135,6 +143,15 @@ class InterviewSession:
         close = getattr(self._scorer, "aclose", None)
         if close is not None:
             await close()
+
+    def _write_report(self) -> None:
+        """report.html from the closed record; a rendering failure is logged, never raised."""
+        try:
+            path = write_report(self.record.directory)
+        except Exception:
+            logger.exception(f"session {self.session_id}: report.html could not be written")
+            return
+        logger.info(f"session {self.session_id}: report {path}")
 
     @property
     def end_reason(self) -> str:

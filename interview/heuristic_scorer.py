@@ -8,6 +8,14 @@ scores with a softmax over those similarities. The area's follow-up triggers (an
 description) only decide *relevance* — whether there is evidence at all — never the score,
 because triggers such as "usually" can mark a weak answer as easily as a strong one.
 Evidence quotes are the answer sentences most similar to the area; they are verbatim.
+
+It scores only what it can defend: whether the answers address the area at all, which anchor
+they are nearest, and how sure that is. Certainty is the strength of the anchor match times
+the answers' fluency (`interview.fluency`): keyword salad from a failing speech recogniser
+shares the anchors' vocabulary but not their sentences, so it is credited little, and an
+answer that does not read as speech at all is not scored (a person should listen). The
+score is the nearest-anchor score pulled toward the bottom of the scale by the missing
+certainty. It never recommends hiring (`recommends = False`): its totals are indicative.
 """
 
 from __future__ import annotations
@@ -18,15 +26,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from interview.config import InterviewConfig, RubricArea
+from interview.fluency import fluency
 from interview.scoring_models import AreaJudgement, QAPair, ScoringRun
 from interview.text_similarity import TfIdf, Vector, combine, cosine, match_form, split_sentences
 
 HEURISTIC_NOTE = (
-    "Heuristic scores: lexical similarity of the answers to the rubric anchors' example answers. "
-    "Not a judgement of content; have a person review before deciding."
+    "Indicative only: the offline heuristic measures how closely the answers' wording matches the rubric "
+    "anchors' examples and how sure that match is. It does not judge content and makes no hire "
+    "recommendation; a person must review the evidence and the recording."
 )
 SOFTMAX_TEMPERATURE = 0.04
 MIN_ANCHOR_SIMILARITY = 0.04  # below this (and no trigger heard) the answers say nothing about the area
+FULL_ANCHOR_SIMILARITY = 0.25  # a match this close (or closer) is a clear one
+MIN_FLUENCY = 0.35  # below this the transcript does not read as speech: no score
 DESCRIPTION_WEIGHT = 0.5
 EVIDENCE_SENTENCES = 2
 
@@ -45,6 +57,7 @@ class HeuristicScorer:
     model: str | None = None
     note: str | None = HEURISTIC_NOTE
     confidence_ceiling = 0.5
+    recommends = False  # indicative scores only; never a hire recommendation
 
     async def evaluate(
         self, config: InterviewConfig, pairs: Sequence[QAPair], *, areas: Sequence[str] | None = None
@@ -70,14 +83,26 @@ class HeuristicScorer:
         heard = [t for t in area.follow_up_triggers if f" {match_form(t)} " in f" {match_form(joined)} "]
         if max(similarities) < MIN_ANCHOR_SIMILARITY and not heard:
             return AreaJudgement(None, (), "The answers share no vocabulary with this area's anchors.")
-        score = _interpolate([s for s, _ in model.anchors], similarities)
+        speech = fluency(joined)
+        if speech.score < MIN_FLUENCY:
+            return AreaJudgement(
+                None, (), f"Not scored: the transcript does not read as speech ({speech.describe()}); "
+                "likely a transcription failure, listen to the recording."
+            )
+        anchor_scores = [s for s, _ in model.anchors]
+        nearest = _interpolate(anchor_scores, similarities)
+        match = _ramp(max(similarities), MIN_ANCHOR_SIMILARITY, FULL_ANCHOR_SIMILARITY)
+        certainty = round(match * speech.score, 2)
+        bottom = min(anchor_scores)
+        score = bottom + (nearest - bottom) * certainty
         evidence = _evidence(tfidf, model, texts)
         closest = max(range(len(similarities)), key=lambda i: (similarities[i], -i))
         rationale = (
-            f"Heuristic: closest to the score-{model.anchors[closest][0]} anchor "
+            f"Heuristic: addresses the area; nearest the score-{model.anchors[closest][0]} anchor "
             f"(similarity {similarities[closest]:.2f}; "
             + ", ".join(f"{s}: {sim:.2f}" for (s, _), sim in zip(model.anchors, similarities))
-            + ")."
+            + f"); certainty {certainty:.2f} (anchor match {match:.2f}, {speech.describe()}), "
+            f"so {score:.1f} of {nearest:.1f} is credited."
         )
         if heard:
             rationale += f" Triggers heard: {', '.join(heard)}."
@@ -113,6 +138,10 @@ def _interpolate(scores: Sequence[int], similarities: Sequence[float]) -> float:
     top = max(similarities)
     weights = [math.exp((s - top) / SOFTMAX_TEMPERATURE) for s in similarities]
     return sum(w * score for w, score in zip(weights, scores)) / sum(weights)
+
+
+def _ramp(value: float, low: float, high: float) -> float:
+    return min(1.0, max(0.0, (value - low) / (high - low)))
 
 
 def _evidence(tfidf: TfIdf, model: _AreaModel, texts: Sequence[str]) -> list[str]:

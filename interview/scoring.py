@@ -5,7 +5,8 @@ area is scored by two independent runs of a `Scorer`; runs that disagree by more
 config's tolerance are flagged for a human; evidence quotes must occur verbatim in the
 candidate's answers (invented quotes are dropped and flagged); an area without evidence gets
 no score rather than a guess; the weighted total and recommendation are computed here, from
-the rubric weights, not taken from the judge. Failures never lose the result: areas that
+the rubric weights, not taken from the judge, and `interview.recommendation` withholds the
+recommendation when the interview did not cover enough or the scorer cannot judge content. Failures never lose the result: areas that
 could not be scored are listed with the reason.
 
 Scorers: `interview.heuristic_scorer.HeuristicScorer` (offline, deterministic) and
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 
 from interview.config import InterviewConfig, InterviewType
 from interview.prompts import RECOMMENDATIONS
+from interview.recommendation import gate_recommendation
 from interview.scoring_models import (
     FLAG_FABRICATED,
     FLAG_NO_EVIDENCE,
@@ -138,8 +140,13 @@ async def evaluate_interview(
     *,
     runs: int = RUNS_PER_EVALUATION,
     semaphore: asyncio.Semaphore | None = None,
+    interview_seconds: float | None = None,
 ) -> Evaluation:
-    """Score every rubric area `runs` times, check evidence, aggregate. Never raises for scorer failures."""
+    """Score every rubric area `runs` times, check evidence, aggregate. Never raises for scorer failures.
+
+    `interview_seconds` (how long the session ran) lets the recommendation policy refuse an
+    interview that ended in its opening minutes.
+    """
     answers = [p.answer for p in pairs if p.answer.strip()]
     outcomes: list[ScoringRun | str]
     if not answers:
@@ -149,7 +156,7 @@ async def evaluate_interview(
         outcomes = list(await asyncio.gather(*(_one_run(scorer, config, pairs, gate) for _ in range(runs))))
     scale = (config.score_scale.minimum, config.score_scale.maximum)
     areas = {area.id: _aggregate_area(config, area.id, outcomes, answers, scale) for area in config.rubric}
-    return _summarise(config, scorer, areas, outcomes, list(pairs))
+    return _summarise(config, scorer, areas, outcomes, list(pairs), interview_seconds)
 
 
 async def _one_run(
@@ -234,6 +241,7 @@ def _summarise(
     areas: dict[str, AreaResult],
     outcomes: Sequence[ScoringRun | str],
     pairs: list[QAPair],
+    interview_seconds: float | None = None,
 ) -> Evaluation:
     lo, hi = config.score_scale.minimum, config.score_scale.maximum
     scored = {a.id: a for a in areas.values() if a.score is not None}
@@ -252,6 +260,16 @@ def _summarise(
     elif not config.rubric:
         recommendation = _judge_majority(outcomes)
         confidence = 0.3 if recommendation else 0.0
+    recommends = bool(getattr(scorer, "recommends", True))
+    gate = gate_recommendation(
+        config,
+        areas,
+        scorer_recommends=recommends,
+        interview_seconds=interview_seconds,
+        answers=sum(bool(p.answer.strip()) for p in pairs),
+    )
+    if config.rubric and not gate.allowed:
+        recommendation = gate.label
     run_records = [
         {"run": i, "ok": not isinstance(o, str), "error": o if isinstance(o, str) else None,
          "overall": None if isinstance(o, str) else (dict(o.overall) if o.overall else None)}
@@ -268,6 +286,9 @@ def _summarise(
         weighted_total=weighted_total,
         normalised_weights=weights,
         recommendation=recommendation,
+        recommendation_reason=gate.reason if config.rubric else None,
+        indicative=not recommends,
+        interview_seconds=interview_seconds,
         confidence=confidence,
         missing_areas=missing,
         runs=run_records,
@@ -296,9 +317,15 @@ def _judge_majority(outcomes: Sequence[ScoringRun | str]) -> str | None:
     return votes.most_common(1)[0][0] if votes else None
 
 
-def failed_evaluation(config: InterviewConfig, scorer: Scorer, reason: str, pairs: Sequence[QAPair]) -> Evaluation:
+def failed_evaluation(
+    config: InterviewConfig,
+    scorer: Scorer,
+    reason: str,
+    pairs: Sequence[QAPair],
+    interview_seconds: float | None = None,
+) -> Evaluation:
     """An evaluation where nothing could be scored (timeout, crash): every area missing with `reason`."""
     outcomes: list[ScoringRun | str] = [reason]
     scale = (config.score_scale.minimum, config.score_scale.maximum)
     areas = {a.id: _aggregate_area(config, a.id, outcomes, [], scale) for a in config.rubric}
-    return _summarise(config, scorer, areas, outcomes, list(pairs))
+    return _summarise(config, scorer, areas, outcomes, list(pairs), interview_seconds)

@@ -66,6 +66,7 @@ class Scorer(Protocol):
     model: str | None
     note: str | None  # shown in evaluation.json, e.g. "this is a heuristic"
     confidence_ceiling: float  # how far this scorer's verdicts can be trusted at best (0-1)
+    # Optional `recommends: bool` (default True): False for scorers whose numbers are indicative only.
 
     async def evaluate(
         self, config: InterviewConfig, pairs: Sequence[QAPair], *, areas: Sequence[str] | None = None
@@ -133,6 +134,9 @@ class Evaluation:
     runs: list[dict[str, Any]]  # per run: ok, error, the judge's own overall view
     pairs: list[QAPair]
     answer_scores: list[AnswerScore] = field(default_factory=list)
+    recommendation_reason: str | None = None  # why there is no (banded) recommendation
+    indicative: bool = False  # the scorer's numbers are indicative only (the offline heuristic)
+    interview_seconds: float | None = None
     created_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
     def to_dict(self) -> dict[str, Any]:
@@ -148,6 +152,9 @@ class Evaluation:
             "weighted_total": self.weighted_total,
             "normalised_weights": self.normalised_weights,
             "recommendation": self.recommendation,
+            "recommendation_reason": self.recommendation_reason,
+            "indicative": self.indicative,
+            "interview_seconds": self.interview_seconds,
             "confidence": self.confidence,
             "missing_areas": [{"area": a, "reason": r} for a, r in self.missing_areas.items()],
             "needs_human_review": [a for a, area in self.areas.items() if area.needs_human_review],

@@ -149,7 +149,14 @@ class InterviewEvaluator:
             await self._drain(min(self._answer_grace_secs, timeout / 2))
             remaining = max(deadline - loop.time(), 0.01)
             evaluation = await asyncio.wait_for(
-                evaluate_interview(self.config, self._pairs, self.scorer, semaphore=self._semaphore), remaining
+                evaluate_interview(
+                    self.config,
+                    self._pairs,
+                    self.scorer,
+                    semaphore=self._semaphore,
+                    interview_seconds=self._elapsed(),
+                ),
+                remaining,
             )
         except asyncio.CancelledError:
             self._write(self._failed("the final evaluation was cancelled before it finished"))
@@ -227,7 +234,12 @@ class InterviewEvaluator:
             self._event("answer_scoring_cancelled", count=len(late), reason=f"still running after {grace:g}s")
 
     def _failed(self, reason: str) -> Evaluation:
-        return failed_evaluation(self.config, self.scorer, reason, self._pairs)
+        return failed_evaluation(self.config, self.scorer, reason, self._pairs, self._elapsed())
+
+    def _elapsed(self) -> float:
+        """How long the interview ran: from the first question heard (not from a wait for the candidate)."""
+        first = next((p.asked_at for p in self._pairs if p.asked_at is not None), 0.0)
+        return round(max(0.0, self._clock() - self._t0 - first), 1)
 
     def _write(self, evaluation: Evaluation) -> None:
         evaluation.answer_scores = sorted(self._answer_scores, key=lambda s: (s.pair_index or 0))

@@ -122,6 +122,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {entry['speaker']:>11}: {entry['text']}")
         print_recognition(report, record / "transcript.jsonl")
     print(f"Session record: {record.resolve()}")
+    report_file = record / "report.html"
+    if not report_file.exists():  # written by the bot at the end; regenerate if it is missing
+        from report import write_report
+
+        report_file = write_report(record)
+    print(f"Report: {report_file.resolve()}")
     return 0 if report.completed else 1
 
 

@@ -234,3 +234,18 @@ async def test_launcher_shutdown_ends_its_children(launcher) -> None:  # type: i
         await instance.wait_state(body["id"], "running")
     session = instance.supervisor.sessions[body["id"]]
     assert session.state == "ended" and session.exit_code == 15 and session.killed == "launcher_shutdown"
+
+
+async def test_report_endpoint_serves_report_html_or_404_saying_why(launcher, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    record = tmp_path / "record-r"
+    instance = launcher(fake_bot(exit_code=0, record=record, reason="completed"))
+    assert (await instance.client.get("/sessions/nope/report", headers=AUTH)).status_code == 404
+    body = (await instance.client.post("/sessions", json={"transport": "websocket", "interview": "senior_backend_engineer"}, headers=AUTH)).json()
+    assert (await instance.client.get(f"/sessions/{body['id']}/report")).status_code == 401
+    await instance.wait_state(body["id"], "ended", "failed")
+    missing = await instance.client.get(f"/sessions/{body['id']}/report", headers=AUTH)
+    assert missing.status_code == 404 and "no report.html yet" in missing.json()["detail"]
+    (record / "report.html").write_text("<!doctype html><title>r</title>", encoding="utf-8")
+    served = await instance.client.get(f"/sessions/{body['id']}/report", headers=AUTH)
+    assert served.status_code == 200 and served.headers["content-type"].startswith("text/html")
+    assert served.text.startswith("<!doctype html>")

@@ -78,9 +78,13 @@ AREA_CASES = [(name, area) for name, config in CONFIGS.items() for area in confi
 AREA_IDS = [f"{name}:{area.id}" for name, area in AREA_CASES]
 
 
-def heuristic_area_score(config: InterviewConfig, area: RubricArea, answer: str) -> float | None:
+def heuristic_judgement(config: InterviewConfig, area: RubricArea, answer: str) -> AreaJudgement:
     run = HeuristicScorer().evaluate_sync(config, [QAPair("q", answer, "p", rubric_areas=(area.id,))], areas=[area.id])
-    return run.areas[area.id].score
+    return run.areas[area.id]
+
+
+def heuristic_area_score(config: InterviewConfig, area: RubricArea, answer: str) -> float | None:
+    return heuristic_judgement(config, area, answer).score
 
 
 def pairs_for(config: InterviewConfig, strong: bool) -> list[QAPair]:
@@ -159,16 +163,56 @@ def test_heuristic_ranks_paraphrased_strong_answer_above_weak(name: str, area: R
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
-async def test_heuristic_whole_interview_strong_recommended_weak_rejected(name: str) -> None:
+async def test_heuristic_ranks_whole_interviews_but_never_recommends(name: str) -> None:
     config = CONFIGS[name]
     strong = await evaluate_interview(config, pairs_for(config, True), HeuristicScorer())
     weak = await evaluate_interview(config, pairs_for(config, False), HeuristicScorer())
     assert strong.weighted_total is not None and weak.weighted_total is not None
     assert strong.weighted_total > weak.weighted_total
-    assert strong.recommendation in ("strong_yes", "yes")
-    assert weak.recommendation in ("strong_no", "no")
+    for evaluation in (strong, weak):
+        assert evaluation.recommendation is None and evaluation.indicative
+        assert "indicative" in (evaluation.recommendation_reason or "").lower()
     assert strong.scorer == "heuristic" and "heuristic" in (strong.note or "").lower()
     assert strong.confidence <= HeuristicScorer.confidence_ceiling
+
+
+# The recogniser's transcript of a strong spoken answer in an offline demo run (the old scorer: 9.4/10).
+RECOGNISER_GARBLE = (
+    "service i would is everyday months midwest an idempotency key that's not lions said is the service stars "
+    "that's key and a database and the same transaction as a payments records is that license and retry with the "
+    "same key we returns the first result instead of charging again a unique index on the teammates short to "
+    "midwest cannot both way"
+)
+# Word salad of the rubric's own keywords, as a failing recogniser with an interview-adapted
+# language model produces it: the old scorer gave answers like these 9-10 out of 10.
+GARBLED = {
+    "system_design": RECOGNISER_GARBLE,
+    "coding_proficiency": "race lock the bisected lint test load regression the pattern back reproduced",
+    "communication": "yes i would put a the ledger in the in streaming and the batches a settlement the minutes of to lead",
+    "technical_depth": "serializable index idempotency the throughput unique conflict isolation key error",
+}
+OFF_TOPIC = "I really enjoy cooking Italian food at the weekend, and my favourite dish is a carbonara with lots of pepper."
+
+
+async def test_heuristic_does_not_score_garbled_or_off_topic_answers_high() -> None:
+    config = CONFIGS["senior_backend_engineer"]
+    midpoint = (config.score_scale.minimum + config.score_scale.maximum) / 2
+    for answers in (GARBLED, dict.fromkeys(GARBLED, OFF_TOPIC)):
+        pairs = [QAPair(f"About {a.name}?", answers[a.id], "core", rubric_areas=(a.id,)) for a in config.rubric]
+        evaluation = await evaluate_interview(config, pairs, HeuristicScorer(), interview_seconds=1800)
+        for area in evaluation.areas.values():
+            assert area.score is None or area.score <= midpoint, (area.id, area.score, area.runs[0].rationale)
+        assert evaluation.weighted_total is None or evaluation.weighted_total <= midpoint
+        assert evaluation.recommendation in (None, "insufficient_evidence")
+    unreadable = heuristic_judgement(config, config.rubric[2], GARBLED["communication"])
+    assert unreadable.score is None and "does not read as speech" in unreadable.rationale
+
+
+def test_heuristic_rationale_says_what_it_can_defend() -> None:
+    config = CONFIGS["senior_backend_engineer"]
+    judgement = heuristic_judgement(config, config.rubric[0], PARAPHRASES["system_design"][0])
+    assert judgement.rationale.startswith("Heuristic: addresses the area; nearest the score-10 anchor")
+    assert "certainty" in judgement.rationale
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -317,6 +361,24 @@ async def test_weighted_total_renormalises_over_scored_areas_and_names_the_missi
     assert set(evaluation.missing_areas) == {"coding_proficiency"}
     assert "coding_proficiency" not in evaluation.normalised_weights
     assert evaluation.normalised_weights["system_design"] == pytest.approx(0.35 / 0.75, abs=1e-4)
+
+
+async def test_an_area_without_an_answer_means_insufficient_evidence_whatever_the_scorer() -> None:
+    scores = {"system_design": 9, "coding_proficiency": None, "communication": 9, "technical_depth": 9}
+    evaluation = await evaluate_interview(SBE, SBE_ANSWERS, ScriptedScorer(fixed(scores, SBE_EVIDENCE)), interview_seconds=1800)
+    assert evaluation.weighted_total == pytest.approx(9)  # still shown, but it is no verdict
+    assert evaluation.recommendation == "insufficient_evidence"
+    assert "Coding proficiency" in (evaluation.recommendation_reason or "")
+
+
+async def test_an_interview_that_ended_in_its_first_minutes_gets_no_recommendation() -> None:
+    scores = dict.fromkeys(SBE_EVIDENCE, 9)
+    scorer = ScriptedScorer(fixed(scores, SBE_EVIDENCE))
+    early = await evaluate_interview(SBE, SBE_ANSWERS, scorer, interview_seconds=70)
+    assert early.recommendation == "insufficient_evidence"
+    assert "ended after 70 s" in (early.recommendation_reason or "")
+    full = await evaluate_interview(SBE, SBE_ANSWERS, scorer, interview_seconds=1800)
+    assert full.recommendation == "strong_yes" and full.recommendation_reason is None
 
 
 @pytest.mark.parametrize(
@@ -468,7 +530,7 @@ def test_evaluation_dict_shape() -> None:
     data = json.loads(json.dumps(evaluation.to_dict()))
     assert set(data) == {
         "scorer", "model", "note", "created_at", "score_scale", "disagreement_tolerance", "areas", "weighted_total",
-        "normalised_weights", "recommendation", "confidence", "missing_areas", "needs_human_review", "runs",
+        "normalised_weights", "recommendation", "recommendation_reason", "indicative", "interview_seconds", "confidence", "missing_areas", "needs_human_review", "runs",
         "qa_pairs", "answer_scores",
     }  # fmt: skip
     area = data["areas"]["system_design"]
