@@ -5,7 +5,7 @@
       -> latency probe (input)     playback marks from the listener
       -> keypad requests           phone keypad (DTMF) -> the candidate's request (when configured)
       -> EchoGate                  bot-audible inbound audio -> silence, except real barge-in
-      -> STT                       Deepgram | pocketsphinx
+      -> STT                       Deepgram | Whisper (embedded)
       -> latency probe (stt)       final transcripts
       -> evaluator candidate tap   the user aggregator eats TranscriptionFrames, so tap here
       -> user aggregator           Silero VAD + interview-tuned turn-stop strategy
@@ -13,7 +13,7 @@
       -> PhaseTracker              phase clock, interview tools, injections, session time limit
       -> LLM                       OpenAI(-compatible) | local structured interviewer
       -> latency probe (llm)       first token
-      -> TTS                       ElevenLabs | espeak-ng
+      -> TTS                       ElevenLabs | Piper (embedded)
       -> latency probe (tts)       first audio
       -> (transport's own)         e.g. Twilio playback marks, in order with the audio
       -> transport.output()

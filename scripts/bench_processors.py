@@ -123,7 +123,7 @@ def bench_session() -> None:
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     latency = report.latency_summary()
-    print("\nWhole offline session (local STT, structured interviewer, espeak TTS; one bot process)")
+    print("\nWhole offline session (Whisper STT, structured interviewer, Piper TTS; one bot process)")
     print(f"  bot start to ready:           {ready:.2f} s")
     print(f"  session wall time:            {wall:.1f} s, {len(report.turns)} answers, completed={report.completed}")
     print(f"  bot CPU:                      {cpu:.1f} s = {1000 * cpu / wall:.0f} ms per session second")

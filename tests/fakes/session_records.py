@@ -45,7 +45,7 @@ def write_record(directory: Path, *, kind: str = "finished") -> Path:
     lines = CONVERSATION[:4] if kind == "hung_up" else CONVERSATION
     _json(directory / "config.json", {
         "session_id": directory.name, "persona": "interviewer", "transport": transport, "candidate_name": "Ada Lovelace",
-        "providers": {"stt": "local:pocketsphinx", "llm": "local:structured-interviewer", "tts": "local:espeak-ng"},
+        "providers": {"stt": "local:whisper:tiny.en", "llm": "local:structured-interviewer", "tts": "local:piper:en_US-joe-medium"},
         "interview": config.model_dump(mode="json"),
     })  # fmt: skip
     origin = 1.0
