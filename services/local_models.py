@@ -16,7 +16,7 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -30,6 +30,8 @@ from services.model_files import LocalModelError, resolve_piper_voice, resolve_w
 # asyncio.to_thread (which Pipecat's Whisper and Piper services use) runs on the loop's
 # default executor; jobs waiting for a pool slot hold a thread, so give the loop enough.
 DEFAULT_EXECUTOR_THREADS = 64
+# Sentences up to this long are cached once synthesized (~3 s of audio, ~130 KB each).
+MAX_CACHED_SENTENCE_CHARS = 60
 
 
 class WorkPool:
@@ -99,13 +101,22 @@ class SharedWhisperModel:
 
 
 class SharedPiperVoice:
-    """Stands in for ``piper.PiperVoice`` inside Pipecat's ``PiperTTSService`` (one per voice)."""
+    """Stands in for ``piper.PiperVoice`` inside Pipecat's ``PiperTTSService`` (one per voice).
 
-    def __init__(self, name: str, voice: Any, pool: WorkPool, syn_config: Any) -> None:
+    Short sentences an interviewer says again and again ("Thank you.", "Got it, thank you.")
+    are kept once synthesized (a small LRU per process), so the reply that starts with one
+    begins to play at once instead of after ~100 ms of synthesis.
+    """
+
+    def __init__(self, name: str, voice: Any, pool: WorkPool, syn_config: Any, cache_entries: int = 64) -> None:
         self.name = name
         self._voice = voice
         self.pool = pool
         self._syn_config = syn_config
+        self._cache: OrderedDict[str, list[Any]] = OrderedDict()
+        self._cache_entries = cache_entries
+        self._cache_lock = threading.Lock()
+        self.cache_hits = 0
 
     @property
     def config(self) -> Any:
@@ -113,13 +124,36 @@ class SharedPiperVoice:
 
     def synthesize(self, text: str) -> Iterator[Any]:
         """Sentence by sentence; each sentence is synthesized inside a pool slot."""
+        cached = self._cached(text)
+        if cached is not None:
+            yield from cached
+            return
         chunks = self._voice.synthesize(text, syn_config=self._syn_config)
+        produced: list[Any] = []
         while True:
             with self.pool.slot():
                 chunk = next(chunks, None)
             if chunk is None:
-                return
+                break
+            produced.append(chunk)
             yield chunk
+        self._remember(text, produced)
+
+    def _cached(self, text: str) -> list[Any] | None:
+        with self._cache_lock:
+            chunks = self._cache.get(text)
+            if chunks is not None:
+                self._cache.move_to_end(text)
+                self.cache_hits += 1
+            return chunks
+
+    def _remember(self, text: str, chunks: list[Any]) -> None:
+        if len(text) > MAX_CACHED_SENTENCE_CHARS or not chunks:
+            return
+        with self._cache_lock:
+            self._cache[text] = chunks
+            while len(self._cache) > self._cache_entries:
+                self._cache.popitem(last=False)
 
 
 @dataclass(frozen=True)
