@@ -56,7 +56,8 @@ async def test_launcher_runs_a_real_bot_through_a_whole_short_interview(tmp_path
         assert created.status_code == 201, created.text
         session = created.json()
         assert session["state"] == "starting" and session["pid"] > 0
-        assert session["join_url"].startswith("ws://127.0.0.1:")
+        assert session["ws_url"].startswith("ws://127.0.0.1:") and session["ws_url"].endswith("/ws")
+        assert session["join_url"] == session["ws_url"].replace("ws://", "http://").removesuffix("ws")  # the page
 
         deadline = time.monotonic() + 60
         while (state := (await client.get(f"/sessions/{session['id']}", headers=AUTH)).json())["state"] == "starting":
@@ -64,7 +65,7 @@ async def test_launcher_runs_a_real_bot_through_a_whole_short_interview(tmp_path
             await asyncio.sleep(0.05)
         assert state["state"] == "running", Path(state["log"]).read_text()[-3000:]
 
-        report = await run_candidate(state["join_url"], script, timeout=75)
+        report = await run_candidate(state["ws_url"], script, timeout=75)
         assert report.completed, report.to_dict()
 
         while (state := (await client.get(f"/sessions/{session['id']}", headers=AUTH)).json())["state"] == "running":
