@@ -34,6 +34,7 @@ const el = {
 const page = (window.interviewPage = { states: [], timings: {}, progress: null, session: null, capture: null, problem: null });
 
 const meter = new MicMeter(el.meter);
+Object.defineProperty(page, "micPeak", { get: () => meter.peak, enumerable: true });
 const interviewer = new InterviewerState(showState);
 let session = null; // the current attempt: {client, media, clickedAt, opened, endedByServer, endedByUser, done}
 
