@@ -14,29 +14,16 @@ import json
 import re
 from pathlib import Path
 
-from interview.loader import load_interview_config
 from scripts.candidate_voice import default_candidate_synthesizer
 from tests.browser.candidate_page import fake_microphone_args, require_built_page, write_wav
 from tests.browser.chromium import artifact_path, chromium_browser
-from tests.e2e.conftest import read_jsonl, write_yaml
+from tests.e2e.conftest import one_question_interview, read_jsonl, write_yaml
 
 SAMPLE_RATE = 16000
 ANSWER = "I built a payment service with a message queue, idempotent consumers and careful monitoring."
 DISTINCTIVE_WORDS = ("payment", "service", "message", "queue", "idempotent", "consumers", "monitoring")
 SECONDS_AFTER_CONNECT_BEFORE_THE_GREETING = 4.0  # services load + first audio, measured ~3 s
 GREETING_MARGIN_SECS = 4.0
-
-
-def one_question_interview() -> dict:
-    """One phase, one question, no follow-ups: greeting, answer, goodbye."""
-    config = load_interview_config("senior_backend_engineer").model_dump(mode="json")
-    intro = config["phases"][0]
-    config["phases"] = [{**intro, "questions": [{**intro["questions"][0], "follow_up": ""}]}]
-    config["follow_ups"]["max_per_question"] = 0
-    config["id"] = "browser_screen"
-    config["duration_minutes"] = 10
-    config["timeouts"]["session_timeout_seconds"] = 600
-    return config
 
 
 def greeting_text(config: dict) -> str:
@@ -71,7 +58,7 @@ def states_in_order(states: list[str], wanted: list[str]) -> bool:
 
 def test_a_whole_interview_by_voice_in_the_browser(start_bot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     require_built_page()
-    config = one_question_interview()
+    config = one_question_interview("browser_screen")
     wav = candidate_microphone(tmp_path, config)
     bot = start_bot("--config", str(write_yaml(tmp_path / "interview.yaml", config)))
     page_url = bot.wait_ready().replace("ws://", "http://").removesuffix("ws")
