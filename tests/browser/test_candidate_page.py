@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 from scripts.candidate_voice import default_candidate_synthesizer
@@ -44,6 +45,16 @@ def candidate_microphone(tmp_path: Path, config: dict) -> Path:
     return write_wav(tmp_path / "answer.wav", silence + voice.synthesize(ANSWER, SAMPLE_RATE), SAMPLE_RATE)
 
 
+def printed(bot, text: str, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the bot printed `text` (its output is read by a thread, so give it a moment)."""
+    deadline = time.monotonic() + timeout
+    while not any(text in line for line in bot.output):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def page_facts(page) -> dict:  # type: ignore[no-untyped-def]
     return page.evaluate("JSON.parse(JSON.stringify(window.interviewPage))")
 
@@ -62,7 +73,7 @@ def test_a_whole_interview_by_voice_in_the_browser(start_bot, tmp_path: Path) ->
     wav = candidate_microphone(tmp_path, config)
     bot = start_bot("--config", str(write_yaml(tmp_path / "interview.yaml", config)))
     page_url = bot.wait_ready().replace("ws://", "http://").removesuffix("ws")
-    assert f"Candidate page: {page_url}" in "\n".join(bot.output)
+    assert printed(bot, f"Candidate page: {page_url}"), bot.output
 
     with chromium_browser(fake_microphone_args(wav)) as browser:
         page = browser.new_page()
