@@ -101,6 +101,8 @@ def test_a_whole_interview_by_voice_in_the_browser(start_bot, tmp_path: Path) ->
     assert facts["micPeak"] > 0.05, "the level meter never moved while the answer played"
     assert facts["capture"] == {**facts["capture"], "echoCancellation": True, "noiseSuppression": True, "autoGainControl": True}
     assert facts["ended"]["byUser"] is False and facts["ended"]["outcome"] == "completed"
+    # The server sends audio at twice real time and closes after the goodbye: the page let it finish.
+    assert facts["ended"]["goodbyeDrainMs"] > 500, facts["ended"]
     assert facts["progress"]["ended"] is True
     assert re.fullmatch(r"\d+:\d\d", first_clock) and last_clock != first_clock, (first_clock, last_clock)
 
@@ -116,3 +118,23 @@ def test_a_whole_interview_by_voice_in_the_browser(start_bot, tmp_path: Path) ->
         f"screenshot: {artifact_path('candidate_page_interview.png')}"
     )
     (artifact_path("candidate_page_timings.json")).write_text(json.dumps(facts["timings"], indent=2))
+
+
+def test_the_candidate_can_end_the_interview(start_bot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """End interview, by keyboard, while the interviewer speaks: the page says so, the record is kept."""
+    require_built_page()
+    bot = start_bot("--config", str(write_yaml(tmp_path / "interview.yaml", one_question_interview("browser_leave"))))
+    page_url = bot.wait_ready().replace("ws://", "http://").removesuffix("ws")
+    silence = write_wav(tmp_path / "silence.wav", b"\0\0" * SAMPLE_RATE * 30, SAMPLE_RATE)
+    with chromium_browser(fake_microphone_args(silence)) as browser:
+        page = browser.new_page()
+        page.goto(page_url)
+        page.get_by_role("button", name="Start interview").click()
+        page.wait_for_function("window.interviewPage.timings.firstAudioMs !== undefined", timeout=20_000)
+        page.get_by_role("button", name="End interview").press("Enter")
+        page.wait_for_function("window.interviewPage.ended !== undefined", timeout=10_000)
+        assert "You ended the interview" in page.locator("#ended-text").inner_text()
+        assert page.locator("#state").get_attribute("data-state") == "ended"
+    bot.wait_exit(60)
+    events = [e["type"] for e in read_jsonl(bot.record_dir() / "events.jsonl")]
+    assert "candidate_left" in events and events[-1] == "session_ended"

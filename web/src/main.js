@@ -179,7 +179,12 @@ function finish(attempt) {
       : OUTCOMES[attempt.outcome] ?? "The interview has ended. Thank you for your time.";
     el.ended.hidden = false;
     el.ended.focus();
-    page.ended = { byUser: attempt.endedByUser, outcome: attempt.outcome ?? null, atMs: since(attempt.clickedAt) };
+    page.ended = {
+      byUser: attempt.endedByUser,
+      outcome: attempt.outcome ?? null,
+      atMs: since(attempt.clickedAt),
+      goodbyeDrainMs: attempt.media?.lastDrainMs ?? 0,
+    };
   } else {
     connectionError(attempt, "disconnected");
   }

@@ -26,6 +26,7 @@ export class InterviewMediaManager extends WavMediaManager {
     this._hooks = hooks;
     this._playbackEndsAt = 0; // performance.now() when the buffered interviewer audio has played
     this.drainPlaybackOnDisconnect = false;
+    this.lastDrainMs = 0; // how long the last disconnect waited for playback (diagnostics, tests)
   }
 
   async initialize() {
@@ -53,7 +54,8 @@ export class InterviewMediaManager extends WavMediaManager {
 
   async disconnect() {
     if (this.drainPlaybackOnDisconnect) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(this.bufferedPlaybackMs + 200, MAX_DRAIN_MS)));
+      this.lastDrainMs = Math.round(Math.min(this.bufferedPlaybackMs + 200, MAX_DRAIN_MS));
+      await new Promise((resolve) => setTimeout(resolve, this.lastDrainMs));
     }
     return super.disconnect();
   }
