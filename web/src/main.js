@@ -36,7 +36,7 @@ const page = (window.interviewPage = { states: [], timings: {}, progress: null, 
 const meter = new MicMeter(el.meter);
 Object.defineProperty(page, "micPeak", { get: () => meter.peak, enumerable: true });
 const interviewer = new InterviewerState(showState);
-let session = null; // the current attempt: {client, media, clickedAt, opened, endedByServer, endedByUser, done}
+let session = null; // the current attempt: {client, media, clickedAt, opened, endedByServer, endedByUser, done, ...}
 
 function showState(state) {
   el.state.dataset.state = state;
@@ -127,13 +127,12 @@ function createClient(attempt) {
   return client;
 }
 
-let playbackTurn = 0;
 function playbackStarted(attempt) {
   page.timings.firstAudioMs ??= since(attempt.clickedAt);
-  playbackTurn += 1;
+  attempt.playbackTurn = (attempt.playbackTurn ?? 0) + 1;
   try {
     // The server's latency report closes each turn at the listener's ear with this mark.
-    attempt.client?.sendClientMessage("playback-started", { turn: playbackTurn, client_time: Date.now() / 1000 });
+    attempt.client?.sendClientMessage("playback-started", { turn: attempt.playbackTurn, client_time: Date.now() / 1000 });
   } catch (error) {
     console.debug("playback mark not sent", error);
   }
