@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--transport",
         choices=TRANSPORT_KINDS,
         default="websocket",
-        help="websocket: serve ws://HOST:PORT/ws, one session per connection (offline testing, web clients). "
+        help="websocket: serve ws://HOST:PORT/ws, one session per connection, and the candidate page at "
+        "http://HOST:PORT/ (talk to the interviewer in a browser). "
         "daily / livekit: join one room and interview whoever joins. "
         "twilio: serve Twilio's voice webhook (POST /twilio/voice) and media streams, one interview per call "
         "(needs PUBLIC_HOST and the TWILIO_* settings, see README).",

@@ -7,7 +7,8 @@ bot reads from room metadata), creates the room (LiveKit: CreateRoom with the
 contract as metadata; Daily: a short-lived private room), mints the candidate's
 join token, starts `bot.py` for it and answers with the session id, room, join
 URL/token and the bot's pid. `transport: websocket` is for local use: the bot
-serves `ws://127.0.0.1:PORT/ws` for one session. Process management lives in
+serves one session; `join_url` is its candidate page (`http://127.0.0.1:PORT/`),
+`ws_url` its `ws://127.0.0.1:PORT/ws` for programmatic clients. Process management lives in
 `bots/launcher_sessions.py`. Every request needs `Authorization: Bearer <LAUNCHER_API_KEY>`.
 """
 
@@ -35,6 +36,7 @@ from interview.loader import ConfigError, describe_validation_error
 from interview.session_contract import ContractError, SessionContract, contract_from_data
 from report import REPORT_FILE
 from settings import Settings
+from transports.candidate_page import page_url
 from transports.room_api import ROOM_JOIN_WINDOW_SECONDS, RoomTickets
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -169,10 +171,10 @@ def create_app(
             directory.mkdir(parents=True, exist_ok=True)
             contract_file = directory / "contract.json"
             contract_file.write_text(contract.to_json(), encoding="utf-8")
-            tickets, port = None, None
+            tickets, port, ws_url = None, None, None
             if request.transport == "websocket":
                 port = free_port()
-                join_url = f"ws://127.0.0.1:{port}/ws"
+                join_url, ws_url = page_url("127.0.0.1", port), f"ws://127.0.0.1:{port}/ws"
             else:
                 tickets = await _create_room(room_creator, settings, request, contract, config, session_id)
                 join_url = tickets.join_url
@@ -181,6 +183,7 @@ def create_app(
                 transport=request.transport,
                 room=tickets.room if tickets else None,
                 join_url=join_url,
+                ws_url=ws_url,
                 candidate_token=tickets.candidate_token if tickets else None,
                 timeout_seconds=config.timeouts.session_timeout_seconds,
                 directory=directory,

@@ -40,6 +40,7 @@ class LaunchedSession:
     candidate_token: str | None
     timeout_seconds: float
     directory: Path
+    ws_url: str | None = None  # websocket sessions: the bot's /ws (join_url is the candidate page)
     pid: int | None = None
     state: SessionState = "starting"
     exit_code: int | None = None
@@ -157,7 +158,7 @@ class Supervisor:
                 if session.state == "starting" and (match := READY_LINE.search(line)):
                     session.state, session.ready_at = "running", self._clock()
                     if match.group(1) and session.transport == "websocket":
-                        session.join_url = match.group(1)
+                        session.ws_url = match.group(1)
                 if match := RECORD_LINE.search(line):
                     session.record = match.group(1)
         code = await process.wait()  # reaps the child

@@ -18,6 +18,7 @@ from interview.config import InterviewConfig
 from interview.structured_interviewer import Persona
 from settings import Settings
 from transports import TransportHandle, create_transport
+from transports.candidate_page import page_unavailable_reason, page_url
 from transports.websocket_server import build_websocket_app, serve_until
 
 
@@ -31,7 +32,7 @@ async def serve_websocket_sessions(
     once: bool = False,
     candidate_name: str | None = None,
 ) -> list[SessionOutcome]:
-    """Serve `ws://host:port/ws`; with `once`, stop after the first session ends."""
+    """Serve `ws://host:port/ws` and the candidate page at `/`; with `once`, stop after the first session ends."""
     outcomes: list[SessionOutcome] = []
     done = asyncio.Event()
 
@@ -47,6 +48,11 @@ async def serve_websocket_sessions(
 
     def on_ready(bound_port: int) -> None:
         print(f"Interview server listening on ws://{host}:{bound_port}/ws", flush=True)
+        reason = page_unavailable_reason()
+        if reason is None:
+            print(f"Candidate page: {page_url(host, bound_port)} (open it in a browser to take the interview)", flush=True)
+        else:
+            print(f"Candidate page unavailable: {reason}", flush=True)
 
     await serve_until(app, host, port, done, on_ready)
     return outcomes

@@ -15,12 +15,14 @@ from typing import Any
 from loguru import logger
 from pipecat.frames.frames import LLMMessagesAppendFrame, LLMRunFrame
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+from pipecat.processors.frameworks.rtvi.frames import RTVIServerMessageFrame
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.workers.runner import WorkerRunner
 
 from bots.budget import SpendMeter, UsageObserver, charged_stages, prices_from
 from bots.session_record import SessionRecord
 from interview.config import InterviewConfig
+from interview.progress import session_message
 from interview.prompts import PromptBuilder, SessionDetails
 from interview.structured_interviewer import Persona
 from pipelines.interview import InterviewPipeline, InterviewProcessors, build_interview_pipeline
@@ -253,7 +255,9 @@ class InterviewSession:
             record.event("candidate_joined")
             await parts.recorder.start_recording()
             await self.tracker.begin()
-            await self.worker.queue_frames([LLMRunFrame()])
+            # The candidate page shows which interview this is and, at the end, where its record is.
+            about = session_message(self._config, self.session_id, str(self.record.directory.resolve()))
+            await self.worker.queue_frames([RTVIServerMessageFrame(data=about), LLMRunFrame()])
 
         async def on_left() -> None:
             record.event("candidate_left")

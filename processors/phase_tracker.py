@@ -8,6 +8,12 @@ when a phase starts, a time warning at 80 % of a phase, the rubric again at 50 %
 of the interview, a wrap-up instruction when time is up, and at the session
 timeout it says goodbye and ends the session (the goodbye is heard first).
 
+It also tells the candidate's client where the clock is: an RTVI server message
+(`interview.progress.progress_message`: phase, time left) within a tick of the
+start and of every phase change, every `progress_every_secs`, and at the end.
+Pipecat's RTVI observer delivers it to clients that speak RTVI (the candidate
+page); transports without a client channel drop it.
+
 Injections are added to the shared context without running the LLM, so they
 shape the next response and never start a second, overlapping one. Sits between
 the user aggregator and the LLM; every frame passes through untouched.
@@ -32,17 +38,20 @@ from pipecat.frames.frames import (
     StartFrame,
     TTSSpeakFrame,
 )
+from pipecat.processors.frameworks.rtvi.frames import RTVIServerMessageFrame
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.services.llm_service import FunctionCallParams
 
 from interview import pacing
 from interview.config import InterviewConfig
+from interview.progress import progress_message
 from interview.state import InterviewState
 from interview.tools import InterviewToolHandlers, build_tool_definitions
 from processors.events import EventSink
 
 STATE_FILE = "state.json"
+PROGRESS_EVERY_SECS = 5.0
 
 
 class PhaseTracker(FrameProcessor):
@@ -55,6 +64,7 @@ class PhaseTracker(FrameProcessor):
         clock: Callable[[], float] = time.monotonic,
         resume_from: InterviewState | None = None,
         tick_secs: float = 1.0,
+        progress_every_secs: float = PROGRESS_EVERY_SECS,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -73,6 +83,9 @@ class PhaseTracker(FrameProcessor):
         self._ending = False
         self.end_reason = "cancelled"
         self._tick_task: asyncio.Task | None = None
+        self._progress_every_secs = progress_every_secs
+        self._progress_due = False
+        self._last_progress_at: float | None = None
 
     # --- tools ------------------------------------------------------------------------
 
@@ -105,6 +118,7 @@ class PhaseTracker(FrameProcessor):
         self._save_state()
         if self.state.current_phase != previous_phase:
             self._inject(pacing.phase_entered(self._config.phase(self.state.current_phase)))
+            self._progress_due = True
         await params.result_callback(text, properties=FunctionCallResultProperties(run_llm=not result.end_session))
         if result.end_session:
             await self.end_session(arguments.get("reason", "interview complete"))
@@ -123,6 +137,7 @@ class PhaseTracker(FrameProcessor):
             self.state = InterviewState.start(self._config, self._clock())
             self._handlers = InterviewToolHandlers(self._config, self.state, clock=self._clock)
             self._inject(pacing.phase_entered(self._config.phase(self.state.current_phase)))
+        self._progress_due = True
         self._save_state()
 
     async def check_time(self) -> None:
@@ -150,6 +165,8 @@ class PhaseTracker(FrameProcessor):
             self._warned_phases.add(phase.id)
             self._inject(pacing.phase_time_warning(phase, phase.duration_seconds - in_phase))
             self._events.event("phase_time_warning", phase=phase.id, seconds_in_phase=round(in_phase, 1))
+        if self._progress_due or self._last_progress_at is None or now - self._last_progress_at >= self._progress_every_secs:
+            await self._send_progress(now)
 
     async def end_session(self, reason: str, *, goodbye: str | None = None, end_reason: str = "completed") -> None:
         """Say the closing words, then end: the EndFrame follows them, so they are heard."""
@@ -161,6 +178,7 @@ class PhaseTracker(FrameProcessor):
             self.state.end(reason, self._clock())
         self._save_state()
         self._events.event("end_requested", reason=reason)
+        await self._send_progress(self._clock())
         await self.push_frame(TTSSpeakFrame(goodbye or self._config.closing_message))
         await self.push_frame(EndWorkerFrame(reason=reason), FrameDirection.UPSTREAM)
 
@@ -186,6 +204,12 @@ class PhaseTracker(FrameProcessor):
         while True:
             await asyncio.sleep(self._tick_secs)
             await self.check_time()
+
+    async def _send_progress(self, now: float) -> None:
+        self._progress_due = False
+        self._last_progress_at = now
+        message = progress_message(self._config, self.state, now, outcome=self.end_reason if self._ending else None)
+        await self.push_frame(RTVIServerMessageFrame(data=message))
 
     def _inject(self, text: str) -> None:
         self._context.add_message({"role": "system", "content": text})

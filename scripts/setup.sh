@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Create .venv and install the project with its test extras. Idempotent and quick when
-# nothing changed: the install is skipped while pyproject.toml's hash matches the stamp.
+# Create .venv and install the project with its test extras, then build the candidate page
+# (web/, Node.js 20+ and npm). Idempotent and quick when nothing changed: each step is skipped
+# while the hash of its inputs matches its stamp.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,4 +19,21 @@ if [ ! -f "$stamp" ]; then
     || { echo "setup: dependency installation failed (see messages above)" >&2; exit 1; }
   rm -f .venv/.installed-*
   touch "$stamp"
+fi
+
+# The candidate page: npm ci (exact versions from package-lock.json) and an esbuild bundle into
+# web/dist/, served by `bot.py --transport websocket` at /. Without npm, or if the build fails,
+# the server still runs and / says why.
+if command -v npm >/dev/null 2>&1; then
+  web_stamp=web/dist/.built-$( (cat web/package.json web/package-lock.json web/build.mjs; find web/src -type f | sort | xargs cat) | sha256sum | cut -c1-16)
+  if [ ! -f "$web_stamp" ]; then
+    echo "setup: building the candidate page (web/: npm ci + esbuild, Node $(node --version 2>/dev/null))..." >&2
+    if (cd web && npm ci --no-audit --no-fund --loglevel=error >&2 && node build.mjs >&2); then
+      touch "$web_stamp"
+    else
+      echo "setup: warning: the candidate page did not build (see above); the server will say so at /" >&2
+    fi
+  fi
+else
+  echo "setup: warning: npm not found, so the candidate page (web/) is not built; install Node.js 20+ with npm to use it" >&2
 fi

@@ -4,7 +4,8 @@ Pipecat's `SingleClientWebsocketServerTransport` serves one client at a time;
 an interviewer must serve many candidates at once. So this is a FastAPI app on
 uvicorn where each accepted `/ws` connection gets its own
 `FastAPIWebsocketTransport` and its own session. Optional shared-secret token
-(`?token=`); refusals close with a reason the client can show.
+(`?token=`); refusals close with a reason the client can show. `/` serves the
+candidate page (`transports/candidate_page.py`), which connects back to `/ws`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import uvicorn
 from fastapi import FastAPI, WebSocket
 from loguru import logger
 
+from transports.candidate_page import mount_candidate_page
 from transports.common import TransportHandle
 from transports.websocket import create_websocket_transport
 
@@ -55,6 +57,7 @@ def build_websocket_app(run_session: SessionRunner, *, token: str | None = None,
         finally:
             active.discard(task)
 
+    mount_candidate_page(app)
     return app
 
 

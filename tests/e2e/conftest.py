@@ -101,6 +101,20 @@ def start_bot(bot_env: dict[str, str]) -> Iterator:
         bot.stop()
 
 
+def one_question_interview(interview_id: str) -> dict:
+    """The example interview cut to one phase with one question and no follow-ups: greeting, answer, goodbye."""
+    from interview.loader import load_interview_config
+
+    config = load_interview_config("senior_backend_engineer").model_dump(mode="json")
+    intro = config["phases"][0]
+    config["phases"] = [{**intro, "questions": [{**intro["questions"][0], "follow_up": ""}]}]
+    config["follow_ups"]["max_per_question"] = 0
+    config["id"] = interview_id
+    config["duration_minutes"] = 10
+    config["timeouts"]["session_timeout_seconds"] = 600
+    return config
+
+
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 

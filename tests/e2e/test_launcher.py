@@ -14,11 +14,10 @@ import pytest
 import yaml
 
 from bots.launcher import create_app
-from interview.loader import load_interview_config
 from scripts.simulate_candidate import run_candidate
 from settings import Settings
 
-from .conftest import read_jsonl
+from .conftest import one_question_interview, read_jsonl
 
 pytestmark = pytest.mark.e2e
 
@@ -27,17 +26,6 @@ ANSWER = (
     "I am a backend engineer with eight years of experience building payment services "
     "in Python with a database behind them."
 )
-
-
-def one_question_interview() -> dict:
-    config = load_interview_config("senior_backend_engineer").model_dump(mode="json")
-    intro = config["phases"][0]
-    config["phases"] = [{**intro, "questions": [{**intro["questions"][0], "follow_up": ""}]}]
-    config["follow_ups"]["max_per_question"] = 0
-    config["id"] = "one_question_screen"
-    config["duration_minutes"] = 10
-    config["timeouts"]["session_timeout_seconds"] = 600
-    return config
 
 
 async def test_launcher_runs_a_real_bot_through_a_whole_short_interview(tmp_path: Path, bot_env: dict[str, str]) -> None:
@@ -50,13 +38,14 @@ async def test_launcher_runs_a_real_bot_through_a_whole_short_interview(tmp_path
     ) as client:
         created = await client.post(
             "/sessions",
-            json={"transport": "websocket", "interview": one_question_interview(), "candidate_name": "Ada"},
+            json={"transport": "websocket", "interview": one_question_interview("one_question_screen"), "candidate_name": "Ada"},
             headers=AUTH,
         )
         assert created.status_code == 201, created.text
         session = created.json()
         assert session["state"] == "starting" and session["pid"] > 0
-        assert session["join_url"].startswith("ws://127.0.0.1:")
+        assert session["ws_url"].startswith("ws://127.0.0.1:") and session["ws_url"].endswith("/ws")
+        assert session["join_url"] == session["ws_url"].replace("ws://", "http://").removesuffix("ws")  # the page
 
         deadline = time.monotonic() + 60
         while (state := (await client.get(f"/sessions/{session['id']}", headers=AUTH)).json())["state"] == "starting":
@@ -64,7 +53,7 @@ async def test_launcher_runs_a_real_bot_through_a_whole_short_interview(tmp_path
             await asyncio.sleep(0.05)
         assert state["state"] == "running", Path(state["log"]).read_text()[-3000:]
 
-        report = await run_candidate(state["join_url"], script, timeout=75)
+        report = await run_candidate(state["ws_url"], script, timeout=75)
         assert report.completed, report.to_dict()
 
         while (state := (await client.get(f"/sessions/{session['id']}", headers=AUTH)).json())["state"] == "running":

@@ -10,6 +10,7 @@ from typing import Any
 
 from pipecat.frames.frames import EndWorkerFrame, TTSSpeakFrame
 from pipecat.processors.aggregators.llm_context import LLMContext
+from pipecat.processors.frameworks.rtvi.frames import RTVIServerMessageFrame
 from pipecat.tests.utils import SleepFrame, run_test
 
 from bots.session_record import SessionRecord
@@ -88,9 +89,13 @@ async def test_two_hours_of_interview_in_milliseconds(tmp_path: Path) -> None:
     assert len(events_of(record, "wrap_up")) == 1 and events_of(record, "wrap_up")[0]["elapsed_seconds"] == 2700.0
     assert len(events_of(record, "session_timeout")) == 1
     assert any(m.startswith(WRAP_UP_MARKER) for m in clock_messages(context))
-    # The hard stop: goodbye first, then the end request, exactly once.
-    assert [type(f) for f in pushed] == [TTSSpeakFrame, EndWorkerFrame]
-    assert pushed[0].text == CONFIG.closing_message
+    # The hard stop: goodbye first, then the end request, exactly once (the candidate page's
+    # clock messages, every 5 s and a last one saying it ended, are interleaved).
+    clock_updates = [f.data for f in pushed if isinstance(f, RTVIServerMessageFrame)]
+    assert clock_updates[-1]["ended"] is True and clock_updates[-2]["elapsed_seconds"] - clock_updates[-3]["elapsed_seconds"] == 5
+    spoken = [f for f in pushed if not isinstance(f, RTVIServerMessageFrame)]
+    assert [type(f) for f in spoken] == [TTSSpeakFrame, EndWorkerFrame]
+    assert spoken[0].text == CONFIG.closing_message
     assert tracker.end_reason == "session_timeout" and tracker.state.ended
 
 
