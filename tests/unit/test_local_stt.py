@@ -36,7 +36,7 @@ def spoken_frames(text: str, rate: int) -> list[Frame]:
     silence = [InputAudioRawFrame(bytes(chunk), rate, 1) for _ in range(10)]
     speech = [InputAudioRawFrame(pcm[i : i + chunk], rate, 1) for i in range(0, len(pcm), chunk)]
     return [*silence, SleepFrame(0.05), VADUserStartedSpeakingFrame(start_secs=0.2), *speech, *silence,
-            SleepFrame(0.05), VADUserStoppedSpeakingFrame(stop_secs=0.2), SleepFrame(6)]  # fmt: skip
+            SleepFrame(0.05), VADUserStoppedSpeakingFrame(stop_secs=0.2), SleepFrame(8)]  # fmt: skip
 
 
 async def transcripts(service: InterviewWhisperSTTService, rate: int, text: str = ANSWER) -> list[str]:
@@ -52,9 +52,9 @@ def shared_service(prompt: str | None = PROMPT) -> InterviewWhisperSTTService:
 
 async def test_hears_the_domain_words_at_16k() -> None:
     texts = await transcripts(shared_service(), 16000)
-    assert len(texts) == 1, texts
-    assert "idempotency" in texts[0].lower(), texts
-    assert word_accuracy([ANSWER], texts) >= 0.85, texts
+    heard = " ".join(texts)
+    assert len(texts) == 1 and "idempotency" in heard.lower(), texts
+    assert word_accuracy([ANSWER], [heard]) >= 0.85, texts
 
 
 async def test_phone_rate_audio_is_resampled_before_whisper() -> None:
