@@ -69,16 +69,14 @@ def preload_local_models(settings: Settings, configs: Iterable[InterviewConfig])
     # (~0.6 s): do it here, not on the event loop when the first candidate connects.
     import pipecat.adapters.llm.services.open_ai_adapter  # noqa: F401
 
-    for config in configs:
-        stages = resolve_stages(settings, config)
-        if stages["stt"] == "local":
-            from services.local_stt import whisper_options
+    from services.local_models import warm_up
+    from services.local_stt import whisper_options
+    from services.local_tts import piper_options
 
-            LOCAL_MODELS.whisper(whisper_options(settings))
-        if stages["tts"] == "local":
-            from services.local_tts import piper_options
-
-            LOCAL_MODELS.piper(piper_options(settings))
+    stages = [resolve_stages(settings, config) for config in configs]
+    whisper = LOCAL_MODELS.whisper(whisper_options(settings)) if any(s["stt"] == "local" for s in stages) else None
+    piper = LOCAL_MODELS.piper(piper_options(settings)) if any(s["tts"] == "local" for s in stages) else None
+    warm_up(whisper, piper)
 
 
 def create_session_services(

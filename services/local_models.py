@@ -221,18 +221,59 @@ def _load_whisper(options: WhisperOptions) -> SharedWhisperModel:
     return SharedWhisperModel(options.model, model, WorkPool(f"whisper:{options.model}", options.concurrency), decode)
 
 
+def warm_up(whisper: SharedWhisperModel | None, piper: SharedPiperVoice | None) -> None:
+    """One synthesis and one transcription at startup, so the first candidate does not pay for them.
+
+    The first call of each engine allocates its working memory and buffers (measured: the
+    first reply of a fresh process came ~0.5 s later than the rest).
+    """
+    import numpy as np
+
+    audio = np.zeros(16000, dtype=np.float32)
+    if piper is not None:
+        chunks = list(piper.synthesize("Hello."))
+        if chunks:
+            pcm = np.concatenate([c.audio_int16_array for c in chunks]).astype(np.float32) / 32768.0
+            audio = np.interp(np.arange(0, len(pcm), piper.config.sample_rate / 16000), np.arange(len(pcm)), pcm).astype(np.float32)
+    if whisper is not None:
+        whisper.transcribe(audio, language="en")
+
+
 def _load_piper(options: PiperOptions) -> SharedPiperVoice:
-    from piper import PiperVoice, SynthesisConfig
+    from piper import SynthesisConfig
 
     files = resolve_piper_voice(options.voice)
     started = time.perf_counter()
     try:
-        voice = PiperVoice.load(files.model, config_path=files.config)
+        voice = _piper_voice_without_arena(files.model, files.config)
     except Exception as exc:
         raise LocalModelError(f"LOCAL_TTS_VOICE={options.voice}: cannot load Piper voice {files.model}: {exc}") from exc
     logger.info(f"Piper voice {files.name} loaded in {time.perf_counter() - started:.2f} s")
     pool = WorkPool(f"piper:{files.name}", options.concurrency)
     return SharedPiperVoice(files.name, voice, pool, SynthesisConfig(length_scale=options.length_scale))
+
+
+def _piper_voice_without_arena(model: Any, config: Any) -> Any:
+    """``PiperVoice.load`` minus onnxruntime's CPU memory arena.
+
+    The arena keeps the peak of every synthesis (long sentences, concurrent ones) for the
+    life of the process: measured here +90-170 MB RSS for ~10 % faster synthesis. A
+    long-running server holding many sessions wants the memory back.
+    """
+    import json
+
+    import onnxruntime
+    from piper import PiperVoice
+    from piper.config import PiperConfig
+    from piper.voice import ESPEAK_DATA_DIR
+
+    options = onnxruntime.SessionOptions()
+    options.enable_cpu_mem_arena = False
+    options.enable_mem_pattern = False
+    with open(config, encoding="utf-8") as f:
+        piper_config = PiperConfig.from_dict(json.load(f))
+    session = onnxruntime.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
+    return PiperVoice(config=piper_config, session=session, espeak_data_dir=ESPEAK_DATA_DIR)
 
 
 def configure_default_executor(loop: Any) -> None:
