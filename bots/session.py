@@ -199,6 +199,8 @@ class InterviewSession:
             turn_taking=self._config.turn_taking,
             recording_sample_rate=self._handle.input_sample_rate,
             user_idle_timeout=self._config.timeouts.user_idle_seconds,
+            current_phase=lambda: self.tracker.state.current_phase,
+            events=self.record,
             after_input=self._handle.after_input,
             before_output=self._handle.before_output,
         )

@@ -204,7 +204,7 @@ class TurnTaking(StrictModel):
     vad_start_secs: float = Field(default=0.2, gt=0, le=2)
     vad_stop_secs: float = Field(default=0.2, gt=0, le=5)
     vad_min_volume: float = Field(default=0.6, ge=0, le=1)
-    stop_strategy: Literal["smart_turn", "silence"] = "smart_turn"
+    stop_strategy: Literal["interview", "smart_turn", "silence"] = "interview"
     silence_timeout_secs: float = Field(
         default=1.2,
         gt=0,
@@ -219,6 +219,46 @@ class TurnTaking(StrictModel):
         "thinks the candidate is mid-thought.",
     )
     allow_interruptions: bool = True
+    interview: "InterviewTurnStop" = Field(
+        default_factory=lambda: InterviewTurnStop(),
+        description="With stop_strategy=interview: how long to wait at each pause, from text, audio and context.",
+    )
+
+
+class Backchannel(StrictModel):
+    """A short listening cue during a long pause in an unfinished answer; never takes the turn."""
+
+    enabled: bool = False
+    after_secs: float = Field(default=2.5, gt=0, le=30, description="Silence in an unfinished answer before the cue.")
+    phrases: list[str] = Field(default_factory=lambda: ["Mm-hm.", "Take your time."], min_length=1)
+    min_interval_secs: float = Field(default=30, ge=0, le=3600, description="At most one cue per this many seconds.")
+
+
+class InterviewTurnStop(StrictModel):
+    """The interview turn-stop strategy: waits are silence after the candidate's last word.
+
+    Fast when text, audio and context all say the answer is done; unsure when any doubts it;
+    long when the words are plainly unfinished ("and", "so", "um", a trailing comma), stretched
+    to this candidate's own longest resumed pause; never past ``max_wait_secs``.
+    """
+
+    done_wait_secs: float = Field(default=0.8, ge=0, le=5)
+    unsure_wait_secs: float = Field(default=1.5, gt=0, le=10)
+    unfinished_wait_secs: float = Field(default=2.5, gt=0, le=30)
+    max_wait_secs: float = Field(default=4.0, gt=0, le=60, description="Hard ceiling: the turn ends after this much silence.")
+    smart_turn_threshold: float = Field(default=0.5, ge=0, le=1, description="Smart Turn probability that counts as 'done'.")
+    smart_turn_mid_thought: float = Field(
+        default=0.15, ge=0, le=1, description="Below this Smart Turn probability the pause counts as mid-thought (unfinished)."
+    )
+    min_answer_words: int = Field(default=6, ge=1, le=200, description="Fewer words to an open question: unsure.")
+    pause_margin_secs: float = Field(default=0.6, ge=0, le=10, description="Added to this candidate's longest resumed pause.")
+    backchannel: Backchannel = Field(default_factory=Backchannel)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "InterviewTurnStop":
+        if not self.done_wait_secs <= self.unsure_wait_secs <= self.unfinished_wait_secs <= self.max_wait_secs:
+            raise ValueError("waits must grow: done_wait_secs <= unsure_wait_secs <= unfinished_wait_secs <= max_wait_secs")
+        return self
 
 
 ProviderChoice = Literal["auto", "cloud", "local"]

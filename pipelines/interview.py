@@ -8,7 +8,7 @@
       -> STT                       Deepgram | Whisper (embedded)
       -> latency probe (stt)       final transcripts
       -> evaluator candidate tap   the user aggregator eats TranscriptionFrames, so tap here
-      -> user aggregator           Silero VAD + interview-tuned turn-stop strategy
+      -> user aggregator           Silero VAD + the interview turn-stop strategy (turn_taking/)
       -> latency probe (user)      VAD stop, turn committed, interruptions
       -> PhaseTracker              phase clock, interview tools, injections, session time limit
       -> LLM                       OpenAI(-compatible) | local structured interviewer
@@ -28,11 +28,10 @@ in transports/ and services/.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
-from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
 from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.pipeline.pipeline import Pipeline
@@ -55,10 +54,13 @@ from pipecat.turns.user_turn_strategies import UserTurnStrategies
 from interview.config import TurnTaking
 from processors.dtmf_requests import KeypadRequests
 from processors.echo_gate import EchoGate
+from processors.events import EventSink
 from processors.interview_evaluator import InterviewEvaluator
 from processors.latency_probe import LatencyInstrumentation
 from processors.mic_recorder import MicRecorder
 from processors.phase_tracker import PhaseTracker
+from turn_taking.interview_turn_stop import InterviewTurnStopStrategy, QuestionContext
+from turn_taking.shared_smart_turn import SharedSmartTurnAnalyzer
 
 RECORDING_CHUNK_SECONDS = 5
 
@@ -96,12 +98,17 @@ def build_vad_analyzer(turn_taking: TurnTaking) -> SileroVADAnalyzer:
     )
 
 
-def build_turn_strategies(turn_taking: TurnTaking) -> UserTurnStrategies:
-    """Start on voice (or a transcript), stop on Smart Turn or a plain silence timeout.
+def build_turn_strategies(
+    turn_taking: TurnTaking,
+    *,
+    question: Callable[[], QuestionContext] = QuestionContext,
+    events: EventSink | None = None,
+) -> UserTurnStrategies:
+    """Start on voice (or a transcript); stop with the interview strategy, Smart Turn or silence.
 
-    Interviews differ from chit-chat: candidates pause to think mid-answer, so the
-    Smart Turn fallback silence and the silence timeout are longer than Pipecat's
-    defaults and come from the interview config.
+    Interviews differ from chit-chat: candidates pause to think mid-answer. The interview
+    strategy (default) weighs the words, Smart Turn's probability and this candidate's
+    pauses at every pause; ``smart_turn`` and ``silence`` are Pipecat's own strategies.
     """
     start = [
         VADUserTurnStartStrategy(enable_interruptions=turn_taking.allow_interruptions),
@@ -109,10 +116,31 @@ def build_turn_strategies(turn_taking: TurnTaking) -> UserTurnStrategies:
     ]
     if turn_taking.stop_strategy == "silence":
         stop = [SpeechTimeoutUserTurnStopStrategy(user_speech_timeout=turn_taking.silence_timeout_secs)]
-    else:
-        analyzer = LocalSmartTurnAnalyzerV3(params=SmartTurnParams(stop_secs=turn_taking.smart_turn_max_silence_secs))
+    elif turn_taking.stop_strategy == "smart_turn":
+        analyzer = SharedSmartTurnAnalyzer(params=SmartTurnParams(stop_secs=turn_taking.smart_turn_max_silence_secs))
         stop = [TurnAnalyzerUserTurnStopStrategy(turn_analyzer=analyzer)]
+    else:
+        # The analyzer only scores pauses here; its own silence timeout must never end a turn.
+        analyzer = SharedSmartTurnAnalyzer(params=SmartTurnParams(stop_secs=turn_taking.interview.max_wait_secs + 60))
+        stop = [InterviewTurnStopStrategy(turn_taking.interview, smart_turn=analyzer, context=question, events=events)]
     return UserTurnStrategies(start=start, stop=stop)
+
+
+def turn_stop_backstop_secs(turn_taking: TurnTaking) -> float:
+    """Pipecat's user_turn_stop_timeout ends any turn after this much quiet: keep it past our own ceiling."""
+    if turn_taking.stop_strategy == "interview":
+        return turn_taking.interview.max_wait_secs + 2.0
+    if turn_taking.stop_strategy == "smart_turn":
+        return max(5.0, turn_taking.smart_turn_max_silence_secs + 2.0)
+    return max(5.0, turn_taking.silence_timeout_secs + 2.0)
+
+
+def last_question(context: LLMContext) -> str:
+    """What the interviewer said last (the question an answer is answering)."""
+    for message in reversed(context.messages):
+        if isinstance(message, dict) and message.get("role") == "assistant" and isinstance(message.get("content"), str):
+            return message["content"]
+    return ""
 
 
 def build_recorder(sample_rate: int) -> MicRecorder:
@@ -132,6 +160,8 @@ def build_interview_pipeline(
     turn_taking: TurnTaking,
     recording_sample_rate: int,
     user_idle_timeout: float = 0,
+    current_phase: Callable[[], str] = lambda: "",
+    events: EventSink | None = None,
     after_input: Sequence[FrameProcessor] = (),
     before_output: Sequence[FrameProcessor] = (),
 ) -> InterviewPipeline:
@@ -140,7 +170,10 @@ def build_interview_pipeline(
         context,
         user_params=LLMUserAggregatorParams(
             vad_analyzer=build_vad_analyzer(turn_taking),
-            user_turn_strategies=build_turn_strategies(turn_taking),
+            user_turn_strategies=build_turn_strategies(
+                turn_taking, question=lambda: QuestionContext(last_question(context), current_phase()), events=events
+            ),
+            user_turn_stop_timeout=turn_stop_backstop_secs(turn_taking),
             user_idle_timeout=user_idle_timeout,
         ),
     )

@@ -1,0 +1,136 @@
+"""InterviewTurnStopStrategy in Pipecat's user aggregator, with real Silero, Smart Turn and Whisper.
+
+The candidate's Piper voice is streamed in 20 ms frames through Whisper and the user
+aggregator (Silero VAD + the strategy); wall-clock pauses come from SleepFrames. A turn
+end shows as the aggregator's LLMContextFrame; each decision as a turn_decision event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipecat.frames.frames import Frame, InputAudioRawFrame, LLMContextFrame
+from pipecat.pipeline.pipeline import Pipeline
+from pipecat.processors.aggregators.llm_context import LLMContext
+from pipecat.processors.aggregators.llm_response_universal import LLMUserAggregator, LLMUserAggregatorParams
+from pipecat.tests.utils import SleepFrame, run_test
+from pipecat.turns.user_start.vad_user_turn_start_strategy import VADUserTurnStartStrategy
+from pipecat.turns.user_turn_strategies import UserTurnStrategies
+
+from interview.config import Backchannel, InterviewTurnStop, TurnTaking
+from pipelines.interview import build_vad_analyzer
+from scripts.candidate_voice import default_candidate_synthesizer
+from services.local_models import LOCAL_MODELS, WhisperOptions
+from services.local_stt import InterviewWhisperSTTService
+from turn_taking.interview_turn_stop import InterviewTurnStopStrategy, QuestionContext
+from turn_taking.shared_smart_turn import SharedSmartTurnAnalyzer
+from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
+
+RATE = 16000
+CHUNK = RATE // 50 * 2
+SETTINGS = InterviewTurnStop(done_wait_secs=0.8, unsure_wait_secs=1.5, unfinished_wait_secs=3.0, max_wait_secs=4.0)
+QUESTION = QuestionContext("How would you design a service that accepts payments?", "system_design")
+
+
+class Events:
+    def __init__(self) -> None:
+        self.items: list[tuple[str, dict[str, Any]]] = []
+
+    def event(self, kind: str, **data: Any) -> None:
+        self.items.append((kind, data))
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [d for k, d in self.items if k == kind]
+
+
+def said(text: str) -> list[Frame]:
+    """The answer in 20 ms frames, paced at about real time (VAD frames must reach the STT in step)."""
+    pcm = default_candidate_synthesizer().synthesize(text, RATE)
+    frames: list[Frame] = []
+    for n, i in enumerate(range(0, len(pcm), CHUNK)):
+        frames.append(InputAudioRawFrame(pcm[i : i + CHUNK], RATE, 1))
+        if n % 5 == 4:
+            frames.append(SleepFrame(0.1))
+    return frames
+
+
+def silence(seconds: float) -> list[Frame]:
+    """Quiet microphone frames, paced like ``said``."""
+    frames: list[Frame] = []
+    for n in range(int(seconds * 50)):
+        frames.append(InputAudioRawFrame(bytes(CHUNK), RATE, 1))
+        if n % 5 == 4:
+            frames.append(SleepFrame(0.1))
+    return frames
+
+
+def interview_pipeline(settings: InterviewTurnStop, events: Events) -> Pipeline:
+    strategy = InterviewTurnStopStrategy(
+        settings,
+        smart_turn=SharedSmartTurnAnalyzer(params=SmartTurnParams(stop_secs=60)),
+        context=lambda: QUESTION,
+        events=events,
+    )
+    aggregator = LLMUserAggregator(
+        LLMContext(),
+        params=LLMUserAggregatorParams(
+            vad_analyzer=build_vad_analyzer(TurnTaking()),
+            user_turn_strategies=UserTurnStrategies(start=[VADUserTurnStartStrategy()], stop=[strategy]),
+            user_turn_stop_timeout=settings.max_wait_secs + 2,
+        ),
+    )
+    stt = InterviewWhisperSTTService(model=LOCAL_MODELS.whisper(WhisperOptions()))
+    return Pipeline([stt, aggregator])
+
+
+async def turns(frames: list[Frame], settings: InterviewTurnStop = SETTINGS) -> tuple[list[str], Events]:
+    events = Events()
+    down, _ = await run_test(interview_pipeline(settings, events), frames_to_send=[*silence(0.3), *frames])
+    texts = [m["content"] for f in down if isinstance(f, LLMContextFrame) for m in f.context.messages[-1:]]
+    return texts, events
+
+
+async def test_a_finished_answer_ends_after_the_short_wait() -> None:
+    texts, events = await turns([*said("We store the key in the same transaction as the payment record."), *silence(0.5), SleepFrame(3.0)])
+    assert len(texts) == 1 and "transaction" in texts[0]
+    (decision,) = events.of("turn_decision")
+    assert decision["verdict"] == "done" and decision["wait_secs"] == 0.8
+    assert decision["smart_turn_probability"] is not None
+
+
+async def test_an_unfinished_answer_waits_through_a_thinking_pause_and_stays_one_answer() -> None:
+    frames = [
+        *said("So the first thing I would do for the payment service is"), *silence(0.5), SleepFrame(2.0),
+        *said("put a queue in front of it and scale the workers behind it."), *silence(0.5), SleepFrame(3.0),
+    ]  # fmt: skip
+    texts, events = await turns(frames)
+    assert len(texts) == 1, texts
+    assert "payment service" in texts[0] and "workers" in texts[0]
+    verdicts = [d["verdict"] for d in events.of("turn_decision")]
+    assert verdicts[0] == "unfinished", verdicts
+    (resumed,) = events.of("turn_pause_resumed")
+    assert 1.5 < resumed["pause_secs"] < 3.0
+
+
+async def test_the_ceiling_ends_a_silent_unfinished_answer() -> None:
+    settings = InterviewTurnStop(done_wait_secs=0.5, unsure_wait_secs=1.0, unfinished_wait_secs=2.0, max_wait_secs=2.0)
+    texts, events = await turns([*said("I would probably use a"), *silence(0.5), SleepFrame(4.0)], settings)
+    assert len(texts) == 1
+    assert events.of("turn_decision")[0]["verdict"] == "unfinished"
+
+
+async def test_a_backchannel_cue_is_said_in_a_long_unfinished_pause_outside_the_context() -> None:
+    settings = InterviewTurnStop(
+        done_wait_secs=0.5, unsure_wait_secs=1.0, unfinished_wait_secs=4.0, max_wait_secs=4.0,
+        backchannel=Backchannel(enabled=True, after_secs=1.5, phrases=["Mm-hm."], min_interval_secs=0),
+    )  # fmt: skip
+    events = Events()
+    down, _ = await run_test(
+        interview_pipeline(settings, events),
+        frames_to_send=[*silence(0.3), *said("So the way I would approach it is"), *silence(0.5), SleepFrame(5.5)],
+    )
+    from pipecat.frames.frames import TTSSpeakFrame
+
+    cues = [f for f in down if isinstance(f, TTSSpeakFrame)]
+    assert [c.text for c in cues] == ["Mm-hm."] and cues[0].append_to_context is False
+    assert [d["text"] for d in events.of("backchannel")] == ["Mm-hm."]
