@@ -21,6 +21,9 @@ from interview.config import InterviewTurnStop
 from interview.turn_signals import expected_min_words, read_answer
 
 Verdict = Literal["done", "unsure", "unfinished"]
+# A candidate who went on after a pause that followed a finished-sounding sentence gets at least
+# that pause plus this before a "done" turn ends (a near miss teaches; a short pause does not).
+DONE_MARGIN_SECS = 0.25
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ def decide(settings: InterviewTurnStop, inputs: PauseInputs) -> TurnDecision:
         reasons.append(f"context: {text.words} words to a question that asks for {needed}+")
     else:
         verdict = "done"
-        learned = _habit(inputs.false_end_pauses, settings)
+        learned = max(inputs.false_end_pauses) + DONE_MARGIN_SECS if inputs.false_end_pauses else 0.0
         wait = min(settings.unsure_wait_secs, max(settings.done_wait_secs, learned))
         if learned > settings.done_wait_secs:
             reasons.append(f"context: this candidate went on after {max(inputs.false_end_pauses):.1f} s before")
