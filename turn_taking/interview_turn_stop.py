@@ -135,8 +135,9 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         self._speech_end = time.monotonic() - frame.stop_secs
         self._pending_segments += 1
         self._probability = await self._smart_turn_probability()
-        # No transcript in time (nothing recognisable, or a slow recogniser): decide anyway.
-        self._arm(self._stt_wait, self._decide_and_wait)
+        # No transcript in time (nothing recognisable, or a slow recogniser): decide on what is
+        # known, never "done" (the last words are not in), and again when the transcript lands.
+        self._arm(self._stt_wait, self._decide_without_last_words)
 
     async def _on_transcript(self, frame: TranscriptionFrame) -> None:
         if frame.text.strip():
@@ -154,8 +155,10 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
 
     # -- the decision -----------------------------------------------------------------------
 
-    async def _decide_and_wait(self) -> None:
-        self._pending_segments = 0
+    async def _decide_without_last_words(self) -> None:
+        await self._decide_and_wait(last_words_missing=self._pending_segments > 0)
+
+    async def _decide_and_wait(self, last_words_missing: bool = False) -> None:
         if not self._text or self._speech_end is None:
             return  # nothing said yet: Pipecat's user_turn_stop_timeout is the backstop
         context = self._context()
@@ -168,6 +171,9 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
             false_end_pauses=tuple(self._false_end_pauses),
         )
         self._decision = decide(self._settings, inputs)
+        if last_words_missing and self._decision.verdict == "done":
+            reasons = [*self._decision.reasons, "the transcript of the last words is not in yet"]
+            self._decision = TurnDecision("unsure", self._settings.unsure_wait_secs, reasons, self._decision.words)
         silence = time.monotonic() - self._speech_end
         self._event("turn_decision", silence_so_far_secs=round(silence, 3), **self._decision.as_event(inputs))
         if self._backchannel is not None and self._decision.verdict == "unfinished":
