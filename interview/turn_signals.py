@@ -46,7 +46,7 @@ def read_answer(text: str) -> TextVerdict:
         return TextVerdict(False, "no words yet", 0)
     if stripped.endswith(("...", "…", ",", "-", "—", ":", ";")):
         return TextVerdict(False, f"trails off with '{stripped[-1]}'", len(words))
-    tail = " ".join(words[-2:])
+    tail = " ".join(words[-3:])
     for phrase in _FILLER_PHRASES:
         if tail.endswith(phrase):
             return TextVerdict(False, f"ends on '{phrase}'", len(words))

@@ -23,6 +23,8 @@ OPEN = "How would you design a service that accepts payments?"
         ("We had a cache in front of it, you know", False),
         ("I think the main thing is,", False),
         ("Then I would...", False),
+        ("And let me think.", False),
+        ("We move the reconciliation to a nightly job because.", False),  # Whisper's full stop after "because"
         ("Yes.", True),
         ("", False),
     ],
