@@ -2,7 +2,7 @@
 
 A LiveKit room's metadata (or a contract file for Daily / local use) carries
 everything one session needs: which interview (a bundled name or an inline
-config), per-session overrides (provider, model, voice, extra instructions,
+config; never a file path, since whoever sets the metadata is not the operator), per-session overrides (provider, model, voice, extra instructions,
 VAD, phases, budget, session timeout), who the candidate is, and when the
 session was created. This module only validates that envelope; the interview
 itself goes through `interview.loader` so there is one parser and one set of
@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationError
 
 from interview.config import InterviewConfig, Phase
-from interview.loader import ConfigError, config_from_data, describe_validation_error, load_interview_config
+from interview.loader import ConfigError, config_from_data, describe_validation_error, load_bundled_config
 
 CONTRACT_VERSION = 1
 
@@ -44,7 +44,9 @@ class SessionContract(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: Literal[1] = CONTRACT_VERSION
-    interview: str | dict[str, Any] = Field(description="A bundled config name or an inline InterviewConfig.")
+    interview: str | dict[str, Any] = Field(
+        description="A bundled interview's name or an inline InterviewConfig; never a path (paths are CLI-only)."
+    )
     candidate_name: str | None = Field(default=None, min_length=1)
     candidate_identity: str | None = Field(
         default=None, min_length=1, description="LiveKit identity of the candidate; else the first participant."
@@ -66,7 +68,7 @@ class SessionContract(BaseModel):
     def resolve_config(self) -> InterviewConfig:
         """The interview config with this session's overrides applied, validated by the loader."""
         if isinstance(self.interview, str):
-            base = load_interview_config(self.interview)
+            base = load_bundled_config(self.interview)
         else:
             base = config_from_data(self.interview, "session contract field interview")
         data = base.model_dump(mode="json")

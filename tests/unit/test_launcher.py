@@ -121,7 +121,7 @@ async def test_every_endpoint_needs_the_bearer_key(launcher) -> None:  # type: i
         ({"transport": "carrier-pigeon", "interview": "senior_backend_engineer"}, 422, "request: transport: Input should be"),
         ({"transport": "websocket"}, 422, "request: interview: Field required"),
         ({"transport": "websocket", "interview": "senior_backend_engineer", "budget_limit_usd": 0}, 422, "budget_limit_usd: Input should be greater than 0"),
-        ({"transport": "websocket", "interview": "nope"}, 422, "no such file or bundled config"),
+        ({"transport": "websocket", "interview": "nope"}, 422, "not a bundled interview"),
         ({"transport": "websocket", "interview": "senior_backend_engineer", "bogus": 1}, 422, "bogus: unknown key"),
         ({"transport": "livekit", "interview": "senior_backend_engineer"}, 400, "the launcher has no LIVEKIT_URL"),
         ({"transport": "daily", "interview": "senior_backend_engineer"}, 400, "the launcher has no DAILY_API_KEY"),
@@ -249,3 +249,13 @@ async def test_report_endpoint_serves_report_html_or_404_saying_why(launcher, tm
     served = await instance.client.get(f"/sessions/{body['id']}/report", headers=AUTH)
     assert served.status_code == 200 and served.headers["content-type"].startswith("text/html")
     assert served.text.startswith("<!doctype html>")
+
+async def test_a_request_cannot_name_a_file_and_the_422_quotes_nothing_of_it(launcher, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    secret = tmp_path / "secrets.yaml"
+    secret.write_text("password: hunter2-SECRET\nbroken: [unclosed\n", encoding="utf-8")
+    instance = launcher()
+    for name in (str(secret), "../../etc/passwd", "interview/configs/senior_backend_engineer.yaml"):
+        response = await instance.client.post("/sessions", json={"transport": "websocket", "interview": name}, headers=AUTH)
+        assert response.status_code == 422 and "not a bundled interview" in response.json()["detail"], response.text
+        assert "hunter2" not in response.text
+    assert instance.argv == []
