@@ -113,19 +113,35 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         fail(str(exc))
 
-    from services.factory import ProviderConfigError, preload_local_models
+    from bots.startup_checks import StartupError, check_sessions_can_start
+    from services.factory import ProviderConfigError
     from services.model_files import LocalModelError
 
     try:
-        # One copy of each embedded model per process, loaded before the first session.
-        preload_local_models(settings, [config or load_interview_config(DEFAULT_CONFIG)])
+        # Every transport: providers, scorer, record folder and one copy of each embedded model,
+        # checked before the first session (servers would otherwise fail per connection).
+        check_sessions_can_start(settings, _interviews_this_process_runs(args, settings, config))
         return asyncio.run(_run(args, settings, config, contract))
-    except (ProviderConfigError, LocalModelError) as exc:
+    except (StartupError, ProviderConfigError, LocalModelError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         return EXIT_OK
     except asyncio.CancelledError:  # SIGTERM on the websocket server
         return exit_code_for("stopped")
+
+
+def _interviews_this_process_runs(args: argparse.Namespace, settings, config) -> list:  # type: ignore[no-untyped-def]
+    """twilio: every interview a call may pick; livekit before its metadata: the default; else the one."""
+    from interview.loader import load_interview_config
+
+    if args.transport == "twilio":
+        from bots.phone import PhoneSetupError, load_interview_catalog
+
+        try:
+            return list(load_interview_catalog(args.config or DEFAULT_CONFIG, config, settings).values())
+        except PhoneSetupError as exc:
+            fail(str(exc))
+    return [config or load_interview_config(DEFAULT_CONFIG)]
 
 
 async def _run(args: argparse.Namespace, settings, config, contract) -> int:  # type: ignore[no-untyped-def]
