@@ -27,21 +27,29 @@ from tests.fakes.livekit_server import FakeLiveKitServer
 KEY = "launcher-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 LK_KEY, LK_SECRET = "APIfake", "s" * 40
+JOIN_WINDOW = 3.0  # the rooms' 15 minutes to join, scaled down
+AFTER_INTERVIEW = 0.2  # scoring and reports after the end, scaled down
 
 
-def fake_bot(*, exit_code: int | None = None, ignore_term: bool = False, record: Path | None = None, reason: str = "") -> list[str]:
-    """A stand-in child: says it is ready, optionally writes a record, then exits or hangs."""
+def fake_bot(
+    *, exit_code: int | None = None, ignore_term: bool = False, record: Path | None = None, reason: str = "",
+    join_after: float | None = 0.0, run_for: float = 0.2,
+) -> list[str]:  # fmt: skip
+    """A stand-in child: says it is ready, its candidate joins (after `join_after` s; None: never),
+    optionally writes a record, then exits after `run_for` s or hangs."""
     lines = ["import signal, sys, time, pathlib"]
     if ignore_term:
         lines.append("signal.signal(signal.SIGTERM, signal.SIG_IGN)")
     else:
         lines.append("signal.signal(signal.SIGTERM, lambda *a: sys.exit(15))")
     lines.append("print('Session ready: fake', flush=True)")
+    if join_after is not None:
+        lines.append(f"time.sleep({join_after}); print('Candidate joined: session fake', flush=True)")
     if record is not None:
         lines.append(f"p = pathlib.Path({str(record)!r}); p.mkdir(parents=True, exist_ok=True)")
         lines.append(f"(p / 'events.jsonl').write_text('{{\"type\": \"session_ended\", \"reason\": \"{reason}\"}}\\n')")
         lines.append(f"print('Session record: ' + str(p), flush=True)")
-    lines.append("time.sleep(0.2)" if exit_code is not None else "time.sleep(600)")
+    lines.append(f"time.sleep({run_for})" if exit_code is not None else "time.sleep(600)")
     if exit_code is not None:
         lines.append(f"sys.exit({exit_code})")
     return [sys.executable, "-c", "\n".join(lines)]
@@ -74,7 +82,11 @@ class Launcher:
             self.argv.append(bot_command(transport, tickets, contract_file, port))
             return self.command
 
-        self.app = create_app(s, command_for=command_for, child_env={"PATH": "/usr/bin:/bin"})
+        supervisor = Supervisor(
+            max_sessions=s.launcher_max_sessions, grace_seconds=s.launcher_grace_seconds,
+            join_window_seconds=JOIN_WINDOW, after_interview_seconds=AFTER_INTERVIEW,
+        )  # fmt: skip
+        self.app = create_app(s, supervisor=supervisor, command_for=command_for, child_env={"PATH": "/usr/bin:/bin"})
         self.supervisor: Supervisor = self.app.state.supervisor
         self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://launcher")
 
@@ -204,6 +216,28 @@ async def test_a_bot_that_hangs_past_its_timeout_is_killed(launcher) -> None:  #
     assert ended["exit_code"] == -9 and 0.8 <= time.monotonic() - started < 5
 
 
+async def test_a_late_joiner_keeps_the_whole_session(launcher) -> None:  # type: ignore[no-untyped-def]
+    """The bot's clock starts at the join: joining 1.5 s in (past timeout + grace from the start) is fine."""
+    instance = launcher(fake_bot(exit_code=0, join_after=1.5, run_for=0.7), launcher_grace_seconds=0.3)
+    body = (
+        await instance.client.post("/sessions", json={"transport": "websocket", "interview": tiny_interview(0.6)}, headers=AUTH)
+    ).json()
+    ended = await instance.wait_state(body["id"], "ended", "failed", timeout=10)
+    assert ended["state"] == "ended" and ended["exit_code"] == 0, ended
+    assert ended["joined_at"] is not None and ended["killed"] is None
+
+
+async def test_a_bot_whose_candidate_never_joins_is_killed_after_the_join_window(launcher) -> None:  # type: ignore[no-untyped-def]
+    instance = launcher(fake_bot(ignore_term=True, join_after=None), launcher_grace_seconds=0.3)
+    body = (
+        await instance.client.post("/sessions", json={"transport": "websocket", "interview": tiny_interview(0.6)}, headers=AUTH)
+    ).json()
+    started = time.monotonic()
+    ended = await instance.wait_state(body["id"], "ended", "failed", timeout=15)
+    assert ended["exit_reason"] == "session_timeout_exceeded"
+    assert JOIN_WINDOW + 0.6 + AFTER_INTERVIEW + 0.3 - 0.2 <= time.monotonic() - started < JOIN_WINDOW + 5
+
+
 async def test_delete_kills_a_bot_that_ignores_sigterm_after_the_grace(launcher) -> None:  # type: ignore[no-untyped-def]
     instance = launcher(fake_bot(ignore_term=True), launcher_grace_seconds=0.3)
     body = (await instance.client.post("/sessions", json={"transport": "websocket", "interview": "senior_backend_engineer"}, headers=AUTH)).json()
@@ -249,6 +283,7 @@ async def test_report_endpoint_serves_report_html_or_404_saying_why(launcher, tm
     served = await instance.client.get(f"/sessions/{body['id']}/report", headers=AUTH)
     assert served.status_code == 200 and served.headers["content-type"].startswith("text/html")
     assert served.text.startswith("<!doctype html>")
+
 
 async def test_a_request_cannot_name_a_file_and_the_422_quotes_nothing_of_it(launcher, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     secret = tmp_path / "secrets.yaml"
