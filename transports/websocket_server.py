@@ -11,7 +11,6 @@ candidate page (`transports/candidate_page.py`), which connects back to `/ws`.
 from __future__ import annotations
 
 import asyncio
-import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +20,7 @@ from loguru import logger
 
 from transports.candidate_page import mount_candidate_page
 from transports.common import TransportHandle
+from transports.constant_time import same_secret
 from transports.websocket import create_websocket_transport
 
 SessionRunner = Callable[[TransportHandle], Awaitable[None]]
@@ -41,7 +41,7 @@ def build_websocket_app(run_session: SessionRunner, *, token: str | None = None,
     async def interview_socket(websocket: WebSocket) -> None:
         await websocket.accept()
         peer = f"{websocket.client.host}:{websocket.client.port}" if websocket.client else "?"
-        if token is not None and not hmac.compare_digest(websocket.query_params.get("token", ""), token):
+        if token is not None and not same_secret(websocket.query_params.get("token", ""), token):
             logger.warning(f"refused websocket from {peer}: invalid or missing token")
             await websocket.close(code=CLOSE_POLICY_VIOLATION, reason="invalid or missing token")
             return
