@@ -14,6 +14,7 @@ from pipecat.metrics.metrics import LLMTokenUsage, LLMUsageMetricsData
 
 import bots.runners as runners
 from bots.budget import BudgetGuard
+from bots.graceful_stop import GracefulStop
 from bots.session import InterviewSession, SessionOutcome
 from interview.loader import load_interview_config
 from settings import Settings
@@ -66,7 +67,8 @@ class FakeHandle:
 @pytest.mark.parametrize("joined", [False, True])
 async def test_sigterm_cancels_before_the_candidate_and_says_goodbye_after(joined: bool) -> None:
     calls, handle = Calls(), FakeHandle()
-    stop = runners._StopOnSignal(stub_session(calls, {}), handle)  # type: ignore[arg-type]
+    stop = GracefulStop()
+    stop.track(stub_session(calls, {}), handle)  # type: ignore[arg-type]
     if joined:
         await handle.joined()
     stop.install()
@@ -83,6 +85,24 @@ async def test_sigterm_cancels_before_the_candidate_and_says_goodbye_after(joine
     assert names == (["end_session"] if joined else ["cancel"])
     if joined:
         assert calls.items[-1][2]["end_reason"] == "stopped"
+
+
+async def test_the_stop_task_is_held_so_it_cannot_be_collected_mid_goodbye() -> None:
+    """asyncio keeps only a weak reference to a task: the stop must be held until it has run."""
+    import gc
+    import weakref
+
+    calls, handle = Calls(), FakeHandle()
+    stop = GracefulStop()
+    stop.track(stub_session(calls, {}), handle)  # type: ignore[arg-type]
+    await handle.joined()
+    stop.request()
+    assert stop.task is not None
+    held = weakref.ref(stop.task)
+    gc.collect()
+    assert held() is not None
+    await asyncio.wait_for(stop.task, 5)
+    assert [c[0] for c in calls.items if c[0] != "event"] == ["end_session"]
 
 
 async def test_run_room_session_applies_instructions_and_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
