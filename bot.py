@@ -74,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--token",
         help="daily/livekit: the bot's join token. livekit: minted from LIVEKIT_API_KEY/SECRET when omitted.",
     )
+    parser.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help="daily/livekit: read the join token from FILE (keep it mode 0600) instead of --token, which any "
+        "local user can see in the process list. The launcher passes tokens this way.",
+    )
     return parser
 
 
@@ -84,6 +90,8 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.token_file:
+        args.token = _read_token(args.token_file)
 
     from pydantic import ValidationError
 
@@ -209,6 +217,17 @@ def _server_exit_code(outcomes, stop) -> int:  # type: ignore[no-untyped-def]
     if any(o.end_reason == "error" for o in outcomes):
         return EXIT_SESSION_FAILED
     return exit_code_for("stopped") if stop.requested else EXIT_OK
+
+
+def _read_token(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            token = f.read().strip()
+    except OSError as exc:
+        fail(f"--token-file {path}: {exc.strerror}")
+    if not token:
+        fail(f"--token-file {path}: empty")
+    return token
 
 
 def _read_text(path: str) -> str:

@@ -30,6 +30,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from bots.child_secrets import child_environment, token_file_for, write_private
 from bots.launcher_sessions import LaunchedSession, Supervisor
 from interview.config import InterviewConfig
 from interview.loader import ConfigError, describe_validation_error
@@ -108,14 +109,17 @@ async def create_room(
 
 
 def bot_command(transport: str, tickets: RoomTickets | None, contract_file: Path, port: int | None) -> list[str]:
-    """The child's argv: LiveKit reads its contract from the room's metadata; the others from a file."""
+    """The child's argv: LiveKit reads its contract from the room's metadata; the others from a file.
+
+    The bot's token is never in argv (anyone can read a process list): it is in a 0600 file."""
     base = [sys.executable, str(BOT_SCRIPT), "--transport", transport]
+    token_file = str(token_file_for(contract_file))
     if transport == "livekit":
         assert tickets is not None
-        return base + ["--room", tickets.room, "--url", tickets.join_url, "--token", tickets.bot_token]
+        return base + ["--room", tickets.room, "--url", tickets.join_url, "--token-file", token_file]
     if transport == "daily":
         assert tickets is not None
-        return base + ["--room-url", tickets.room, "--token", tickets.bot_token, "--contract", str(contract_file)]
+        return base + ["--room-url", tickets.room, "--token-file", token_file, "--contract", str(contract_file)]
     return base + ["--host", "127.0.0.1", "--port", str(port), "--once", "--contract", str(contract_file)]
 
 
@@ -137,7 +141,7 @@ def create_app(
         raise ValueError("LAUNCHER_API_KEY is not set: the launcher refuses to run without authentication")
     key = settings.launcher_api_key.get_secret_value().encode()
     sup = supervisor or Supervisor(max_sessions=settings.launcher_max_sessions, grace_seconds=settings.launcher_grace_seconds)
-    env = dict(os.environ if child_env is None else child_env)
+    env = child_environment(os.environ if child_env is None else child_env)
     launcher_dir = settings.sessions_dir / "launcher"
 
     @asynccontextmanager
@@ -177,6 +181,7 @@ def create_app(
                 join_url, ws_url = page_url("127.0.0.1", port), f"ws://127.0.0.1:{port}/ws"
             else:
                 tickets = await _create_room(room_creator, settings, request, contract, config, session_id)
+                write_private(token_file_for(contract_file), tickets.bot_token)
                 join_url = tickets.join_url
             session = LaunchedSession(
                 id=session_id,

@@ -169,8 +169,12 @@ async def test_livekit_session_creates_the_room_with_the_contract_and_starts_the
     argv = instance.argv[0]
     assert argv[argv.index("--transport") + 1] == "livekit" and argv[argv.index("--room") + 1] == body["room"]
     assert "--contract" not in argv  # the LiveKit bot reads the contract from the room's metadata
-    bot_claims = jwt.decode(argv[argv.index("--token") + 1], LK_SECRET, algorithms=["HS256"], options={"verify_aud": False})
+    assert "--token" not in argv, "argv is visible to every local user"
+    token_file = Path(argv[argv.index("--token-file") + 1])
+    assert token_file.stat().st_mode & 0o777 == 0o600
+    bot_claims = jwt.decode(token_file.read_text(), LK_SECRET, algorithms=["HS256"], options={"verify_aud": False})
     assert bot_claims["sub"] == "interviewer-bot"
+    assert token_file.read_text() not in " ".join(argv)
     assert (await instance.wait_state(body["id"], "running"))["state"] == "running"
 
 
@@ -188,6 +192,28 @@ async def test_daily_session_creates_room_and_tokens(launcher) -> None:  # type:
     contract = json.loads(Path(argv[argv.index("--contract") + 1]).read_text())
     assert contract["interview"] == "qualitative_research"
     assert server.tokens[1]["user_id"] == contract["candidate_identity"]
+    assert "--token" not in argv
+    token_file = Path(argv[argv.index("--token-file") + 1])
+    assert token_file.stat().st_mode & 0o777 == 0o600 and token_file.read_text().strip()
+
+
+async def test_children_do_not_inherit_the_launchers_own_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child holding LAUNCHER_API_KEY could start and stop every session."""
+    monkeypatch.setenv("LAUNCHER_API_KEY", "the-launchers-key")
+    monkeypatch.setenv("SOME_PROVIDER_SETTING", "kept")
+    s = settings(tmp_path)
+    show_env = [sys.executable, "-c", "import os; print('Session ready'); print('ENV', os.environ.get('LAUNCHER_API_KEY'), os.environ.get('SOME_PROVIDER_SETTING'), flush=True)"]
+    app = create_app(s, command_for=lambda *a: show_env)
+    supervisor: Supervisor = app.state.supervisor
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://launcher") as client:
+        body = (await client.post("/sessions", json={"transport": "websocket", "interview": "senior_backend_engineer"}, headers=AUTH)).json()
+        for _ in range(200):
+            if supervisor.sessions[body["id"]].state in ("ended", "failed"):
+                break
+            await asyncio.sleep(0.05)
+    await supervisor.shutdown()
+    log = Path(body["log"]).read_text()
+    assert "ENV None kept" in log, log
 
 
 async def test_concurrency_limit_returns_429_and_frees_up_when_a_session_ends(launcher) -> None:  # type: ignore[no-untyped-def]
