@@ -1,6 +1,6 @@
 """Phone interviews end to end, offline: `bot.py --transport twilio` as users start it, a fake Twilio.
 
-The simulated call (tests/fakes/twilio_media_sim.py) does what Twilio does: posts the signed
+The simulated call (scripts/twilio_media_sim.py) does what Twilio does: posts the signed
 webhook, follows the TwiML to the media WebSocket (through a "tunnel" from wss://PUBLIC_HOST to
 the local port), streams the caller's µ-law audio every 20 ms, plays the interviewer's audio on
 its own clock and echoes marks once played. The fake REST API (tests/fakes/twilio_rest.py)
@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from interview.loader import load_interview_config
 from scripts.candidate_voice import default_candidate_synthesizer
 from scripts.word_accuracy import word_accuracy
-from tests.fakes.twilio_media_sim import (
+from scripts.twilio_media_sim import (
     Keypress,
     SimulatedPhoneCall,
     call_form,
