@@ -23,14 +23,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from bots.child_secrets import child_environment, token_file_for, write_private
+from bots.launch_request import LaunchRequest, read_launch_request
 from bots.launcher_sessions import LaunchedSession, Supervisor
 from interview.config import InterviewConfig
 from interview.loader import ConfigError, describe_validation_error
@@ -44,14 +45,6 @@ ROOT = Path(__file__).resolve().parents[1]
 BOT_SCRIPT = ROOT / "bot.py"
 
 RoomCreator = Callable[[Settings, "LaunchRequest", SessionContract, InterviewConfig, str], Awaitable[RoomTickets]]
-
-
-class LaunchRequest(BaseModel):
-    """POST /sessions: the transport plus the session contract's fields (interview, candidate, overrides)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    transport: Literal["livekit", "daily", "websocket"]
 
 
 def _contract_for(request: LaunchRequest, session_id: str) -> tuple[SessionContract, InterviewConfig]:
@@ -165,7 +158,8 @@ def create_app(
         return JSONResponse({"detail": f"request: {location}: {first['msg']}" if location else first["msg"]}, 422)
 
     @app.post("/sessions", status_code=201, dependencies=[Depends(authorize)])
-    async def create_session(request: LaunchRequest) -> dict[str, object]:
+    async def create_session(http_request: Request) -> dict[str, object]:
+        request = await read_launch_request(http_request)
         session_id = uuid.uuid4().hex[:12]
         contract, config = _contract_for(request, session_id)
         if not sup.reserve():

@@ -15,6 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from interview.config import InterviewConfig
+from interview.safe_parsing import MAX_TEXT_BYTES, InputLimitError, parse_json, parse_yaml
 
 BUNDLED_CONFIGS_DIR = Path(__file__).parent / "configs"
 
@@ -51,16 +52,23 @@ def load_bundled_config(name: str) -> InterviewConfig:
 
 
 def _load_file(path: Path) -> InterviewConfig:
-    text = path.read_text(encoding="utf-8")
-    if path.suffix.lower() in (".yaml", ".yml"):
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"interview config {path}: invalid YAML{_yaml_position(exc)}") from exc
-    elif path.suffix.lower() == ".json":
-        data = _parse_json(text, str(path))
-    else:
+    suffix = path.suffix.lower()
+    if suffix not in (".yaml", ".yml", ".json"):
         raise ConfigError(f"interview config {path}: unsupported file type '{path.suffix}' (use .yaml or .json)")
+    if path.stat().st_size > MAX_TEXT_BYTES:
+        raise ConfigError(f"interview config {path}: larger than the {MAX_TEXT_BYTES} bytes allowed")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"interview config {path}: not UTF-8 text (byte {exc.start})") from exc
+    if suffix == ".json":
+        return config_from_data(_parse_json(text, str(path)), str(path))
+    try:
+        data = parse_yaml(text)
+    except InputLimitError as exc:
+        raise ConfigError(f"interview config {path}: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"interview config {path}: invalid YAML{_yaml_position(exc)}") from exc
     return config_from_data(data, str(path))
 
 
@@ -94,7 +102,9 @@ def describe_validation_error(exc: ValidationError) -> str:
 
 def _parse_json(text: str, source: str) -> Any:
     try:
-        return json.loads(text)
+        return parse_json(text)
+    except InputLimitError as exc:
+        raise ConfigError(f"interview config {source}: {exc}") from exc
     except json.JSONDecodeError as exc:
         raise ConfigError(f"interview config {source}: invalid JSON: {exc}") from exc
 

@@ -19,8 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationErro
 
 from interview.config import InterviewConfig, Phase
 from interview.loader import ConfigError, config_from_data, describe_validation_error, load_bundled_config
+from interview.safe_parsing import InputLimitError, parse_json
 
 CONTRACT_VERSION = 1
+NAME_MAX = 200  # names, identities, model and voice ids
+INSTRUCTIONS_MAX = 4000  # extra prompt text: every turn pays for it
 
 
 class ContractError(ConfigError):
@@ -47,18 +50,20 @@ class SessionContract(BaseModel):
     interview: str | dict[str, Any] = Field(
         description="A bundled interview's name or an inline InterviewConfig; never a path (paths are CLI-only)."
     )
-    candidate_name: str | None = Field(default=None, min_length=1)
+    candidate_name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX)
     candidate_identity: str | None = Field(
-        default=None, min_length=1, description="LiveKit identity of the candidate; else the first participant."
-    )
+        default=None, min_length=1, max_length=NAME_MAX,
+        description="LiveKit identity of the candidate; else the first participant.",
+    )  # fmt: skip
     provider: Literal["auto", "cloud", "local"] | None = Field(
         default=None, description="Provider choice applied to every stage (stt, llm, tts)."
     )
-    model: str | None = Field(default=None, min_length=1, description="LLM model.")
-    voice: str | None = Field(default=None, min_length=1, description="TTS voice.")
+    model: str | None = Field(default=None, min_length=1, max_length=NAME_MAX, description="LLM model.")
+    voice: str | None = Field(default=None, min_length=1, max_length=NAME_MAX, description="TTS voice.")
     instructions: str | None = Field(
-        default=None, min_length=1, description="Extra session instructions added to the interviewer's system prompt."
-    )
+        default=None, min_length=1, max_length=INSTRUCTIONS_MAX,
+        description="Extra session instructions added to the interviewer's system prompt.",
+    )  # fmt: skip
     vad_config: VadConfig | None = None
     phases: list[Phase] | None = Field(default=None, min_length=1)
     budget_limit_usd: PositiveFloat | None = None
@@ -100,7 +105,9 @@ def parse_session_contract(text: str | None, source: str = "room metadata") -> S
     if text is None or not text.strip():
         raise ContractError(f"{source}: empty (no session contract)")
     try:
-        data = json.loads(text)
+        data = parse_json(text)
+    except InputLimitError as exc:
+        raise ContractError(f"{source}: {exc}") from exc
     except json.JSONDecodeError as exc:
         raise ContractError(f"{source}: invalid JSON: {exc}") from exc
     return contract_from_data(data, source)
