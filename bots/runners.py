@@ -21,6 +21,8 @@ from transports import TransportHandle, create_transport
 from transports.candidate_page import page_unavailable_reason, page_url
 from transports.websocket_server import build_websocket_app, serve_until
 
+WS_MAX_MESSAGE_BYTES = 1024 * 1024  # a bigger message closes that one socket (1009); the serializer drops > 64 KiB
+
 
 async def serve_websocket_sessions(
     settings: Settings,
@@ -67,7 +69,7 @@ async def serve_websocket_sessions(
 
     stop.install()
     try:
-        await serve_until(app, host, port, done, on_ready)
+        await serve_until(app, host, port, done, on_ready, ws_max_size=WS_MAX_MESSAGE_BYTES)
     finally:
         stop.uninstall()
     return outcomes
