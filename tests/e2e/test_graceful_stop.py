@@ -60,3 +60,33 @@ async def test_sigterm_says_goodbye_writes_the_reports_and_closes_the_record(tmp
         assert (record / name).is_file(), name
     goodbye = [t for t in read_jsonl(record / "transcript.jsonl") if t["speaker"] == "interviewer"]
     assert any("end our session here" in t["text"] for t in goodbye), goodbye
+
+
+async def test_sigterm_on_the_phone_server_says_goodbye_hangs_up_and_closes_the_record(tmp_path: Path, start_bot) -> None:  # type: ignore[no-untyped-def]
+    from scripts.candidate_script import Answer, Pause
+    from tests.fakes.twilio_rest import FakeTwilioRest
+
+    from .test_phone_interview import ACCOUNT, AUTH, dial, http_base, phone_env, phone_interview
+
+    rest = await FakeTwilioRest(ACCOUNT, AUTH).start()
+    try:
+        bot = start_bot("--config", str(phone_interview(tmp_path)), transport="twilio", env=phone_env(rest))
+        server = http_base(bot.wait_ready())
+        call_sid = "CA" + "5" * 32
+        call = await dial(server, call_sid, [Answer((Pause(60.0),), 0.5)])  # a caller who says nothing yet
+        rest.on_hang_up(call_sid, call.remote_hang_up)
+        running = asyncio.create_task(call.run(timeout=60))
+        await _wait_for(lambda: any("Candidate joined" in line for line in bot.output), 30)
+        await asyncio.sleep(2.0)
+        bot.process.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(bot.wait_exit, GRACE_SECONDS + 5)
+        report = await asyncio.wait_for(running, 30)
+    finally:
+        await rest.stop()
+    assert code == 15, "\n".join(bot.output[-30:])
+    assert [h.call_sid for h in rest.hang_ups()] == [call_sid] and report.closed_by in ("server_rest", "server")
+    record = bot.record_dir()
+    events = read_jsonl(record / "events.jsonl")
+    assert events[-1]["type"] == "session_ended" and events[-1]["reason"] == "stopped"
+    for name in ("latency.json", "evaluation.json", "report.html"):
+        assert (record / name).is_file(), name
