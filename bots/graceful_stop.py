@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bots.session_timing import STOPPED_EVALUATION_TIMEOUT_SECS
 from transports.common import TransportHandle
 
 if TYPE_CHECKING:
@@ -86,7 +87,11 @@ class GracefulStop:
 
 
 async def stop_session(session: InterviewSession, joined: bool) -> None:
-    """Goodbye and a clean end once the candidate is there, else cancel at once."""
+    """Goodbye and a clean end once the candidate is there, else cancel at once.
+
+    Scoring then gets a short budget (areas it cannot finish are recorded as missing), so the
+    whole stop fits in the launcher's grace period even with an LLM judge."""
+    session.evaluation_timeout = min(session.evaluation_timeout, STOPPED_EVALUATION_TIMEOUT_SECS)
     if joined and not session.tracker.ending:
         await session.tracker.end_session("stopped", goodbye=STOPPED_GOODBYE, end_reason="stopped")
     else:

@@ -77,6 +77,7 @@ class InterviewSession:
         self._idle_timed_out = False
         self._idle_nudges = 0
         self._settings = settings
+        self.evaluation_timeout = EVALUATION_TIMEOUT_SECS  # shortened when the process is told to stop
         # What can fail on bad settings comes first: a session that cannot be built opens no record.
         self.services: SessionServices = create_session_services(
             settings,
@@ -157,7 +158,7 @@ class InterviewSession:
         except Exception as exc:
             self.record.event("error", message=f"latency report failed: {type(exc).__name__}: {exc}")
         logger.info(f"session {self.session_id}: scoring the interview ({self._scorer.name})...")
-        evaluation = await self.processors.evaluator.finalize(timeout=EVALUATION_TIMEOUT_SECS)
+        evaluation = await self.processors.evaluator.finalize(timeout=self.evaluation_timeout)
         logger.info(f"session {self.session_id}: evaluation written ({evaluation.recommendation})")
         close = getattr(self._scorer, "aclose", None)
         if close is not None:

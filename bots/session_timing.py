@@ -8,6 +8,7 @@ Pipecat imports) lets the launcher read them without loading the pipeline.
 from __future__ import annotations
 
 EVALUATION_TIMEOUT_SECS = 180.0  # scoring at the end of a session gives up after this
+STOPPED_EVALUATION_TIMEOUT_SECS = 10.0  # after SIGTERM: scoring must fit in the launcher's grace (30 s)
 REPORT_SECS = 30.0  # latency.json, report.html and closing the record, after scoring
 JOINED_LINE = "Candidate joined"  # printed by the bot when its candidate arrives; the launcher reads it
 

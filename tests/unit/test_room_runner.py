@@ -37,6 +37,7 @@ def stub_session(calls: Calls, providers: dict[str, str], ending: bool = False) 
         record=SimpleNamespace(event=lambda name, **data: calls.items.append(("event", (name,), data))),
         tracker=SimpleNamespace(end_session=calls.recorder("end_session"), ending=ending),
         worker=SimpleNamespace(cancel=calls.recorder("cancel")),
+        evaluation_timeout=180.0,
     )
 
 
@@ -103,6 +104,20 @@ async def test_the_stop_task_is_held_so_it_cannot_be_collected_mid_goodbye() -> 
     assert held() is not None
     await asyncio.wait_for(stop.task, 5)
     assert [c[0] for c in calls.items if c[0] != "event"] == ["end_session"]
+
+
+async def test_a_stopped_session_scores_within_the_grace_period() -> None:
+    """An LLM judge may take minutes; after SIGTERM scoring gets a budget that fits the launcher's grace."""
+    from bots.session_timing import STOPPED_EVALUATION_TIMEOUT_SECS
+
+    calls, handle = Calls(), FakeHandle()
+    session = stub_session(calls, {})
+    stop = GracefulStop()
+    stop.track(session, handle)  # type: ignore[arg-type]
+    await handle.joined()
+    stop.request()
+    await asyncio.wait_for(stop.task, 5)  # type: ignore[arg-type]
+    assert session.evaluation_timeout == STOPPED_EVALUATION_TIMEOUT_SECS < 30
 
 
 async def test_run_room_session_applies_instructions_and_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -107,3 +107,20 @@ def test_a_failure_after_the_record_opened_closes_it_with_the_reason(
     events = [json.loads(line) for line in (directory / "events.jsonl").read_text().splitlines()]
     assert events[-1] == {**events[-1], "type": "session_ended", "reason": "error"}
     assert "no pipeline today" in events[-2]["message"]
+
+
+async def test_scoring_gets_the_sessions_evaluation_timeout(tmp_path: Path, offline_services: None) -> None:
+    """What a stop shortens (bots/graceful_stop.py) is what the evaluator is given."""
+    handle, _ = null_handle()
+    session = InterviewSession(_settings(tmp_path), CONFIG, handle)
+    seen: list[float] = []
+    original = session.processors.evaluator.finalize
+
+    async def finalize(timeout: float):  # type: ignore[no-untyped-def]
+        seen.append(timeout)
+        return await original(timeout=timeout)
+
+    session.processors.evaluator.finalize = finalize  # type: ignore[method-assign]
+    session.evaluation_timeout = 7.0
+    await asyncio.wait_for(await _run_and_cancel_worker(session), 20)
+    assert seen == [7.0]
