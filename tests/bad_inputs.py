@@ -104,3 +104,17 @@ def websocket_messages() -> list[tuple[str, bytes | str]]:
 
 
 TINY_FRAME_FLOOD = 5000  # one-sample audio messages sent as fast as the socket takes them
+
+
+# --- Twilio Media Streams messages (the phone server drops each with a log line) ---------
+
+TWILIO_MEDIA_MESSAGES: list[str | bytes] = [
+    "this is not json",
+    b"\x00\x01\x02 binary noise",
+    "[1, 2, 3]",
+    '{"event": "party", "streamSid": "MZ"}',
+    '{"event": "media", "media": {"payload": "%%% not base64 %%%"}}',
+    '{"event": "media", "media": "nope"}',
+    '{"event": "dtmf", "dtmf": {"digit": 7}}',
+    json.dumps({"event": "media", "media": {"payload": "A" * 100_000}}),  # oversize
+]
