@@ -62,7 +62,7 @@ def _load_file(path: Path) -> InterviewConfig:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"interview config {path}: not UTF-8 text (byte {exc.start})") from exc
     if suffix == ".json":
-        return config_from_data(_parse_json(text, str(path)), str(path))
+        return config_from_data(parse_json_text(text, f"interview config {path}"), str(path))
     try:
         data = parse_yaml(text)
     except InputLimitError as exc:
@@ -74,7 +74,7 @@ def _load_file(path: Path) -> InterviewConfig:
 
 def config_from_json(text: str, source: str = "JSON") -> InterviewConfig:
     """Parse the JSON string contract (room metadata, launcher requests)."""
-    return config_from_data(_parse_json(text, source), source)
+    return config_from_data(parse_json_text(text, f"interview config {source}"), source)
 
 
 def config_from_data(data: Any, source: str = "config") -> InterviewConfig:
@@ -100,13 +100,14 @@ def describe_validation_error(exc: ValidationError) -> str:
     return text
 
 
-def _parse_json(text: str, source: str) -> Any:
+def parse_json_text(text: str, where: str, error: type[ConfigError] = ConfigError) -> Any:
+    """JSON within the input limits; any problem is `error` starting with `where`."""
     try:
         return parse_json(text)
     except InputLimitError as exc:
-        raise ConfigError(f"interview config {source}: {exc}") from exc
+        raise error(f"{where}: {exc}") from exc
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"interview config {source}: invalid JSON: {exc}") from exc
+        raise error(f"{where}: invalid JSON: {exc}") from exc
 
 
 def _yaml_position(exc: yaml.YAMLError) -> str:

@@ -11,15 +11,13 @@ error messages. Every error is one line naming the field.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationError
 
 from interview.config import InterviewConfig, Phase
-from interview.loader import ConfigError, config_from_data, describe_validation_error, load_bundled_config
-from interview.safe_parsing import InputLimitError, parse_json
+from interview.loader import ConfigError, config_from_data, describe_validation_error, load_bundled_config, parse_json_text
 
 CONTRACT_VERSION = 1
 NAME_MAX = 200  # names, identities, model and voice ids
@@ -104,13 +102,7 @@ def parse_session_contract(text: str | None, source: str = "room metadata") -> S
     """Parse and validate the contract JSON; raises ContractError naming the field."""
     if text is None or not text.strip():
         raise ContractError(f"{source}: empty (no session contract)")
-    try:
-        data = parse_json(text)
-    except InputLimitError as exc:
-        raise ContractError(f"{source}: {exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise ContractError(f"{source}: invalid JSON: {exc}") from exc
-    return contract_from_data(data, source)
+    return contract_from_data(parse_json_text(text, source, ContractError), source)
 
 
 def contract_from_data(data: Any, source: str = "session contract") -> SessionContract:
