@@ -106,6 +106,16 @@ async def test_the_stop_task_is_held_so_it_cannot_be_collected_mid_goodbye() -> 
     assert [c[0] for c in calls.items if c[0] != "event"] == ["end_session"]
 
 
+async def test_a_session_already_saying_goodbye_is_left_to_finish() -> None:
+    calls, handle = Calls(), FakeHandle()
+    stop = GracefulStop()
+    stop.track(stub_session(calls, {}, ending=True), handle)  # type: ignore[arg-type]
+    await handle.joined()
+    stop.request()
+    await asyncio.wait_for(stop.task, 5)  # type: ignore[arg-type]
+    assert [c[0] for c in calls.items if c[0] != "event"] == []
+
+
 async def test_a_stopped_session_scores_within_the_grace_period() -> None:
     """An LLM judge may take minutes; after SIGTERM scoring gets a budget that fits the launcher's grace."""
     from bots.session_timing import STOPPED_EVALUATION_TIMEOUT_SECS
