@@ -74,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--token",
         help="daily/livekit: the bot's join token. livekit: minted from LIVEKIT_API_KEY/SECRET when omitted.",
     )
+    parser.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help="daily/livekit: read the join token from FILE (keep it mode 0600) instead of --token, which any "
+        "local user can see in the process list. The launcher passes tokens this way.",
+    )
     return parser
 
 
@@ -84,6 +90,8 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.token_file:
+        args.token = _read_token(args.token_file)
 
     from pydantic import ValidationError
 
@@ -113,22 +121,39 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         fail(str(exc))
 
-    from services.factory import ProviderConfigError, preload_local_models
+    from bots.startup_checks import StartupError, check_sessions_can_start
+    from services.factory import ProviderConfigError
     from services.model_files import LocalModelError
 
     try:
-        # One copy of each embedded model per process, loaded before the first session.
-        preload_local_models(settings, [config or load_interview_config(DEFAULT_CONFIG)])
+        # Every transport: providers, scorer, record folder and one copy of each embedded model,
+        # checked before the first session (servers would otherwise fail per connection).
+        check_sessions_can_start(settings, _interviews_this_process_runs(args, settings, config))
         return asyncio.run(_run(args, settings, config, contract))
-    except (ProviderConfigError, LocalModelError) as exc:
+    except (StartupError, ProviderConfigError, LocalModelError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         return EXIT_OK
-    except asyncio.CancelledError:  # SIGTERM on the websocket server
+    except asyncio.CancelledError:  # cancelled from outside
         return exit_code_for("stopped")
 
 
+def _interviews_this_process_runs(args: argparse.Namespace, settings, config) -> list:  # type: ignore[no-untyped-def]
+    """twilio: every interview a call may pick; livekit before its metadata: the default; else the one."""
+    from interview.loader import load_interview_config
+
+    if args.transport == "twilio":
+        from bots.phone import PhoneSetupError, load_interview_catalog
+
+        try:
+            return list(load_interview_catalog(args.config or DEFAULT_CONFIG, config, settings).values())
+        except PhoneSetupError as exc:
+            fail(str(exc))
+    return [config or load_interview_config(DEFAULT_CONFIG)]
+
+
 async def _run(args: argparse.Namespace, settings, config, contract) -> int:  # type: ignore[no-untyped-def]
+    from bots.graceful_stop import GracefulStop
     from bots.runners import run_room_session, serve_websocket_sessions
     from services.local_models import configure_default_executor
 
@@ -137,12 +162,13 @@ async def _run(args: argparse.Namespace, settings, config, contract) -> int:  # 
     if args.transport == "websocket":
         host = args.host or settings.host
         port = settings.port if args.port is None else args.port
-        _cancel_on_sigterm()
+        stop = GracefulStop()
         candidate_name = args.candidate_name or (contract.candidate_name if contract else None)
         outcomes = await serve_websocket_sessions(
-            settings, config, persona=args.persona, host=host, port=port, once=args.once, candidate_name=candidate_name
-        )
-        return EXIT_OK if all(o.end_reason != "error" for o in outcomes) else EXIT_SESSION_FAILED
+            settings, config, persona=args.persona, host=host, port=port, once=args.once, candidate_name=candidate_name,
+            stop=stop,
+        )  # fmt: skip
+        return _server_exit_code(outcomes, stop)
     if args.transport == "daily":
         room_url, token = args.room_url, args.token
         if not room_url:
@@ -169,20 +195,39 @@ async def _run(args: argparse.Namespace, settings, config, contract) -> int:  # 
 
 async def _serve_phone(args: argparse.Namespace, settings, config, contract) -> int:  # type: ignore[no-untyped-def]
     """twilio: the webhook + media-stream server, one session per call (see README, Phone interviews)."""
+    from bots.graceful_stop import GracefulStop
     from bots.phone import PhoneSetupError, serve_phone_sessions
 
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
-    _cancel_on_sigterm()
+    stop = GracefulStop()
     candidate_name = args.candidate_name or (contract.candidate_name if contract else None)
     try:
         outcomes = await serve_phone_sessions(
             settings, args.config or DEFAULT_CONFIG, config, persona=args.persona, host=host, port=port,
-            once=args.once, candidate_name=candidate_name,
+            once=args.once, candidate_name=candidate_name, stop=stop,
         )
     except PhoneSetupError as exc:
         fail(str(exc))
-    return EXIT_OK if all(o.end_reason != "error" for o in outcomes) else EXIT_SESSION_FAILED
+    return _server_exit_code(outcomes, stop)
+
+
+def _server_exit_code(outcomes, stop) -> int:  # type: ignore[no-untyped-def]
+    """SIGTERM: 15 (stopped) once every session has closed its record; else 0 unless a session failed."""
+    if any(o.end_reason == "error" for o in outcomes):
+        return EXIT_SESSION_FAILED
+    return exit_code_for("stopped") if stop.requested else EXIT_OK
+
+
+def _read_token(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            token = f.read().strip()
+    except OSError as exc:
+        fail(f"--token-file {path}: {exc.strerror}")
+    if not token:
+        fail(f"--token-file {path}: empty")
+    return token
 
 
 def _read_text(path: str) -> str:
@@ -243,20 +288,6 @@ async def _create_daily_room(settings, config, contract) -> tuple[str, str]:  # 
         fail(f"daily: could not create a room: {exc}", EXIT_SESSION_FAILED)
     print(f"Candidate join URL: {tickets.join_url}", flush=True)
     return tickets.room, tickets.bot_token
-
-
-def _cancel_on_sigterm() -> None:
-    """SIGTERM before or after serving cancels the server task.
-
-    While uvicorn serves it installs its own SIGTERM handler and shuts down gracefully,
-    waiting for open sessions to end; the launcher's SIGKILL after its grace period
-    bounds that wait (records are flushed as they are written, so nothing is lost).
-    """
-    import signal
-
-    task = asyncio.current_task()
-    if task is not None:
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
 
 
 def _mint_livekit_token(settings, room: str) -> str:  # type: ignore[no-untyped-def]

@@ -23,13 +23,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
+from bots.child_secrets import child_environment, token_file_for, write_private
+from bots.launch_request import LaunchRequest, read_launch_request
 from bots.launcher_sessions import LaunchedSession, Supervisor
 from interview.config import InterviewConfig
 from interview.loader import ConfigError, describe_validation_error
@@ -43,14 +45,6 @@ ROOT = Path(__file__).resolve().parents[1]
 BOT_SCRIPT = ROOT / "bot.py"
 
 RoomCreator = Callable[[Settings, "LaunchRequest", SessionContract, InterviewConfig, str], Awaitable[RoomTickets]]
-
-
-class LaunchRequest(BaseModel):
-    """POST /sessions: the transport plus the session contract's fields (interview, candidate, overrides)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    transport: Literal["livekit", "daily", "websocket"]
 
 
 def _contract_for(request: LaunchRequest, session_id: str) -> tuple[SessionContract, InterviewConfig]:
@@ -108,14 +102,17 @@ async def create_room(
 
 
 def bot_command(transport: str, tickets: RoomTickets | None, contract_file: Path, port: int | None) -> list[str]:
-    """The child's argv: LiveKit reads its contract from the room's metadata; the others from a file."""
+    """The child's argv: LiveKit reads its contract from the room's metadata; the others from a file.
+
+    The bot's token is never in argv (anyone can read a process list): it is in a 0600 file."""
     base = [sys.executable, str(BOT_SCRIPT), "--transport", transport]
+    token_file = str(token_file_for(contract_file))
     if transport == "livekit":
         assert tickets is not None
-        return base + ["--room", tickets.room, "--url", tickets.join_url, "--token", tickets.bot_token]
+        return base + ["--room", tickets.room, "--url", tickets.join_url, "--token-file", token_file]
     if transport == "daily":
         assert tickets is not None
-        return base + ["--room-url", tickets.room, "--token", tickets.bot_token, "--contract", str(contract_file)]
+        return base + ["--room-url", tickets.room, "--token-file", token_file, "--contract", str(contract_file)]
     return base + ["--host", "127.0.0.1", "--port", str(port), "--once", "--contract", str(contract_file)]
 
 
@@ -137,7 +134,7 @@ def create_app(
         raise ValueError("LAUNCHER_API_KEY is not set: the launcher refuses to run without authentication")
     key = settings.launcher_api_key.get_secret_value().encode()
     sup = supervisor or Supervisor(max_sessions=settings.launcher_max_sessions, grace_seconds=settings.launcher_grace_seconds)
-    env = dict(os.environ if child_env is None else child_env)
+    env = child_environment(os.environ if child_env is None else child_env)
     launcher_dir = settings.sessions_dir / "launcher"
 
     @asynccontextmanager
@@ -161,7 +158,8 @@ def create_app(
         return JSONResponse({"detail": f"request: {location}: {first['msg']}" if location else first["msg"]}, 422)
 
     @app.post("/sessions", status_code=201, dependencies=[Depends(authorize)])
-    async def create_session(request: LaunchRequest) -> dict[str, object]:
+    async def create_session(http_request: Request) -> dict[str, object]:
+        request = await read_launch_request(http_request)
         session_id = uuid.uuid4().hex[:12]
         contract, config = _contract_for(request, session_id)
         if not sup.reserve():
@@ -177,6 +175,7 @@ def create_app(
                 join_url, ws_url = page_url("127.0.0.1", port), f"ws://127.0.0.1:{port}/ws"
             else:
                 tickets = await _create_room(room_creator, settings, request, contract, config, session_id)
+                write_private(token_file_for(contract_file), tickets.bot_token)
                 join_url = tickets.join_url
             session = LaunchedSession(
                 id=session_id,

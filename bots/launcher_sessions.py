@@ -4,9 +4,12 @@ One `bot.py` child per session. Its stdout is copied to `bot.log` in the
 session's launcher directory and read for two lines: the bot is ready
 ("Interview server listening on ..." / "Session ready") and where its record is
 ("Session record: DIR"). When a child exits it is reaped at once and its exit
-status recorded (see bots/exit_codes.py). A child still alive at its session
-timeout plus the grace period is killed, so no interview keeps burning provider
-money; `stop` is SIGTERM (goodbye and a clean end), then SIGKILL after the grace.
+status recorded (see bots/exit_codes.py). A child still alive past its session
+is killed, so no interview keeps burning provider money. "Past its session" counts
+as the bot does: the session timeout runs from the candidate's join ("Candidate
+joined" on its stdout; until then the room's join window), and scoring and the
+reports follow the end, so the limit is join + timeout + evaluation + grace. `stop`
+is SIGTERM (goodbye and a clean end), then SIGKILL after the grace.
 """
 
 from __future__ import annotations
@@ -24,10 +27,14 @@ from typing import Literal
 from loguru import logger
 
 from bots.exit_codes import END_REASON_EXIT_CODES, reason_for_exit_code
+from bots.session_timing import JOINED_LINE
+from bots.session_timing import after_interview_seconds as default_after_interview_seconds
+from transports.room_api import ROOM_JOIN_WINDOW_SECONDS
 
 SessionState = Literal["starting", "running", "ended", "failed"]
 READY_LINE = re.compile(r"listening on (ws://\S+)|Session ready")
 RECORD_LINE = re.compile(r"Session record: (\S+)")
+JOINED = re.compile(re.escape(JOINED_LINE))
 ENDED_NORMALLY = frozenset(code for reason, code in END_REASON_EXIT_CODES.items() if reason != "error")
 
 
@@ -48,6 +55,7 @@ class LaunchedSession:
     record: str | None = None
     created_at: float = field(default_factory=time.time)
     ready_at: float | None = None
+    joined_at: float | None = None  # when the bot said its candidate arrived
     ended_at: float | None = None
     killed: str | None = None  # why the launcher killed it, if it did
 
@@ -67,9 +75,14 @@ class Supervisor:
         max_sessions: int,
         grace_seconds: float,
         clock: Callable[[], float] = time.time,
+        join_window_seconds: float = ROOM_JOIN_WINDOW_SECONDS,
+        after_interview_seconds: float = default_after_interview_seconds(),
     ):
         self.max_sessions = max_sessions
         self.grace_seconds = grace_seconds
+        self.join_window_seconds = join_window_seconds
+        self.after_interview_seconds = after_interview_seconds
+        self._joined: dict[str, asyncio.Event] = {}
         self._clock = clock
         self.sessions: dict[str, LaunchedSession] = {}
         self._processes: dict[str, asyncio.subprocess.Process] = {}
@@ -108,6 +121,7 @@ class Supervisor:
         finally:
             self.release()
         session.pid = process.pid
+        self._joined[session.id] = asyncio.Event()
         self.sessions[session.id] = session
         self._processes[session.id] = process
         self._spawn(self._watch(session, process))
@@ -159,6 +173,9 @@ class Supervisor:
                     session.state, session.ready_at = "running", self._clock()
                     if match.group(1) and session.transport == "websocket":
                         session.ws_url = match.group(1)
+                if session.joined_at is None and JOINED.search(line):
+                    session.joined_at = self._clock()
+                    self._joined[session.id].set()
                 if match := RECORD_LINE.search(line):
                     session.record = match.group(1)
         code = await process.wait()  # reaps the child
@@ -174,14 +191,23 @@ class Supervisor:
         logger.info(f"launcher: session {session.id} exited {code} ({session.exit_reason}), state {session.state}")
 
     async def _watchdog(self, session: LaunchedSession, process: asyncio.subprocess.Process) -> None:
-        """Kill a child that outlives its session timeout plus the grace period."""
-        deadline = session.timeout_seconds + self.grace_seconds
+        """Kill a child that outlives its session: join (or the join window) + timeout + scoring + grace."""
+        session_limit = session.timeout_seconds + self.after_interview_seconds + self.grace_seconds
+        exited = asyncio.ensure_future(process.wait())
+        joined = asyncio.ensure_future(self._joined[session.id].wait())
         try:
-            await asyncio.wait_for(process.wait(), deadline)
-        except asyncio.TimeoutError:
-            logger.warning(f"launcher: session {session.id} outlived {deadline:g}s; killing pid {process.pid}")
+            await asyncio.wait({exited, joined}, timeout=self.join_window_seconds + session_limit, return_when=asyncio.FIRST_COMPLETED)
+            if not exited.done() and joined.done():  # the bot's clock starts now: count from here
+                await asyncio.wait({exited}, timeout=session_limit)
+            if exited.done():
+                return
+            limit = f"{session_limit:g}s after the join" if joined.done() else f"{self.join_window_seconds + session_limit:g}s without a join"
+            logger.warning(f"launcher: session {session.id} outlived {limit}; killing pid {process.pid}")
             session.killed = "session_timeout_exceeded"
             _signal(process, signal.SIGKILL)
+        finally:
+            for task in (exited, joined):
+                task.cancel()
 
 
 def _signal(process: asyncio.subprocess.Process, sig: signal.Signals) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from loguru import logger
 
+from bots.graceful_stop import GracefulStop
 from bots.session import InterviewSession, SessionOutcome
 from interview.config import InterviewConfig
 from interview.loader import bundled_config_names, load_interview_config
@@ -73,8 +74,9 @@ async def run_phone_call(
     *,
     persona: Persona,
     candidate_name: str | None = None,
+    stop: GracefulStop | None = None,
 ) -> SessionOutcome:
-    """One call, start to finish; the session record is complete however the call ends."""
+    """One call, start to finish; the session record is complete however the call ends (SIGTERM included)."""
     marks = PlaybackMarks(call.stream_sid, call_sid=call.call_sid)
     handle = create_twilio_transport(
         call.websocket,
@@ -91,7 +93,13 @@ async def run_phone_call(
     session.record.event(
         "phone_call", call_sid=call.call_sid, stream_sid=call.stream_sid, interview=call.interview
     )
-    outcome = await session.run()
+    if stop is not None:
+        stop.track(session, handle)
+    try:
+        outcome = await session.run()
+    finally:
+        if stop is not None:
+            stop.untrack(session)
     logger.info(
         f"call {call.call_sid}: marks echoed {marks.echoed}, forgotten after clear {marks.forgotten}, "
         f"unknown {marks.unknown_echoes}"
@@ -109,16 +117,23 @@ async def serve_phone_sessions(
     port: int,
     once: bool = False,
     candidate_name: str | None = None,
+    stop: GracefulStop | None = None,
 ) -> list[SessionOutcome]:
-    """Serve the webhook and media streams on host:port; with `once`, stop after the first call ends."""
+    """Serve the webhook and media streams on host:port; with `once`, stop after the first call ends.
+
+    SIGTERM (`stop`): every call hears a goodbye and finishes its record, then the server exits."""
     catalog = load_interview_catalog(default_source, default_config, settings)
     options = server_options(settings, catalog, default_source)
     outcomes: list[SessionOutcome] = []
     done = asyncio.Event()
+    stop = stop or GracefulStop()
+    stop.on_all_stopped = done.set
 
     async def run_call(call: TwilioCall) -> None:
+        if stop.requested:
+            return  # shutting down: no new calls
         outcome = await run_phone_call(
-            settings, catalog[call.interview], call, persona=persona, candidate_name=candidate_name
+            settings, catalog[call.interview], call, persona=persona, candidate_name=candidate_name, stop=stop
         )
         outcomes.append(outcome)
         print(f"Session record: {outcome.directory}", flush=True)
@@ -135,5 +150,9 @@ async def serve_phone_sessions(
             flush=True,
         )
 
-    await serve_until(app, host, port, done, on_ready, ws_max_size=WS_MAX_MESSAGE_BYTES)
+    stop.install()
+    try:
+        await serve_until(app, host, port, done, on_ready, ws_max_size=WS_MAX_MESSAGE_BYTES)
+    finally:
+        stop.uninstall()
     return outcomes

@@ -8,11 +8,11 @@ process and return its outcome.
 from __future__ import annotations
 
 import asyncio
-import signal
 
 from loguru import logger
 
 from bots.budget import BudgetGuard, SpendMeter, charged_stages, prices_from
+from bots.graceful_stop import GracefulStop
 from bots.session import InterviewSession, SessionOutcome
 from interview.config import InterviewConfig
 from interview.structured_interviewer import Persona
@@ -20,6 +20,8 @@ from settings import Settings
 from transports import TransportHandle, create_transport
 from transports.candidate_page import page_unavailable_reason, page_url
 from transports.websocket_server import build_websocket_app, serve_until
+
+WS_MAX_MESSAGE_BYTES = 1024 * 1024  # a bigger message closes that one socket (1009); the serializer drops > 64 KiB
 
 
 async def serve_websocket_sessions(
@@ -31,14 +33,25 @@ async def serve_websocket_sessions(
     port: int,
     once: bool = False,
     candidate_name: str | None = None,
+    stop: GracefulStop | None = None,
 ) -> list[SessionOutcome]:
-    """Serve `ws://host:port/ws` and the candidate page at `/`; with `once`, stop after the first session ends."""
+    """Serve `ws://host:port/ws` and the candidate page at `/`; with `once`, stop after the first session ends.
+
+    SIGTERM (`stop`): every session says goodbye and finishes its record, then the server exits."""
     outcomes: list[SessionOutcome] = []
     done = asyncio.Event()
+    stop = stop or GracefulStop()
+    stop.on_all_stopped = done.set
 
     async def run_session(handle: TransportHandle) -> None:
+        if stop.requested:
+            return  # shutting down: no new sessions
         session = InterviewSession(settings, config, handle, persona=persona, candidate_name=candidate_name)
-        outcomes.append(await session.run())
+        stop.track(session, handle)
+        try:
+            outcomes.append(await session.run())
+        finally:
+            stop.untrack(session)
         print(f"Session record: {session.record.directory}", flush=True)
         if once:
             done.set()
@@ -54,7 +67,11 @@ async def serve_websocket_sessions(
         else:
             print(f"Candidate page unavailable: {reason}", flush=True)
 
-    await serve_until(app, host, port, done, on_ready)
+    stop.install()
+    try:
+        await serve_until(app, host, port, done, on_ready, ws_max_size=WS_MAX_MESSAGE_BYTES)
+    finally:
+        stop.uninstall()
     return outcomes
 
 
@@ -62,7 +79,6 @@ BUDGET_GOODBYE = (
     "We have reached the time we can spend on this session today, so I'll stop here. "
     "Thank you very much; we'll be in touch about next steps. Goodbye."
 )
-STOPPED_GOODBYE = "I'm sorry, I have to end our session here. Thank you for your time. Goodbye."
 
 
 async def run_room_session(
@@ -87,7 +103,8 @@ async def run_room_session(
         session.record.event("session_instructions", text=instructions)
     if config.budget.limit_usd is not None:
         session.worker.add_observer(_budget_guard(settings, session, config.budget.limit_usd))
-    stop = _StopOnSignal(session, handle)
+    stop = GracefulStop()
+    stop.track(session, handle)
     stop.install()
     print(f"Session ready: {handle.description}", flush=True)  # services loaded, pipeline built
     try:
@@ -111,41 +128,3 @@ def _budget_guard(settings: Settings, session: InterviewSession, limit_usd: floa
         await session.tracker.end_session("budget exhausted", goodbye=BUDGET_GOODBYE, end_reason="budget_exhausted")
 
     return BudgetGuard(meter, limit_usd, exhausted)
-
-
-class _StopOnSignal:
-    """SIGTERM: goodbye and a clean end once the candidate is there, else cancel at once."""
-
-    def __init__(self, session: InterviewSession, handle: TransportHandle):
-        self._session = session
-        self._joined = False
-        self.requested = False
-        handle.on_candidate_joined(self._mark_joined)
-
-    async def _mark_joined(self) -> None:
-        self._joined = True
-
-    def install(self) -> None:
-        try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self._request)
-        except (NotImplementedError, RuntimeError):  # not the main thread / not supported
-            pass
-
-    def uninstall(self) -> None:
-        try:
-            asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
-        except (NotImplementedError, RuntimeError):
-            pass
-
-    def _request(self) -> None:
-        if self.requested:
-            return
-        self.requested = True
-        self._session.record.event("stop_requested", signal="SIGTERM")
-        asyncio.get_running_loop().create_task(self._stop())
-
-    async def _stop(self) -> None:
-        if self._joined and not self._session.tracker.ending:
-            await self._session.tracker.end_session("stopped", goodbye=STOPPED_GOODBYE, end_reason="stopped")
-        else:
-            await self._session.worker.cancel(reason="stopped")

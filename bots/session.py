@@ -21,6 +21,7 @@ from pipecat.workers.runner import WorkerRunner
 
 from bots.budget import SpendMeter, UsageObserver, charged_stages, prices_from
 from bots.session_record import SessionRecord
+from bots.session_timing import EVALUATION_TIMEOUT_SECS, JOINED_LINE
 from interview.config import InterviewConfig
 from interview.progress import session_message
 from interview.prompts import PromptBuilder, SessionDetails
@@ -38,7 +39,6 @@ from settings import Settings
 from transports.common import TransportHandle
 
 MAX_IDLE_NUDGES = 2
-EVALUATION_TIMEOUT_SECS = 180
 IDLE_NUDGE_INSTRUCTION = (
     "The candidate has been silent for a while. Briefly and kindly check in: offer to repeat "
     "or rephrase the last question. Do not move on."
@@ -77,7 +77,8 @@ class InterviewSession:
         self._idle_timed_out = False
         self._idle_nudges = 0
         self._settings = settings
-        self.record = SessionRecord.create(settings.sessions_dir, session_id)
+        self.evaluation_timeout = EVALUATION_TIMEOUT_SECS  # shortened when the process is told to stop
+        # What can fail on bad settings comes first: a session that cannot be built opens no record.
         self.services: SessionServices = create_session_services(
             settings,
             config,
@@ -86,22 +87,30 @@ class InterviewSession:
             output_sample_rate=handle.output_sample_rate,
             candidate_name=candidate_name,
         )
-        self._write_config(candidate_name)
-        self.spend = SpendMeter(prices_from(settings), charged=charged_stages(self.services.providers))
-        self.parts: InterviewPipeline = self._build_pipeline(candidate_name)
-        self.worker = PipelineWorker(
-            self.parts.pipeline,
-            params=PipelineParams(
-                audio_in_sample_rate=handle.input_sample_rate,
-                audio_out_sample_rate=handle.output_sample_rate,
-                enable_metrics=True,
-                enable_usage_metrics=True,
-            ),
-            idle_timeout_secs=config.timeouts.idle_cancel_seconds,
-            conversation_id=self.record.session_id,
-            observers=[*self.processors.latency.observers(), UsageObserver(self.spend)],
-        )
-        self._hook_events()
+        self._scorer = create_scorer(config, settings)
+        self.record = SessionRecord.create(settings.sessions_dir, session_id)
+        try:
+            self._write_config(candidate_name)
+            self.spend = SpendMeter(prices_from(settings), charged=charged_stages(self.services.providers))
+            self.parts: InterviewPipeline = self._build_pipeline(candidate_name)
+            self.worker = PipelineWorker(
+                self.parts.pipeline,
+                params=PipelineParams(
+                    audio_in_sample_rate=handle.input_sample_rate,
+                    audio_out_sample_rate=handle.output_sample_rate,
+                    enable_metrics=True,
+                    enable_usage_metrics=True,
+                ),
+                idle_timeout_secs=config.timeouts.idle_cancel_seconds,
+                conversation_id=self.record.session_id,
+                observers=[*self.processors.latency.observers(), UsageObserver(self.spend)],
+            )
+            self._hook_events()
+        except BaseException as exc:  # opened but never run: still closed, saying why
+            self.record.event("error", message=f"session setup failed: {type(exc).__name__}: {exc}")
+            self.record.event("session_ended", reason="error", duration_s=self.record.elapsed())
+            self.record.close()
+            raise
 
     @property
     def session_id(self) -> str:
@@ -119,7 +128,17 @@ class InterviewSession:
             self.record.event("error", message=f"{type(exc).__name__}: {exc}")
             logger.exception(f"session {self.session_id} failed")
         finally:
+            await self._close_record()
+        return SessionOutcome(self.session_id, self.record.directory, self.end_reason)
+
+    async def _close_record(self) -> None:
+        """Reports, then session_ended and close(): the last two even if the reports raise or are cancelled."""
+        try:
             await self._finish_reports()
+        except Exception as exc:
+            self.record.event("error", message=f"session reports failed: {type(exc).__name__}: {exc}")
+            logger.exception(f"session {self.session_id}: reports failed")
+        finally:
             reason = self.end_reason
             self.record.event(
                 "session_ended",
@@ -131,7 +150,6 @@ class InterviewSession:
             self.record.close()
             self._write_report()
             logger.info(f"session {self.session_id} ended ({reason}); record: {self.record.directory}")
-        return SessionOutcome(self.session_id, self.record.directory, reason)
 
     async def _finish_reports(self) -> None:
         """latency.json and evaluation.json, whatever way the session ended (each never raises)."""
@@ -140,7 +158,7 @@ class InterviewSession:
         except Exception as exc:
             self.record.event("error", message=f"latency report failed: {type(exc).__name__}: {exc}")
         logger.info(f"session {self.session_id}: scoring the interview ({self._scorer.name})...")
-        evaluation = await self.processors.evaluator.finalize(timeout=EVALUATION_TIMEOUT_SECS)
+        evaluation = await self.processors.evaluator.finalize(timeout=self.evaluation_timeout)
         logger.info(f"session {self.session_id}: evaluation written ({evaluation.recommendation})")
         close = getattr(self._scorer, "aclose", None)
         if close is not None:
@@ -179,7 +197,6 @@ class InterviewSession:
         context = LLMContext(messages=[{"role": "system", "content": prompt.text}])
         self.tracker = PhaseTracker(self._config, context, events=self.record)
         context.set_tools(self.tracker.tools_schema())
-        self._scorer = create_scorer(self._config, self._settings)
         self.processors = InterviewProcessors(
             echo_gate=EchoGate(self._config.echo_gate, events=self.record),
             phase_tracker=self.tracker,
@@ -255,6 +272,7 @@ class InterviewSession:
 
         async def on_joined() -> None:
             record.event("candidate_joined")
+            print(f"{JOINED_LINE}: session {self.session_id}", flush=True)  # the launcher's watchdog counts from here
             await parts.recorder.start_recording()
             await self.tracker.begin()
             # The candidate page shows which interview this is and, at the end, where its record is.

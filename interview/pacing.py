@@ -8,12 +8,16 @@ them too. No Pipecat imports.
 
 from __future__ import annotations
 
+import re
+
 from interview.config import InterviewConfig, Phase
 from interview.state import InterviewState
 
 MARKER = "[interview clock]"
 WRAP_UP_MARKER = f"{MARKER} time is up"
 RESUME_MARKER = f"{MARKER} resuming"
+PHASE_ENTERED_MARKER = f"{MARKER} Now in phase"
+_ENTERED_PHASE_ID = re.compile(r"\[([a-z][a-z0-9_]*)\], about ")
 
 
 def _minutes(seconds: float) -> str:
@@ -22,8 +26,16 @@ def _minutes(seconds: float) -> str:
 
 
 def phase_entered(phase: Phase) -> str:
-    text = f"{MARKER} Now in phase {phase.name} [{phase.id}], about {_minutes(phase.duration_seconds)}."
+    text = f"{PHASE_ENTERED_MARKER} {phase.name} [{phase.id}], about {_minutes(phase.duration_seconds)}."
     return f"{text} {phase.prompt_suffix}".strip()
+
+
+def entered_phase_id(text: str) -> str | None:
+    """The phase id a `phase_entered` note names: the tracker's word on where the interview is."""
+    if not text.startswith(PHASE_ENTERED_MARKER):
+        return None
+    match = _ENTERED_PHASE_ID.search(text)
+    return match.group(1) if match else None
 
 
 def phase_time_warning(phase: Phase, seconds_left: float) -> str:

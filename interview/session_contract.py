@@ -2,7 +2,7 @@
 
 A LiveKit room's metadata (or a contract file for Daily / local use) carries
 everything one session needs: which interview (a bundled name or an inline
-config), per-session overrides (provider, model, voice, extra instructions,
+config; never a file path, since whoever sets the metadata is not the operator), per-session overrides (provider, model, voice, extra instructions,
 VAD, phases, budget, session timeout), who the candidate is, and when the
 session was created. This module only validates that envelope; the interview
 itself goes through `interview.loader` so there is one parser and one set of
@@ -11,16 +11,17 @@ error messages. Every error is one line naming the field.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationError
 
 from interview.config import InterviewConfig, Phase
-from interview.loader import ConfigError, config_from_data, describe_validation_error, load_interview_config
+from interview.loader import ConfigError, config_from_data, describe_validation_error, load_bundled_config, parse_json_text
 
 CONTRACT_VERSION = 1
+NAME_MAX = 200  # names, identities, model and voice ids
+INSTRUCTIONS_MAX = 4000  # extra prompt text: every turn pays for it
 
 
 class ContractError(ConfigError):
@@ -44,19 +45,23 @@ class SessionContract(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: Literal[1] = CONTRACT_VERSION
-    interview: str | dict[str, Any] = Field(description="A bundled config name or an inline InterviewConfig.")
-    candidate_name: str | None = Field(default=None, min_length=1)
-    candidate_identity: str | None = Field(
-        default=None, min_length=1, description="LiveKit identity of the candidate; else the first participant."
+    interview: str | dict[str, Any] = Field(
+        description="A bundled interview's name or an inline InterviewConfig; never a path (paths are CLI-only)."
     )
+    candidate_name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX)
+    candidate_identity: str | None = Field(
+        default=None, min_length=1, max_length=NAME_MAX,
+        description="LiveKit identity of the candidate; else the first participant.",
+    )  # fmt: skip
     provider: Literal["auto", "cloud", "local"] | None = Field(
         default=None, description="Provider choice applied to every stage (stt, llm, tts)."
     )
-    model: str | None = Field(default=None, min_length=1, description="LLM model.")
-    voice: str | None = Field(default=None, min_length=1, description="TTS voice.")
+    model: str | None = Field(default=None, min_length=1, max_length=NAME_MAX, description="LLM model.")
+    voice: str | None = Field(default=None, min_length=1, max_length=NAME_MAX, description="TTS voice.")
     instructions: str | None = Field(
-        default=None, min_length=1, description="Extra session instructions added to the interviewer's system prompt."
-    )
+        default=None, min_length=1, max_length=INSTRUCTIONS_MAX,
+        description="Extra session instructions added to the interviewer's system prompt.",
+    )  # fmt: skip
     vad_config: VadConfig | None = None
     phases: list[Phase] | None = Field(default=None, min_length=1)
     budget_limit_usd: PositiveFloat | None = None
@@ -66,7 +71,7 @@ class SessionContract(BaseModel):
     def resolve_config(self) -> InterviewConfig:
         """The interview config with this session's overrides applied, validated by the loader."""
         if isinstance(self.interview, str):
-            base = load_interview_config(self.interview)
+            base = load_bundled_config(self.interview)
         else:
             base = config_from_data(self.interview, "session contract field interview")
         data = base.model_dump(mode="json")
@@ -97,11 +102,7 @@ def parse_session_contract(text: str | None, source: str = "room metadata") -> S
     """Parse and validate the contract JSON; raises ContractError naming the field."""
     if text is None or not text.strip():
         raise ContractError(f"{source}: empty (no session contract)")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ContractError(f"{source}: invalid JSON: {exc}") from exc
-    return contract_from_data(data, source)
+    return contract_from_data(parse_json_text(text, source, ContractError), source)
 
 
 def contract_from_data(data: Any, source: str = "session contract") -> SessionContract:

@@ -6,6 +6,11 @@ an answer is short or hits a follow-up trigger, move phases through the
 `transition_section` tool (the same path a real LLM uses), and close with
 `end_interview`. It has no Pipecat imports; `services/local_interviewer.py`
 streams its moves as LLM frames. Same conversation in -> same move out.
+
+The phase tracker, not this engine, decides where the interview is: a barge-in can
+cut the reply that carried a phase move (its tool result then never starts a new
+response), so each move first follows the tracker's latest "now in phase" note in
+the context. A move the tracker rejects never ends the interview.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from interview.config import InterviewConfig, InterviewType, Question
-from interview.pacing import RESUME_MARKER, is_wrap_up
+from interview.pacing import RESUME_MARKER, entered_phase_id, is_wrap_up
 from interview.tools import find_fact
 from interview.text_similarity import normalise
 
@@ -30,6 +35,9 @@ GENERIC_FOLLOW_UP = "Could you make that more concrete, with a specific example 
 MAX_CANDIDATE_QUESTIONS = 2
 ANYTHING_ELSE = "Is there anything else you would like to know?"
 UNKNOWN_FACT = "I don't know that offhand; I will find out and follow up after the interview."
+ANYTHING_TO_ADD = "Is there anything you would like to add before we go on?"
+REJECTION_PREFIXES = ("error", "rejected", "cannot", "unknown")
+UNSETTLED_RESULTS = ("cancelled", "in_progress")  # Pipecat's stand-ins for a call that gave no result
 
 
 @dataclass(frozen=True)
@@ -100,12 +108,16 @@ class StructuredInterviewer:
                 tool_call=ToolCall("end_interview", {"reason": "Interview time is up."}),
             )
 
+        moved = self._follow_tracker(messages)
         last = _last_relevant_message(messages)
+        if last is not None and last.get("role") == "tool":
+            return self._after_tool_result(last, moved)
+        if moved:
+            # The move happened but its reply was cut (barge-in): say it now.
+            return self._enter_phase_move()
         if last is None:
             # Run without a new answer (e.g. the candidate went quiet): re-ask gently.
             return Move(text=f"Take your time. {cursor.last_spoken_question}" if cursor.last_spoken_question else "")
-        if last.get("role") == "tool":
-            return self._after_tool_result(last)
 
         answer = _message_text(last)
         if answer and REPEAT_REQUEST.search(answer) and cursor.last_spoken_question:
@@ -147,7 +159,7 @@ class StructuredInterviewer:
 
     # --- moves ------------------------------------------------------------------------
 
-    def _after_tool_result(self, message: dict[str, Any]) -> Move:
+    def _after_tool_result(self, message: dict[str, Any], moved: bool) -> Move:
         cursor = self._cursor
         if cursor.pending_knowledge:
             cursor.pending_knowledge = False
@@ -156,16 +168,41 @@ class StructuredInterviewer:
             return Move(text=f"{spoken} {ANYTHING_ELSE}")
         target = cursor.pending_transition
         cursor.pending_transition = None
-        result = _tool_result_text(message).lower()
+        if moved:
+            return self._enter_phase_move()
         if target is None:
             return Move()
-        if result.startswith(("error", "rejected", "cannot", "unknown")):
-            # The tool said no: stay in this phase and close it out politely.
+        result = _tool_result_text(message).lower()
+        if result in UNSETTLED_RESULTS:
+            return Move()  # cut off before the tracker ran it: the next answer asks again
+        if "already ended" in result:
             cursor.closed = True
-            return Move(tool_call=ToolCall("end_interview", {"reason": f"Could not enter phase {target}."}))
-        cursor.phase_index = self._config.phase_ids.index(target)
+            return Move()
+        if result.startswith(REJECTION_PREFIXES):
+            # The tracker said no and is still in this phase: stay, and try again after the next answer.
+            return Move(text=ANYTHING_TO_ADD)
+        self._enter_phase(target)
+        return self._enter_phase_move()
+
+    def _follow_tracker(self, messages: list[dict[str, Any]]) -> bool:
+        """Adopt the phase the tracker last said it entered, if that is ahead of ours; True if we moved."""
+        tracker_phase = _tracker_phase(messages, self._config.phase_ids)
+        if tracker_phase is None:
+            return False
+        if self._config.phase_ids.index(tracker_phase) <= self._cursor.phase_index:
+            return False
+        self._enter_phase(tracker_phase)
+        return True
+
+    def _enter_phase(self, phase_id: str) -> None:
+        cursor = self._cursor
+        cursor.phase_index = self._config.phase_ids.index(phase_id)
         cursor.question_index = -1
-        phase = self._config.phases[cursor.phase_index]
+        cursor.pending_transition = None
+
+    def _enter_phase_move(self) -> Move:
+        """The words of a phase move: name the new phase and ask its first question."""
+        phase = self._config.phases[self._cursor.phase_index]
         question = self._advance_question()
         if not question:
             return self.next_move([])
@@ -260,6 +297,16 @@ def _last_relevant_message(messages: list[dict[str, Any]]) -> dict[str, Any] | N
             return message
         if message.get("role") == "assistant" and not message.get("tool_calls"):
             return None  # the interviewer spoke last; nothing new to respond to
+    return None
+
+
+def _tracker_phase(messages: list[dict[str, Any]], phase_ids: list[str]) -> str | None:
+    """The phase named by the latest "now in phase" note the tracker put in the context."""
+    for message in reversed(messages):
+        if message.get("role") == "system":
+            phase_id = entered_phase_id(_message_text(message))
+            if phase_id in phase_ids:
+                return phase_id
     return None
 
 

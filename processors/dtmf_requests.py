@@ -8,6 +8,10 @@ by default ``*`` = repeat the question, ``#`` = move on) is delivered to the LLM
 as the candidate asking for exactly that, with a response run, so any LLM and
 the structured interviewer handle it like the spoken request. The press is
 written to the session record as an event and a transcript line.
+
+A press interrupts first (as Pipecat's DTMFAggregator does on a first digit):
+the request's response must replace whatever the interviewer is saying, not
+play over it.
 """
 
 from __future__ import annotations
@@ -58,4 +62,5 @@ class KeypadRequests(FrameProcessor):
             return
         if self._on_request is not None:
             self._on_request(key, request)
+        await self.broadcast_interruption()
         await self.push_frame(LLMMessagesAppendFrame([{"role": "user", "content": request}], run_llm=True))

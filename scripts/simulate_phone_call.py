@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from scripts.candidate_script import load_candidate_script  # noqa: E402
 from scripts.candidate_voice import default_candidate_synthesizer  # noqa: E402
 from settings import Settings  # noqa: E402
-from tests.fakes.twilio_media_sim import (  # noqa: E402
+from scripts.twilio_media_sim import (  # noqa: E402
     SimulatedPhoneCall,
     call_form,
     parse_stream_twiml,

@@ -66,6 +66,10 @@ class LocalInterviewerLLMService(LLMService):
     def finished(self) -> bool:
         return self._engine.finished
 
+    @property
+    def current_phase_id(self) -> str:
+        return self._engine.current_phase_id
+
     def can_generate_metrics(self) -> bool:
         return True
 

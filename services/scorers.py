@@ -168,16 +168,26 @@ def _parse(content: str, config: InterviewConfig, wanted: list[str]) -> ScoringR
     return ScoringRun(judgements, reply.overall.model_dump() if reply.overall else None)
 
 
-def create_scorer(config: InterviewConfig, settings: Settings) -> Scorer:
-    """`auto`: the LLM judge when an OpenAI(-compatible) endpoint is configured, else the heuristic."""
+def scorer_choice(config: InterviewConfig, settings: Settings) -> Literal["llm", "heuristic"]:
+    """`auto`: the LLM judge when an OpenAI(-compatible) endpoint is configured, else the heuristic.
+
+    Raises ScorerConfigError for `llm` without an endpoint; startup checks call this so the
+    error comes before any session, not at the end of one.
+    """
     choice = config.evaluation.scorer
     if choice == "heuristic":
-        return HeuristicScorer()
+        return "heuristic"
     if settings.openai_configured():
-        return LLMScorer.from_settings(settings, config)
+        return "llm"
     if choice == "llm":
         raise ScorerConfigError(
             "evaluation.scorer is 'llm' but no judge is configured: set OPENAI_API_KEY or OPENAI_BASE_URL, "
             "or use scorer: heuristic"
         )
+    return "heuristic"
+
+
+def create_scorer(config: InterviewConfig, settings: Settings) -> Scorer:
+    if scorer_choice(config, settings) == "llm":
+        return LLMScorer.from_settings(settings, config)
     return HeuristicScorer()

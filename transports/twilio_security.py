@@ -27,12 +27,14 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from transports.constant_time import as_bytes, same_secret
+
 
 def twilio_signature(url: str, params: Iterable[tuple[str, str]], auth_token: str) -> str:
     """The X-Twilio-Signature Twilio sends for a form POST of `params` to `url`."""
     # Sorted by name, then value, duplicates once: as Twilio's own helper libraries compute it.
     payload = url + "".join(name + value for name, value in sorted(set(params)))
-    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+    digest = hmac.new(auth_token.encode(), as_bytes(payload), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
 
 
@@ -40,7 +42,7 @@ def signature_is_valid(url: str, params: Iterable[tuple[str, str]], signature: s
     """Constant-time comparison; a missing signature is invalid."""
     if not signature:
         return False
-    return hmac.compare_digest(twilio_signature(url, params, auth_token), signature)
+    return same_secret(signature, twilio_signature(url, params, auth_token))
 
 
 class StreamTokenError(ValueError):
@@ -76,7 +78,7 @@ class StreamTokens:
         if not token:
             raise StreamTokenError("missing token")
         payload, _, signature = token.partition(".")
-        if not payload or not signature or not hmac.compare_digest(self._sign(payload), signature):
+        if not payload or not signature or not same_secret(signature, self._sign(payload)):
             raise StreamTokenError("bad token signature")
         try:
             data = json.loads(_unb64(payload))
@@ -88,7 +90,7 @@ class StreamTokens:
         return grant
 
     def _sign(self, payload: str) -> str:
-        return _b64(hmac.new(self._secret, payload.encode(), hashlib.sha256).digest())
+        return _b64(hmac.new(self._secret, as_bytes(payload), hashlib.sha256).digest())
 
 
 def _b64(data: bytes) -> str:

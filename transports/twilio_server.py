@@ -173,21 +173,25 @@ def build_twilio_app(run_call: CallRunner, options: TwilioServerOptions) -> Fast
             logger.warning(f"refused media stream for call {grant.call_sid}: server full")
             await websocket.close(code=CLOSE_TRY_AGAIN_LATER)
             return
-        await websocket.accept()
-        call = await _read_handshake(websocket, grant.call_sid, grant.interview, peer)
-        if call is None:
-            return
+        # Reserve the slot before the first await (accept, handshake): concurrent calls
+        # checking the limit in between would otherwise all get in.
         task = asyncio.current_task()
         assert task is not None
         active.add(task)
         try:
-            await run_call(call)
-        except Exception:  # one call's failure must never take the server down
-            logger.exception(f"call {call.call_sid}: session failed")
+            await websocket.accept()
+            call = await _read_handshake(websocket, grant.call_sid, grant.interview, peer)
+            if call is None:
+                return
+            try:
+                await run_call(call)
+            except Exception:  # one call's failure must never take the server down
+                logger.exception(f"call {call.call_sid}: session failed")
+            finally:
+                if websocket.application_state != WebSocketState.DISCONNECTED:
+                    await _close(websocket, "call ended", code=CLOSE_NORMAL)
         finally:
             active.discard(task)
-            if websocket.application_state != WebSocketState.DISCONNECTED:
-                await _close(websocket, "call ended", code=CLOSE_NORMAL)
 
     @app.websocket("/twilio/media/{token}")
     async def media_with_path_token(websocket: WebSocket, token: str) -> None:

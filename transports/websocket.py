@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import WebSocket
 from pipecat.serializers.base_serializer import FrameSerializer
-from pipecat.serializers.protobuf import ProtobufFrameSerializer
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
 
 from transports.common import TransportHandle, TransportKind
+from transports.guarded_serializer import GuardedSerializer
 
 INPUT_SAMPLE_RATE = 16000
 OUTPUT_SAMPLE_RATE = 24000
@@ -47,7 +47,7 @@ def create_websocket_transport(websocket: WebSocket) -> TransportHandle:
     return build_fastapi_transport(
         websocket,
         kind="websocket",
-        serializer=ProtobufFrameSerializer(),
+        serializer=GuardedSerializer(sample_rate=INPUT_SAMPLE_RATE, peer=peer),
         input_sample_rate=INPUT_SAMPLE_RATE,
         output_sample_rate=OUTPUT_SAMPLE_RATE,
         description=f"websocket client {peer}",

@@ -11,8 +11,8 @@ candidate page (`transports/candidate_page.py`), which connects back to `/ws`.
 from __future__ import annotations
 
 import asyncio
-import hmac
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import uvicorn
@@ -21,6 +21,7 @@ from loguru import logger
 
 from transports.candidate_page import mount_candidate_page
 from transports.common import TransportHandle
+from transports.constant_time import same_secret
 from transports.websocket import create_websocket_transport
 
 SessionRunner = Callable[[TransportHandle], Awaitable[None]]
@@ -41,7 +42,7 @@ def build_websocket_app(run_session: SessionRunner, *, token: str | None = None,
     async def interview_socket(websocket: WebSocket) -> None:
         await websocket.accept()
         peer = f"{websocket.client.host}:{websocket.client.port}" if websocket.client else "?"
-        if token is not None and not hmac.compare_digest(websocket.query_params.get("token", ""), token):
+        if token is not None and not same_secret(websocket.query_params.get("token", ""), token):
             logger.warning(f"refused websocket from {peer}: invalid or missing token")
             await websocket.close(code=CLOSE_POLICY_VIOLATION, reason="invalid or missing token")
             return
@@ -61,6 +62,15 @@ def build_websocket_app(run_session: SessionRunner, *, token: str | None = None,
     return app
 
 
+class _Server(uvicorn.Server):
+    """uvicorn, leaving signals to the bot: its own SIGTERM handling waits for open sockets, so
+    sessions never ended. The bot's SIGTERM ends each session (goodbye, record) and then the server."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 async def serve(
     app: FastAPI,
     host: str,
@@ -72,9 +82,7 @@ async def serve(
     """Run uvicorn until cancelled or interrupted; `on_ready` gets the bound port (useful with port 0).
 
     `ws_max_size`: a larger WebSocket message closes that connection (code 1009), nothing else."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", ws_max_size=ws_max_size)
-    )
+    server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", ws_max_size=ws_max_size))
     serve_task = asyncio.create_task(server.serve())
     while not server.started and not serve_task.done():
         await asyncio.sleep(0.02)

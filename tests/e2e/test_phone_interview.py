@@ -1,6 +1,6 @@
 """Phone interviews end to end, offline: `bot.py --transport twilio` as users start it, a fake Twilio.
 
-The simulated call (tests/fakes/twilio_media_sim.py) does what Twilio does: posts the signed
+The simulated call (scripts/twilio_media_sim.py) does what Twilio does: posts the signed
 webhook, follows the TwiML to the media WebSocket (through a "tunnel" from wss://PUBLIC_HOST to
 the local port), streams the caller's µ-law audio every 20 ms, plays the interviewer's audio on
 its own clock and echoes marks once played. The fake REST API (tests/fakes/twilio_rest.py)
@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from interview.loader import load_interview_config
 from scripts.candidate_voice import default_candidate_synthesizer
 from scripts.word_accuracy import word_accuracy
-from tests.fakes.twilio_media_sim import (
+from scripts.twilio_media_sim import (
     Keypress,
     SimulatedPhoneCall,
     call_form,
@@ -35,6 +35,7 @@ from tests.fakes.twilio_media_sim import (
     post_webhook,
     tunnel,
 )
+from tests.bad_inputs import TWILIO_MEDIA_MESSAGES
 from tests.fakes.twilio_rest import FakeTwilioRest
 from transports.twilio_security import StreamTokens
 
@@ -161,18 +162,6 @@ async def test_whole_phone_interview_hangs_up_after_the_goodbye_was_heard(tmp_pa
     assert channel_rms(tmp_path / "caller.wav")[0] == 2
 
 
-GARBAGE: list[str | bytes] = [
-    "this is not json",
-    b"\x00\x01\x02 binary noise",
-    "[1, 2, 3]",
-    '{"event": "party", "streamSid": "MZ"}',
-    '{"event": "media", "media": {"payload": "%%% not base64 %%%"}}',
-    '{"event": "media", "media": "nope"}',
-    '{"event": "dtmf", "dtmf": {"digit": 7}}',
-    json.dumps({"event": "media", "media": {"payload": "A" * 100_000}}),  # oversize
-]
-
-
 async def test_phone_server_refuses_strangers_survives_garbage_and_serves_two_calls_at_once(
     tmp_path: Path, start_bot
 ) -> None:
@@ -219,7 +208,7 @@ async def test_phone_server_refuses_strangers_survives_garbage_and_serves_two_ca
         async def garbage() -> None:
             await call_a.connected.wait()
             await asyncio.sleep(1.0)
-            for message in GARBAGE:
+            for message in TWILIO_MEDIA_MESSAGES:
                 await call_a.send_raw(message)
 
         reports = await asyncio.gather(call_a.run(timeout=90), call_b.run(timeout=90), garbage())

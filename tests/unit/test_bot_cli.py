@@ -76,3 +76,12 @@ def test_missing_local_voice_is_one_line_at_startup(tmp_path: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert "LOCAL_TTS_VOICE" in lines[-1] and "missing voice file" in lines[-1], result.stderr
     assert "listening" not in result.stdout, "fails before serving, not per connection"
+
+
+def test_token_file_is_read_and_a_missing_one_is_one_line(tmp_path: Path) -> None:
+    result = run_bot("--transport", "daily", "--room-url", "https://example.daily.co/x", "--token-file", str(tmp_path / "none"), tmp_path=tmp_path)
+    assert result.returncode == 2 and "--token-file" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    empty = tmp_path / "empty"
+    empty.write_text("\n")
+    result = run_bot("--transport", "daily", "--room-url", "https://example.daily.co/x", "--token-file", str(empty), tmp_path=tmp_path)
+    assert result.returncode == 2 and "empty" in result.stderr

@@ -119,8 +119,18 @@ def test_bad_config_fails_the_same_way_from_json(case: str) -> None:
 def test_bad_yaml_file(tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text("id: x\nphases: [unclosed\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="invalid YAML"):
+    with pytest.raises(ConfigError, match="invalid YAML") as info:
         load_interview_config(path)
+    assert "line 3" in str(info.value) or "line 2" in str(info.value)
+
+
+def test_yaml_errors_never_quote_the_files_lines(tmp_path: Path) -> None:
+    """PyYAML's message shows the offending lines; a config error must not (it may reach a client)."""
+    path = tmp_path / "leaky.yaml"
+    path.write_text("token: SECRET-TOKEN-123\nrole: [unclosed\nother: SECRET-TWO\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="invalid YAML") as info:
+        load_interview_config(path)
+    assert "SECRET" not in str(info.value) and "\n" not in str(info.value)
 
 
 def test_bad_json_string() -> None:

@@ -27,21 +27,29 @@ from tests.fakes.livekit_server import FakeLiveKitServer
 KEY = "launcher-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 LK_KEY, LK_SECRET = "APIfake", "s" * 40
+JOIN_WINDOW = 3.0  # the rooms' 15 minutes to join, scaled down
+AFTER_INTERVIEW = 0.2  # scoring and reports after the end, scaled down
 
 
-def fake_bot(*, exit_code: int | None = None, ignore_term: bool = False, record: Path | None = None, reason: str = "") -> list[str]:
-    """A stand-in child: says it is ready, optionally writes a record, then exits or hangs."""
+def fake_bot(
+    *, exit_code: int | None = None, ignore_term: bool = False, record: Path | None = None, reason: str = "",
+    join_after: float | None = 0.0, run_for: float = 0.2,
+) -> list[str]:  # fmt: skip
+    """A stand-in child: says it is ready, its candidate joins (after `join_after` s; None: never),
+    optionally writes a record, then exits after `run_for` s or hangs."""
     lines = ["import signal, sys, time, pathlib"]
     if ignore_term:
         lines.append("signal.signal(signal.SIGTERM, signal.SIG_IGN)")
     else:
         lines.append("signal.signal(signal.SIGTERM, lambda *a: sys.exit(15))")
     lines.append("print('Session ready: fake', flush=True)")
+    if join_after is not None:
+        lines.append(f"time.sleep({join_after}); print('Candidate joined: session fake', flush=True)")
     if record is not None:
         lines.append(f"p = pathlib.Path({str(record)!r}); p.mkdir(parents=True, exist_ok=True)")
         lines.append(f"(p / 'events.jsonl').write_text('{{\"type\": \"session_ended\", \"reason\": \"{reason}\"}}\\n')")
         lines.append(f"print('Session record: ' + str(p), flush=True)")
-    lines.append("time.sleep(0.2)" if exit_code is not None else "time.sleep(600)")
+    lines.append(f"time.sleep({run_for})" if exit_code is not None else "time.sleep(600)")
     if exit_code is not None:
         lines.append(f"sys.exit({exit_code})")
     return [sys.executable, "-c", "\n".join(lines)]
@@ -74,7 +82,11 @@ class Launcher:
             self.argv.append(bot_command(transport, tickets, contract_file, port))
             return self.command
 
-        self.app = create_app(s, command_for=command_for, child_env={"PATH": "/usr/bin:/bin"})
+        supervisor = Supervisor(
+            max_sessions=s.launcher_max_sessions, grace_seconds=s.launcher_grace_seconds,
+            join_window_seconds=JOIN_WINDOW, after_interview_seconds=AFTER_INTERVIEW,
+        )  # fmt: skip
+        self.app = create_app(s, supervisor=supervisor, command_for=command_for, child_env={"PATH": "/usr/bin:/bin"})
         self.supervisor: Supervisor = self.app.state.supervisor
         self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://launcher")
 
@@ -121,7 +133,7 @@ async def test_every_endpoint_needs_the_bearer_key(launcher) -> None:  # type: i
         ({"transport": "carrier-pigeon", "interview": "senior_backend_engineer"}, 422, "request: transport: Input should be"),
         ({"transport": "websocket"}, 422, "request: interview: Field required"),
         ({"transport": "websocket", "interview": "senior_backend_engineer", "budget_limit_usd": 0}, 422, "budget_limit_usd: Input should be greater than 0"),
-        ({"transport": "websocket", "interview": "nope"}, 422, "no such file or bundled config"),
+        ({"transport": "websocket", "interview": "nope"}, 422, "not a bundled interview"),
         ({"transport": "websocket", "interview": "senior_backend_engineer", "bogus": 1}, 422, "bogus: unknown key"),
         ({"transport": "livekit", "interview": "senior_backend_engineer"}, 400, "the launcher has no LIVEKIT_URL"),
         ({"transport": "daily", "interview": "senior_backend_engineer"}, 400, "the launcher has no DAILY_API_KEY"),
@@ -157,8 +169,12 @@ async def test_livekit_session_creates_the_room_with_the_contract_and_starts_the
     argv = instance.argv[0]
     assert argv[argv.index("--transport") + 1] == "livekit" and argv[argv.index("--room") + 1] == body["room"]
     assert "--contract" not in argv  # the LiveKit bot reads the contract from the room's metadata
-    bot_claims = jwt.decode(argv[argv.index("--token") + 1], LK_SECRET, algorithms=["HS256"], options={"verify_aud": False})
+    assert "--token" not in argv, "argv is visible to every local user"
+    token_file = Path(argv[argv.index("--token-file") + 1])
+    assert token_file.stat().st_mode & 0o777 == 0o600
+    bot_claims = jwt.decode(token_file.read_text(), LK_SECRET, algorithms=["HS256"], options={"verify_aud": False})
     assert bot_claims["sub"] == "interviewer-bot"
+    assert token_file.read_text() not in " ".join(argv)
     assert (await instance.wait_state(body["id"], "running"))["state"] == "running"
 
 
@@ -176,6 +192,28 @@ async def test_daily_session_creates_room_and_tokens(launcher) -> None:  # type:
     contract = json.loads(Path(argv[argv.index("--contract") + 1]).read_text())
     assert contract["interview"] == "qualitative_research"
     assert server.tokens[1]["user_id"] == contract["candidate_identity"]
+    assert "--token" not in argv
+    token_file = Path(argv[argv.index("--token-file") + 1])
+    assert token_file.stat().st_mode & 0o777 == 0o600 and token_file.read_text().strip()
+
+
+async def test_children_do_not_inherit_the_launchers_own_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child holding LAUNCHER_API_KEY could start and stop every session."""
+    monkeypatch.setenv("LAUNCHER_API_KEY", "the-launchers-key")
+    monkeypatch.setenv("SOME_PROVIDER_SETTING", "kept")
+    s = settings(tmp_path)
+    show_env = [sys.executable, "-c", "import os; print('Session ready'); print('ENV', os.environ.get('LAUNCHER_API_KEY'), os.environ.get('SOME_PROVIDER_SETTING'), flush=True)"]
+    app = create_app(s, command_for=lambda *a: show_env)
+    supervisor: Supervisor = app.state.supervisor
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://launcher") as client:
+        body = (await client.post("/sessions", json={"transport": "websocket", "interview": "senior_backend_engineer"}, headers=AUTH)).json()
+        for _ in range(200):
+            if supervisor.sessions[body["id"]].state in ("ended", "failed"):
+                break
+            await asyncio.sleep(0.05)
+    await supervisor.shutdown()
+    log = Path(body["log"]).read_text()
+    assert "ENV None kept" in log, log
 
 
 async def test_concurrency_limit_returns_429_and_frees_up_when_a_session_ends(launcher) -> None:  # type: ignore[no-untyped-def]
@@ -202,6 +240,28 @@ async def test_a_bot_that_hangs_past_its_timeout_is_killed(launcher) -> None:  #
     ended = await instance.wait_state(body["id"], "ended", "failed", timeout=10)
     assert ended["state"] == "failed" and ended["exit_reason"] == "session_timeout_exceeded"
     assert ended["exit_code"] == -9 and 0.8 <= time.monotonic() - started < 5
+
+
+async def test_a_late_joiner_keeps_the_whole_session(launcher) -> None:  # type: ignore[no-untyped-def]
+    """The bot's clock starts at the join: joining 1.5 s in (past timeout + grace from the start) is fine."""
+    instance = launcher(fake_bot(exit_code=0, join_after=1.5, run_for=0.7), launcher_grace_seconds=0.3)
+    body = (
+        await instance.client.post("/sessions", json={"transport": "websocket", "interview": tiny_interview(0.6)}, headers=AUTH)
+    ).json()
+    ended = await instance.wait_state(body["id"], "ended", "failed", timeout=10)
+    assert ended["state"] == "ended" and ended["exit_code"] == 0, ended
+    assert ended["joined_at"] is not None and ended["killed"] is None
+
+
+async def test_a_bot_whose_candidate_never_joins_is_killed_after_the_join_window(launcher) -> None:  # type: ignore[no-untyped-def]
+    instance = launcher(fake_bot(ignore_term=True, join_after=None), launcher_grace_seconds=0.3)
+    body = (
+        await instance.client.post("/sessions", json={"transport": "websocket", "interview": tiny_interview(0.6)}, headers=AUTH)
+    ).json()
+    started = time.monotonic()
+    ended = await instance.wait_state(body["id"], "ended", "failed", timeout=15)
+    assert ended["exit_reason"] == "session_timeout_exceeded"
+    assert JOIN_WINDOW + 0.6 + AFTER_INTERVIEW + 0.3 - 0.2 <= time.monotonic() - started < JOIN_WINDOW + 5
 
 
 async def test_delete_kills_a_bot_that_ignores_sigterm_after_the_grace(launcher) -> None:  # type: ignore[no-untyped-def]
@@ -249,3 +309,14 @@ async def test_report_endpoint_serves_report_html_or_404_saying_why(launcher, tm
     served = await instance.client.get(f"/sessions/{body['id']}/report", headers=AUTH)
     assert served.status_code == 200 and served.headers["content-type"].startswith("text/html")
     assert served.text.startswith("<!doctype html>")
+
+
+async def test_a_request_cannot_name_a_file_and_the_422_quotes_nothing_of_it(launcher, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    secret = tmp_path / "secrets.yaml"
+    secret.write_text("password: hunter2-SECRET\nbroken: [unclosed\n", encoding="utf-8")
+    instance = launcher()
+    for name in (str(secret), "../../etc/passwd", "interview/configs/senior_backend_engineer.yaml"):
+        response = await instance.client.post("/sessions", json={"transport": "websocket", "interview": name}, headers=AUTH)
+        assert response.status_code == 422 and "not a bundled interview" in response.json()["detail"], response.text
+        assert "hunter2" not in response.text
+    assert instance.argv == []

@@ -17,9 +17,11 @@ from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.tests.utils import run_test
 
 from bots.session_record import SessionRecord
+from interview.config import InterviewConfig
 from interview.loader import load_interview_config
 from interview.state import InterviewState
-from interview.structured_interviewer import StructuredInterviewer
+from interview import pacing
+from interview.structured_interviewer import Move, StructuredInterviewer
 from interview.tools import InterviewToolHandlers, build_tool_definitions
 from processors.phase_tracker import PhaseTracker
 from services.local_interviewer import LocalInterviewerLLMService
@@ -162,16 +164,23 @@ async def test_service_streams_like_an_llm_and_calls_tools_through_pipecat(tmp_p
     assert '"phase_transition"' in events or "transition_section" in events
 
 
-def test_tool_results_are_read_as_pipecat_stores_them() -> None:
-    """Pipecat JSON-encodes function results in the context: a string arrives in quotes."""
-    config = load_interview_config("senior_backend_engineer")
+def _asking_to_move(config: InterviewConfig) -> StructuredInterviewer:
+    """An engine that has greeted, heard a full first answer and asked for transition_section."""
     engine = StructuredInterviewer(config)
     engine.next_move([{"role": "system", "content": "p"}])
     move = engine.next_move([{"role": "user", "content": LONG_ANSWER}])
     assert move.tool_call is not None and move.tool_call.name == "transition_section"
+    return engine
+
+
+def test_tool_results_are_read_as_pipecat_stores_them() -> None:
+    """Pipecat JSON-encodes function results in the context: a string arrives in quotes."""
+    config = load_interview_config("senior_backend_engineer")
+    engine = _asking_to_move(config)
     rejected = {"role": "tool", "tool_call_id": "1", "content": json.dumps("Error: cannot skip ahead.")}
     move = engine.next_move([rejected])
-    assert move.tool_call is not None and move.tool_call.name == "end_interview", "a rejected move is not a success"
+    assert move.tool_call is None and not engine.finished, "a rejected move is not a success, nor an end"
+    assert engine.current_phase_id == config.phases[0].id
 
     # Reach the candidate-questions phase, ask about the team, and answer from the fact.
     engine = StructuredInterviewer(config)
@@ -187,3 +196,50 @@ def test_tool_results_are_read_as_pipecat_stores_them() -> None:
     fact = config.company.facts["team"]
     move = engine.next_move([{"role": "tool", "tool_call_id": "2", "content": json.dumps(fact)}])
     assert move.text.startswith(fact) and '"' not in move.text
+
+
+def test_a_rejected_move_never_ends_the_interview_and_is_asked_again() -> None:
+    engine = _asking_to_move(load_interview_config("senior_backend_engineer"))
+    rejected = {"role": "tool", "tool_call_id": "1", "content": json.dumps("Error: Rejected transition_section: no.")}
+    move = engine.next_move([rejected])
+    assert move.tool_call is None and move.text and not engine.finished
+    move = engine.next_move([{"role": "user", "content": LONG_ANSWER}])
+    assert move.tool_call is not None and move.tool_call.name == "transition_section"
+
+
+def test_the_engine_follows_a_move_the_tracker_made_while_the_reply_was_cut() -> None:
+    """The tracker's "now in phase" note is the truth; a cut-off tool result never re-runs the engine."""
+    config = load_interview_config("senior_backend_engineer")
+    engine = StructuredInterviewer(config)
+    messages: list[dict] = [{"role": "system", "content": pacing.phase_entered(config.phases[0])}]
+    engine.next_move(messages)
+    move = engine.next_move([*messages, {"role": "user", "content": LONG_ANSWER}])
+    assert move.tool_call is not None and move.tool_call.name == "transition_section"
+    messages += [
+        {"role": "user", "content": LONG_ANSWER},
+        {"role": "assistant", "content": "Thanks."},
+        {"role": "assistant", "tool_calls": [{"id": "1"}]},
+        {"role": "system", "content": pacing.phase_entered(config.phases[1])},
+        {"role": "tool", "tool_call_id": "1", "content": json.dumps("Now in System Design.")},
+        {"role": "user", "content": "And I also ran the on-call rotation for two years."},
+    ]
+    move = engine.next_move(messages)
+    assert move.tool_call is None
+    assert engine.current_phase_id == config.phases[1].id
+    assert config.phases[1].questions[0].text in move.text
+
+
+def test_a_cancelled_move_is_asked_for_again_after_the_next_answer() -> None:
+    config = load_interview_config("senior_backend_engineer")
+    engine = _asking_to_move(config)
+    move = engine.next_move([{"role": "tool", "tool_call_id": "1", "content": "CANCELLED"}])
+    assert move == Move() and engine.current_phase_id == config.phases[0].id
+    move = engine.next_move([{"role": "user", "content": LONG_ANSWER}])
+    assert move.tool_call is not None and move.tool_call.name == "transition_section"
+
+
+def test_entered_phase_id_reads_the_trackers_note() -> None:
+    config = load_interview_config("senior_backend_engineer")
+    assert pacing.entered_phase_id(pacing.phase_entered(config.phases[2])) == config.phases[2].id
+    assert pacing.entered_phase_id("Now in phase Coding [coding], about 5 minutes.") is None
+    assert pacing.entered_phase_id(pacing.phase_time_warning(config.phases[2], 30)) is None

@@ -14,6 +14,7 @@ from pipecat.metrics.metrics import LLMTokenUsage, LLMUsageMetricsData
 
 import bots.runners as runners
 from bots.budget import BudgetGuard
+from bots.graceful_stop import GracefulStop
 from bots.session import InterviewSession, SessionOutcome
 from interview.loader import load_interview_config
 from settings import Settings
@@ -36,6 +37,7 @@ def stub_session(calls: Calls, providers: dict[str, str], ending: bool = False) 
         record=SimpleNamespace(event=lambda name, **data: calls.items.append(("event", (name,), data))),
         tracker=SimpleNamespace(end_session=calls.recorder("end_session"), ending=ending),
         worker=SimpleNamespace(cancel=calls.recorder("cancel")),
+        evaluation_timeout=180.0,
     )
 
 
@@ -66,7 +68,8 @@ class FakeHandle:
 @pytest.mark.parametrize("joined", [False, True])
 async def test_sigterm_cancels_before_the_candidate_and_says_goodbye_after(joined: bool) -> None:
     calls, handle = Calls(), FakeHandle()
-    stop = runners._StopOnSignal(stub_session(calls, {}), handle)  # type: ignore[arg-type]
+    stop = GracefulStop()
+    stop.track(stub_session(calls, {}), handle)  # type: ignore[arg-type]
     if joined:
         await handle.joined()
     stop.install()
@@ -83,6 +86,48 @@ async def test_sigterm_cancels_before_the_candidate_and_says_goodbye_after(joine
     assert names == (["end_session"] if joined else ["cancel"])
     if joined:
         assert calls.items[-1][2]["end_reason"] == "stopped"
+
+
+async def test_the_stop_task_is_held_so_it_cannot_be_collected_mid_goodbye() -> None:
+    """asyncio keeps only a weak reference to a task: the stop must be held until it has run."""
+    import gc
+    import weakref
+
+    calls, handle = Calls(), FakeHandle()
+    stop = GracefulStop()
+    stop.track(stub_session(calls, {}), handle)  # type: ignore[arg-type]
+    await handle.joined()
+    stop.request()
+    assert stop.task is not None
+    held = weakref.ref(stop.task)
+    gc.collect()
+    assert held() is not None
+    await asyncio.wait_for(stop.task, 5)
+    assert [c[0] for c in calls.items if c[0] != "event"] == ["end_session"]
+
+
+async def test_a_session_already_saying_goodbye_is_left_to_finish() -> None:
+    calls, handle = Calls(), FakeHandle()
+    stop = GracefulStop()
+    stop.track(stub_session(calls, {}, ending=True), handle)  # type: ignore[arg-type]
+    await handle.joined()
+    stop.request()
+    await asyncio.wait_for(stop.task, 5)  # type: ignore[arg-type]
+    assert [c[0] for c in calls.items if c[0] != "event"] == []
+
+
+async def test_a_stopped_session_scores_within_the_grace_period() -> None:
+    """An LLM judge may take minutes; after SIGTERM scoring gets a budget that fits the launcher's grace."""
+    from bots.session_timing import STOPPED_EVALUATION_TIMEOUT_SECS
+
+    calls, handle = Calls(), FakeHandle()
+    session = stub_session(calls, {})
+    stop = GracefulStop()
+    stop.track(session, handle)  # type: ignore[arg-type]
+    await handle.joined()
+    stop.request()
+    await asyncio.wait_for(stop.task, 5)  # type: ignore[arg-type]
+    assert session.evaluation_timeout == STOPPED_EVALUATION_TIMEOUT_SECS < 30
 
 
 async def test_run_room_session_applies_instructions_and_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -69,7 +69,7 @@ def test_round_trip_through_json() -> None:
         (contract(surprise=1), r"surprise: unknown key"),
         (contract(vad_config={"threshold": 1}), r"vad_config.threshold: unknown key"),
         (contract(phases=[{"id": "Bad Id", "name": "x", "duration_seconds": 60}]), r"phases.0.id"),
-        (contract(interview="no_such_interview"), r"no such file or bundled config"),
+        (contract(interview="no_such_interview"), r"not a bundled interview"),
         (contract(session_timeout_seconds=10), r"timeouts.session_timeout_seconds: must be at least"),
         (contract(vad_config={"confidence": 7}), r"turn_taking.vad_confidence"),
     ],
@@ -78,3 +78,26 @@ def test_malformed_or_invalid_contract_names_the_field(text: str, message: str) 
     with pytest.raises(ContractError, match=message) as info:
         load_session(text)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "name", ["/etc/passwd", "../interview/configs/senior_backend_engineer.yaml", "interview/configs/qualitative_research.yaml", "SENIOR_BACKEND_ENGINEER", ""]
+)
+def test_the_interview_field_names_a_bundled_interview_never_a_path(name: str) -> None:
+    with pytest.raises(ContractError, match="interview") as info:
+        load_session(contract(interview=name))
+    assert "root:" not in str(info.value)
+
+
+def test_a_contract_naming_a_readable_file_gets_nothing_of_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    secret = tmp_path / "leak.yaml"
+    secret.write_text("api_key: sk-SECRET-VALUE\nphases: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ContractError, match="not a bundled interview") as info:
+        load_session(contract(interview=str(secret)))
+    assert "SECRET" not in str(info.value)
+
+
+def test_a_long_name_is_cut_in_the_error() -> None:
+    with pytest.raises(ContractError) as info:
+        load_session(contract(interview="x" * 5000))
+    assert len(str(info.value)) < 400

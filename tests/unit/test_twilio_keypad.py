@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from pipecat.audio.dtmf.types import KeypadEntry
-from pipecat.frames.frames import InputDTMFFrame, LLMMessagesAppendFrame
+from pipecat.frames.frames import InputDTMFFrame, InterruptionFrame, LLMMessagesAppendFrame
 from pipecat.tests.utils import run_test
 from pydantic import ValidationError
 
@@ -38,6 +38,16 @@ async def test_star_and_hash_become_the_candidates_request_with_a_response_run()
     assert all(f.run_llm for f in appended)
     assert [k for k, _ in said] == ["*", "#"]
     assert [d["key"] for _, d in record.events] == ["*", "#", "1"] and record.events[2][1]["request"] is None
+
+
+async def test_a_request_interrupts_the_interviewer_before_its_reply_starts() -> None:
+    """Both ways, before the append: the bot stops talking and any reply in flight is dropped."""
+    down, up = await run_test(KeypadRequests(KeypadSettings()), frames_to_send=[InputDTMFFrame(KeypadEntry.STAR)])
+    kinds = [type(f) for f in down]
+    assert InterruptionFrame in kinds and kinds.index(InterruptionFrame) < kinds.index(LLMMessagesAppendFrame)
+    assert any(isinstance(f, InterruptionFrame) for f in up)
+    down, _ = await run_test(KeypadRequests(KeypadSettings()), frames_to_send=[InputDTMFFrame(KeypadEntry.ONE)])
+    assert not any(isinstance(f, InterruptionFrame) for f in down), "a key with no request interrupts nothing"
 
 
 async def test_keypad_can_be_configured_or_switched_off() -> None:

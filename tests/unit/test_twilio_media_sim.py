@@ -9,7 +9,7 @@ import time
 
 from websockets.asyncio.server import serve
 
-from tests.fakes.twilio_media_sim import SimulatedPhoneCall, StreamInstruction, parse_stream_twiml, tunnel
+from scripts.twilio_media_sim import SimulatedPhoneCall, StreamInstruction, parse_stream_twiml, tunnel
 from transports.twilio_server import stream_twiml
 
 SILENCE_ULAW = base64.b64encode(b"\xff" * 800).decode()  # 100 ms

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pipecat.frames.frames import InputAudioRawFrame, InputDTMFFrame
 
-from tests.fakes.twilio_media_sim import dtmf_message, mark_message, media_message, stop_message
+from scripts.twilio_media_sim import dtmf_message, mark_message, media_message, stop_message
 from transports.twilio_marks import PlaybackMarks
 from transports.twilio_serializer import InterviewTwilioSerializer
 

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from tests.fakes.twilio_media_sim import call_form, connected_message, media_message, parse_stream_twiml, start_message
+from scripts.twilio_media_sim import call_form, connected_message, media_message, parse_stream_twiml, start_message
 from transports.twilio_security import StreamTokens, twilio_signature
 from transports.twilio_server import TwilioCall, TwilioServerOptions, build_twilio_app
 
@@ -27,7 +27,9 @@ class Calls:
         self.calls.append(call)
 
 
-def make_app(*, validate: bool = True, numbers: dict[str, str] | None = None, clock=None) -> tuple[TestClient, Calls]:
+def make_app(
+    *, validate: bool = True, numbers: dict[str, str] | None = None, clock=None, max_sessions: int = 20
+) -> tuple[TestClient, Calls]:
     calls = Calls()
     options = TwilioServerOptions(
         public_host=HOST,
@@ -37,6 +39,7 @@ def make_app(*, validate: bool = True, numbers: dict[str, str] | None = None, cl
         default_interview="default",
         number_interviews=numbers or {},
         tokens=StreamTokens(b"s" * 32, ttl_secs=60, **({"clock": clock} if clock else {})),
+        max_sessions=max_sessions,
     )
     return TestClient(build_twilio_app(calls, options)), calls
 
@@ -91,8 +94,8 @@ def test_signature_check_can_be_switched_off_only_explicitly() -> None:
         )
 
 
-def stream_path(client: TestClient) -> str:
-    url = parse_stream_twiml(post(client, call_form(CALL, ACCOUNT)).text).url
+def stream_path(client: TestClient, call_sid: str = CALL) -> str:
+    url = parse_stream_twiml(post(client, call_form(call_sid, ACCOUNT)).text).url
     return url.split(HOST, 1)[1]
 
 
@@ -150,3 +153,37 @@ def test_token_for_another_call_and_media_before_start_are_closed_without_a_sess
         with pytest.raises(WebSocketDisconnect):
             ws.receive_text()
     assert not calls.calls
+
+
+def test_calls_still_in_their_handshake_count_against_the_limit() -> None:
+    """The slot is reserved before accept: a second call cannot slip in while the first says hello."""
+    client, calls = make_app(max_sessions=1)
+    first, second = stream_path(client, "CA" + "3" * 32), stream_path(client, "CA" + "4" * 32)
+    with client.websocket_connect(first):  # accepted; its connected/start not sent yet
+        with pytest.raises(WebSocketDisconnect) as refused:
+            with client.websocket_connect(second) as ws:
+                handshake(ws, "CA" + "4" * 32)
+                ws.receive_text()
+        assert refused.value.code == 1013
+    assert calls.calls == []
+
+
+@pytest.mark.parametrize("token", ["\u00e9t\u00e9.\u00e9", "abc.\u2603", "%F0%9F%98%80.x", "%ED%A0%80.x"])
+def test_non_ascii_stream_tokens_are_refused_not_crashed_on(token: str) -> None:
+    client, calls = make_app()
+    for path in (f"/twilio/media/{token}", f"/twilio/media?token={token}"):
+        with pytest.raises(WebSocketDisconnect) as refused:
+            with client.websocket_connect(path):
+                pass
+        assert refused.value.code == 1008
+    assert not calls.calls
+
+
+def test_a_non_ascii_webhook_signature_is_a_403() -> None:
+    client, _ = make_app()
+    form = call_form(CALL, ACCOUNT)
+    response = client.post(
+        "/twilio/voice", content=urlencode(form),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "\u00e9t\u00e9".encode("latin-1")},
+    )  # fmt: skip
+    assert response.status_code == 403

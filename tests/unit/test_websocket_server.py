@@ -76,3 +76,10 @@ async def test_full_server_refuses_politely_and_health_reports_load(server_facto
             async with http.get(f"http://127.0.0.1:{port}/health") as response:
                 assert await response.json() == {"status": "ok", "active_sessions": 1, "max_sessions": 1}
         release.set()
+
+
+@pytest.mark.parametrize("given", ["%C3%A9t%C3%A9", "%E2%98%83", "s3cret%C3%A9", "%ED%A0%80"])
+async def test_a_non_ascii_token_is_refused_with_a_reason_not_a_crash(server_factory, given: str) -> None:
+    port, sessions, _ = await server_factory(token="s3cret")
+    assert await _close_of(f"ws://127.0.0.1:{port}/ws?token={given}") == (1008, "invalid or missing token")
+    assert sessions == []
