@@ -25,6 +25,7 @@ def create_deepgram_stt(settings: Settings, sample_rate: int) -> DeepgramSTTServ
     assert settings.deepgram_api_key is not None
     return DeepgramSTTService(
         api_key=settings.deepgram_api_key.get_secret_value(),
+        base_url=settings.deepgram_base_url or "",
         sample_rate=sample_rate,
         settings=DeepgramSTTService.Settings(
             model=settings.deepgram_model,
@@ -36,14 +37,20 @@ def create_deepgram_stt(settings: Settings, sample_rate: int) -> DeepgramSTTServ
     )
 
 
-def create_openai_llm(settings: Settings, model: str | None = None) -> OpenAILLMService:
-    """OpenAI or any OpenAI-compatible server (Ollama, vLLM, llama.cpp) via `OPENAI_BASE_URL`."""
+def create_openai_llm(settings: Settings, model: str | None = None, *, fallback: bool = False) -> OpenAILLMService:
+    """OpenAI or any OpenAI-compatible server (Ollama, vLLM, llama.cpp) via `OPENAI_BASE_URL`.
+
+    `fallback`: the second endpoint (`OPENAI_FALLBACK_BASE_URL`, its key and model).
+    """
     from pipecat.services.openai.llm import OpenAILLMService
 
-    api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
+    key = settings.openai_fallback_api_key if fallback else settings.openai_api_key
+    base_url = settings.openai_fallback_base_url if fallback else settings.openai_base_url
+    if fallback:
+        model = settings.openai_fallback_model or model
     return OpenAILLMService(
-        api_key=api_key,
-        base_url=settings.openai_base_url or None,
+        api_key=key.get_secret_value() if key else "not-needed",
+        base_url=base_url or None,
         settings=OpenAILLMService.Settings(model=model or settings.openai_model, temperature=0.6),
     )
 
@@ -54,6 +61,7 @@ def create_elevenlabs_tts(settings: Settings, sample_rate: int, voice: str | Non
     assert settings.elevenlabs_api_key is not None
     return ElevenLabsTTSService(
         api_key=settings.elevenlabs_api_key.get_secret_value(),
+        url=settings.elevenlabs_base_url or "wss://api.elevenlabs.io",
         sample_rate=sample_rate,
         settings=ElevenLabsTTSService.Settings(
             voice=voice or settings.elevenlabs_voice_id,

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from scripts.simulate_candidate import run_candidate
-from tests.fakes.openai_server import FakeOpenAIServer, FakeResponse
+from emulators.openai import FakeOpenAIServer, FakeResponse
 
 from .conftest import read_jsonl
 
