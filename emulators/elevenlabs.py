@@ -10,7 +10,8 @@ synthesises what is buffered, `{"close_context": true}` finishes the context (th
 "charStartTimesMs", "charDurationsMs"}, "normalizedAlignment": .., "contextId"}` (times restart
 at zero in every message) and `{"isFinal": true, "contextId"}`.
 
-Speech: complete sentences are synthesised as they arrive (auto_mode), the rest on flush/close;
+Speech: complete sentences (a message ending in . ! ?, or text after one) are synthesised as they
+arrive (auto_mode), the rest on flush/close;
 Piper's audio is resampled to `output_format` and sent in 250 ms messages; character timings
 are spread over each sentence's audio in proportion (Piper gives no alignment).
 
@@ -164,7 +165,7 @@ class _Connection:
         *sentences, ctx.text = SENTENCE_END.split(ctx.text)
         for sentence in sentences:
             self._enqueue(ctx, sentence)
-        if data.get("flush") or data.get("close_context"):
+        if data.get("flush") or data.get("close_context") or ctx.text.rstrip().endswith((".", "!", "?")):
             self._enqueue(ctx, ctx.text)
             ctx.text = ""
         if data.get("close_context"):

@@ -5,7 +5,8 @@ accepts and then says nothing, answers late, drops the socket mid-stream, sends 
 and failover code is only trustworthy once each of them has happened to it. Every emulator
 takes faults from one `FaultPlan`: connection faults (`refuse`, `http_error`) apply to the
 next connection or request, stream faults (`hang`, `slow_first_byte`, `drop`, `malformed`)
-to the next unit of work (a Deepgram utterance, an ElevenLabs context, an OpenAI request).
+to the next unit of work (a Deepgram utterance, an ElevenLabs context, an OpenAI request), in
+the order they were injected.
 
     plan = FaultPlan()
     plan.inject(Fault.parse("http_error:503"), Fault.parse("slow_first_byte:1.5"))
@@ -91,10 +92,12 @@ class FaultPlan:
         return list(self._pending)
 
     def take(self, *, on_connect: bool) -> Fault | None:
-        """The first pending fault of that phase (connection or unit of work), removed from the plan."""
-        for fault in self._pending:
-            if fault.on_connect == on_connect:
-                self._pending.remove(fault)
-                self.applied.append(fault)
-                return fault
-        return None
+        """The next fault if it is of that phase (connection or unit of work), removed from the plan.
+
+        Strictly in order: `drop, http_error*3` drops a stream first, then refuses the reconnects.
+        """
+        if not self._pending or self._pending[0].on_connect != on_connect:
+            return None
+        fault = self._pending.popleft()
+        self.applied.append(fault)
+        return fault

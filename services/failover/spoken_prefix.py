@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 _WORD = re.compile(r"[\w']+")
+_LEADING_PUNCTUATION = re.compile(r"^[^\w\s']+")
 
 
 def _words(text: str) -> list[str]:
@@ -37,7 +38,8 @@ class SpokenPrefix:
             return ""  # still inside what was said (the last word may be incomplete)
         # past the already-said words: cut after the last of them
         cut = _end_of_word(self._held, len(self._said))
-        return self._release(self._held[cut:])
+        rest = _LEADING_PUNCTUATION.sub("", self._held[cut:])  # "retries? Next" -> " Next": the "?" was said
+        return self._release(rest if _WORD.search(rest) else "")
 
     def finish(self) -> str:
         """End of the retry: held text that never went past the already-said words is dropped."""
