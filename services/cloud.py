@@ -19,7 +19,11 @@ if TYPE_CHECKING:
     from settings import Settings
 
 
-def create_deepgram_stt(settings: Settings, sample_rate: int) -> DeepgramSTTService:
+MAX_KEYTERMS = 50  # Deepgram's keyterm prompting (nova-3) takes up to 100; the first are the telling ones
+
+
+def create_deepgram_stt(settings: Settings, sample_rate: int, keyterms: list[str] | None = None) -> DeepgramSTTService:
+    """`keyterms`: the interview's own words (see interview/stt_prompt.py), boosted by Deepgram."""
     from pipecat.services.deepgram.stt import DeepgramSTTService
 
     assert settings.deepgram_api_key is not None
@@ -33,6 +37,7 @@ def create_deepgram_stt(settings: Settings, sample_rate: int) -> DeepgramSTTServ
             interim_results=True,
             smart_format=True,
             punctuate=True,
+            **({"keyterm": keyterms[:MAX_KEYTERMS]} if keyterms else {}),
         ),
     )
 

@@ -112,9 +112,11 @@ def create_session_services(
     fallback = settings.failover_enabled
 
     if stages["stt"] == "cloud":
+        from interview.stt_prompt import interview_terms
         from services.cloud import create_deepgram_stt
 
-        chains["stt"].append((create_deepgram_stt(settings, input_sample_rate), f"deepgram:{settings.deepgram_model}"))
+        stt = create_deepgram_stt(settings, input_sample_rate, interview_terms(config))
+        chains["stt"].append((stt, f"deepgram:{settings.deepgram_model}"))
     if stages["stt"] == "local" or fallback:
         from interview.stt_prompt import stt_prompt
         from services.local_stt import create_local_stt

@@ -1,0 +1,136 @@
+"""The cloud path end to end, offline: Deepgram, OpenAI and ElevenLabs emulators behind a real bot.
+
+Pipecat's `DeepgramSTTService`, `OpenAILLMService` and `ElevenLabsTTSService` run unchanged
+against local servers that speak their protocols (Whisper transcribes, Piper speaks). The
+second test breaks one stage per turn — Deepgram drops mid-answer, ElevenLabs drops
+mid-sentence, OpenAI answers 503 — and the interview still completes, each turn answered once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from emulators.deepgram import DeepgramEmulator
+from emulators.elevenlabs import ElevenLabsEmulator
+from emulators.openai import FakeOpenAIServer, FakeResponse
+from scripts.simulate_candidate import run_candidate
+
+from .conftest import read_jsonl
+from .test_cloud_llm_interview import ANSWERS, DESIGN_QUESTION, GREETING, interviewer_responder
+
+pytestmark = pytest.mark.e2e
+
+
+def cloud_env(dg: DeepgramEmulator, llm: FakeOpenAIServer, el: ElevenLabsEmulator, **extra: str) -> dict[str, str]:
+    return {
+        "STT_PROVIDER": "cloud",
+        "LLM_PROVIDER": "cloud",
+        "TTS_PROVIDER": "cloud",
+        "DEEPGRAM_API_KEY": "dg-test",
+        "DEEPGRAM_BASE_URL": dg.base_url,
+        "OPENAI_API_KEY": "sk-test",
+        "OPENAI_BASE_URL": llm.base_url,
+        "OPENAI_MODEL": "fake-interviewer-1",
+        "ELEVENLABS_API_KEY": "el-test",
+        "ELEVENLABS_BASE_URL": el.base_url,
+        "FAILOVER_STT_TIMEOUT_SECS": "2",
+        "FAILOVER_LLM_TIMEOUT_SECS": "2",
+        "FAILOVER_TTS_TIMEOUT_SECS": "1.5",
+        "FAILOVER_RECOVERY_SECS": "600",
+        "FILLER_AFTER_MS": "700",
+        **extra,
+    }
+
+
+def script(tmp_path: Path) -> Path:
+    path = tmp_path / "candidate.yaml"
+    path.write_text(yaml.safe_dump({"answers": ANSWERS, "default_think_pause": 0.5}))
+    return path
+
+
+def words(text: str) -> str:
+    return " ".join(re.findall(r"[a-z']+", text.lower()))
+
+
+async def run_interview(tmp_path: Path, start_bot, env: dict[str, str]) -> tuple[Any, Path]:
+    bot = start_bot(env=env)
+    report = await run_candidate(bot.wait_ready(), script(tmp_path), timeout=240)
+    assert await asyncio.to_thread(bot.wait_exit) == 0, "\n".join(bot.output[-60:])
+    assert report.completed, report.to_dict()
+    return report, bot.record_dir()
+
+
+def said_once(interviewer_lines: list[str], sentence: str) -> bool:
+    return words(" ".join(interviewer_lines)).count(words(sentence)) == 1
+
+
+async def test_whole_interview_on_the_three_emulators(tmp_path: Path, start_bot) -> None:
+    async with DeepgramEmulator(api_key="dg-test") as dg, ElevenLabsEmulator(api_key="el-test") as el, FakeOpenAIServer(
+        responder=interviewer_responder, api_key="sk-test"
+    ) as llm:
+        report, record = await run_interview(tmp_path, start_bot, cloud_env(dg, llm, el))
+    transcript = read_jsonl(record / "transcript.jsonl")
+    interviewer = [t["text"] for t in transcript if t["speaker"] == "interviewer"]
+    candidate = [t["text"] for t in transcript if t["speaker"] == "candidate"]
+    assert said_once(interviewer, GREETING) and said_once(interviewer, DESIGN_QUESTION)
+    assert len(candidate) == 2 and dg.transcripts  # the candidate's words came from the Deepgram emulator
+    assert "idempotency" in words(" ".join(candidate))
+    assert any("never charges twice" in s for s in el.spoken)  # the interviewer's voice came from ElevenLabs
+    events = read_jsonl(record / "events.jsonl")
+    assert not [e for e in events if e["type"].startswith("failover")]
+    config = yaml.safe_load((record / "config.json").read_text())
+    assert config["failover"]["stt"][0].startswith("deepgram") and config["failover"]["tts"][-1].startswith("local:piper")
+    print("no-fault latencies (ms):", report.latencies_ms)
+
+
+class FaultyInterviewer:
+    """The scripted interviewer, with one provider fault planned per turn (see the module docstring)."""
+
+    def __init__(self, el: ElevenLabsEmulator, *, fail_llm: bool) -> None:
+        self.el = el
+        self.fail_llm = fail_llm
+
+    def __call__(self, body: dict) -> FakeResponse:
+        messages = body["messages"]
+        user_turns = sum(1 for m in messages if m["role"] == "user")
+        is_chat = not body.get("response_format")
+        if is_chat and messages[-1]["role"] == "tool":
+            self.el.faults.inject("drop:2")  # the design question's audio breaks after 0.5 s
+        if is_chat and self.fail_llm and user_turns == 2 and messages[-1]["role"] == "user":
+            return FakeResponse(status=503, error_message="The server is overloaded (emulated).")
+        return interviewer_responder(body)
+
+
+async def test_a_fault_in_each_stage_and_every_turn_is_answered_once(tmp_path: Path, start_bot) -> None:
+    async with DeepgramEmulator() as dg, ElevenLabsEmulator() as el:
+        dg.faults.inject("drop:5")  # the socket drops 0.1 s into the first answer
+        async with FakeOpenAIServer(responder=FaultyInterviewer(el, fail_llm=True)) as llm, FakeOpenAIServer(
+            responder=FaultyInterviewer(el, fail_llm=False)
+        ) as backup:
+            env = cloud_env(dg, llm, el, OPENAI_FALLBACK_BASE_URL=backup.base_url)
+            report, record = await run_interview(tmp_path, start_bot, env)
+            backup_requests = [r for r in backup.requests if not r.get("response_format")]
+
+    transcript = read_jsonl(record / "transcript.jsonl")
+    interviewer = [t["text"] for t in transcript if t["speaker"] == "interviewer"]
+    candidate = [t["text"] for t in transcript if t["speaker"] == "candidate"]
+    assert said_once(interviewer, GREETING) and said_once(interviewer, DESIGN_QUESTION), interviewer
+    assert len(candidate) == 2 and "idempotency" in words(" ".join(candidate)), candidate  # answer 1 re-transcribed
+    assert backup_requests and backup_requests[-1]["messages"][-1]["content"] == candidate[-1]  # same context re-issued
+
+    events = read_jsonl(record / "events.jsonl")
+    switches = {e["stage"]: e for e in events if e["type"] == "failover"}
+    assert set(switches) == {"stt", "llm", "tts"}, switches
+    assert switches["stt"]["to_service"].startswith("local:whisper") and switches["tts"]["to_service"].startswith("local:piper")
+    assert switches["llm"]["to_service"].startswith("openai-compatible:fake-interviewer-1@" + backup.base_url)
+    assert {e["stage"] for e in events if e["type"] == "failover_retry"} == {"stt", "llm", "tts"}
+    assert next(e for e in events if e["type"] == "session_ended")["reason"] == "completed"
+    latency = yaml.safe_load((record / "latency.json").read_text())
+    assert latency["incident_counts"]["failover"] == 3
+    print("fault latencies (ms):", report.latencies_ms, "fillers:", latency["incident_counts"].get("filler", 0))
