@@ -117,9 +117,13 @@ class ElevenLabsEmulator(EmulatorServer):
         await _Connection(self, request, ws, OUTPUT_RATES[output_format]).serve()
         return ws
 
-    async def synthesize(self, text: str) -> tuple[bytes, int]:
+    async def warm(self) -> None:
+        """Load Piper now (about a second), so the first context is not late because of it."""
         if self._synthesizer is None:
             self._synthesizer = await asyncio.to_thread(piper_synthesizer)
+
+    async def synthesize(self, text: str) -> tuple[bytes, int]:
+        await self.warm()
         return await asyncio.to_thread(self._synthesizer, text)
 
 

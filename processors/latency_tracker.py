@@ -340,7 +340,6 @@ class LatencyTracker:
 
     # --- results -----------------------------------------------------------------------
 
-    @property
     def incident(self, kind: str, **data: Any) -> None:
         """A provider incident (failover, retry, filler, recovery) during the current turn."""
         turn = self._current or self._pending
@@ -359,6 +358,7 @@ class LatencyTracker:
                 worst = (stage, p95 - budget)
         return worst[0] if worst else None
 
+    @property
     def turns(self) -> list[dict[str, Any]]:
         """Records of the turns closed so far, oldest first."""
         return [t.record for t in self._closed if t.record is not None]

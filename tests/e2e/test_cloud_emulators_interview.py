@@ -58,11 +58,13 @@ def words(text: str) -> str:
     return " ".join(re.findall(r"[a-z']+", text.lower()))
 
 
-async def run_interview(tmp_path: Path, start_bot, env: dict[str, str]) -> tuple[Any, Path]:
+async def run_interview(tmp_path: Path, start_bot, env: dict[str, str], *emulators: Any) -> tuple[Any, Path]:
     bot = start_bot(env=env)
+    await asyncio.gather(*(e.warm() for e in emulators))  # while the bot starts
     report = await run_candidate(bot.wait_ready(), script(tmp_path), timeout=240)
     assert await asyncio.to_thread(bot.wait_exit) == 0, "\n".join(bot.output[-60:])
     assert report.completed, report.to_dict()
+    (tmp_path / "bot.log").write_text("\n".join(bot.output))  # kept next to the record for a failing run
     return report, bot.record_dir()
 
 
@@ -74,7 +76,7 @@ async def test_whole_interview_on_the_three_emulators(tmp_path: Path, start_bot)
     async with DeepgramEmulator(api_key="dg-test") as dg, ElevenLabsEmulator(api_key="el-test") as el, FakeOpenAIServer(
         responder=interviewer_responder, api_key="sk-test"
     ) as llm:
-        report, record = await run_interview(tmp_path, start_bot, cloud_env(dg, llm, el))
+        report, record = await run_interview(tmp_path, start_bot, cloud_env(dg, llm, el), dg, el)
     transcript = read_jsonl(record / "transcript.jsonl")
     interviewer = [t["text"] for t in transcript if t["speaker"] == "interviewer"]
     candidate = [t["text"] for t in transcript if t["speaker"] == "candidate"]
@@ -109,13 +111,14 @@ class FaultyInterviewer:
 
 async def test_a_fault_in_each_stage_and_every_turn_is_answered_once(tmp_path: Path, start_bot) -> None:
     async with DeepgramEmulator() as dg, ElevenLabsEmulator() as el:
-        dg.faults.inject("drop:5")  # the socket drops 0.1 s into the first answer
+        dg.faults.inject("drop:100")  # the socket drops 2 s into the first answer
         async with FakeOpenAIServer(responder=FaultyInterviewer(el, fail_llm=True)) as llm, FakeOpenAIServer(
             responder=FaultyInterviewer(el, fail_llm=False)
         ) as backup:
             env = cloud_env(dg, llm, el, OPENAI_FALLBACK_BASE_URL=backup.base_url)
-            report, record = await run_interview(tmp_path, start_bot, env)
+            report, record = await run_interview(tmp_path, start_bot, env, dg, el)
             backup_requests = [r for r in backup.requests if not r.get("response_format")]
+            backup_url = backup.base_url
 
     transcript = read_jsonl(record / "transcript.jsonl")
     interviewer = [t["text"] for t in transcript if t["speaker"] == "interviewer"]
@@ -128,7 +131,9 @@ async def test_a_fault_in_each_stage_and_every_turn_is_answered_once(tmp_path: P
     switches = {e["stage"]: e for e in events if e["type"] == "failover"}
     assert set(switches) == {"stt", "llm", "tts"}, switches
     assert switches["stt"]["to_service"].startswith("local:whisper") and switches["tts"]["to_service"].startswith("local:piper")
-    assert switches["llm"]["to_service"].startswith("openai-compatible:fake-interviewer-1@" + backup.base_url)
+    assert switches["stt"]["during_turn"] and switches["tts"]["during_turn"] and switches["llm"]["during_turn"]
+    assert "drop" in [f.kind.value for f in el.faults.applied]  # the TTS fault hit the design question
+    assert switches["llm"]["to_service"].startswith("openai-compatible:fake-interviewer-1@" + backup_url)
     assert {e["stage"] for e in events if e["type"] == "failover_retry"} == {"stt", "llm", "tts"}
     assert next(e for e in events if e["type"] == "session_ended")["reason"] == "completed"
     latency = yaml.safe_load((record / "latency.json").read_text())
