@@ -7,7 +7,7 @@ function: a session that runs fully local never pays for the provider SDKs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pipecat.transcriptions.language import Language
 
@@ -42,21 +42,24 @@ def create_deepgram_stt(settings: Settings, sample_rate: int, keyterms: list[str
     )
 
 
-def create_openai_llm(settings: Settings, model: str | None = None, *, fallback: bool = False) -> OpenAILLMService:
+def create_openai_llm(
+    settings: Settings, model: str | None = None, *, fallback: bool = False, sdk_retries: bool = True
+) -> OpenAILLMService:
     """OpenAI or any OpenAI-compatible server (Ollama, vLLM, llama.cpp) via `OPENAI_BASE_URL`.
 
     `fallback`: the second endpoint (`OPENAI_FALLBACK_BASE_URL`, its key and model).
+    `sdk_retries=False`: the openai SDK does not retry 5xx/429/connection errors itself (it
+    would, twice, with ~0.5-1 s backoff): in a failover chain the next service is the retry.
     """
-    from pipecat.services.openai.llm import OpenAILLMService
-
     key = settings.openai_fallback_api_key if fallback else settings.openai_api_key
     base_url = settings.openai_fallback_base_url if fallback else settings.openai_base_url
     if fallback:
         model = settings.openai_fallback_model or model
-    return OpenAILLMService(
+    cls = openai_llm_class(sdk_retries)
+    return cls(
         api_key=key.get_secret_value() if key else "not-needed",
         base_url=base_url or None,
-        settings=OpenAILLMService.Settings(model=model or settings.openai_model, temperature=0.6),
+        settings=cls.Settings(model=model or settings.openai_model, temperature=0.6),
     )
 
 
@@ -73,3 +76,19 @@ def create_elevenlabs_tts(settings: Settings, sample_rate: int, voice: str | Non
             model=settings.elevenlabs_model,
         ),
     )
+
+
+def openai_llm_class(sdk_retries: bool = True) -> type[OpenAILLMService]:
+    """Pipecat's `OpenAILLMService`, or (`sdk_retries=False`) one whose client never retries."""
+    from pipecat.services.openai.llm import OpenAILLMService
+
+    if sdk_retries:
+        return OpenAILLMService
+
+    class NoRetryOpenAILLMService(OpenAILLMService):
+        """`OpenAILLMService` whose client fails at once instead of retrying (failover retries)."""
+
+        def create_client(self, *args: Any, **kwargs: Any) -> Any:
+            return super().create_client(*args, **kwargs).with_options(max_retries=0)
+
+    return NoRetryOpenAILLMService

@@ -128,12 +128,11 @@ def create_session_services(
 
         model = config.providers.llm_model or settings.openai_model
         where = f"@{settings.openai_base_url}" if settings.openai_base_url else ""
-        chains["llm"].append((create_openai_llm(settings, model), f"openai-compatible:{model}{where}"))
+        chains["llm"].append((create_openai_llm(settings, model, sdk_retries=not fallback), f"openai-compatible:{model}{where}"))
         if fallback and settings.openai_fallback_base_url:
             fallback_model = settings.openai_fallback_model or model
-            chains["llm"].append(
-                (create_openai_llm(settings, model, fallback=True), f"openai-compatible:{fallback_model}@{settings.openai_fallback_base_url}")
-            )
+            backup = create_openai_llm(settings, model, fallback=True, sdk_retries=False)
+            chains["llm"].append((backup, f"openai-compatible:{fallback_model}@{settings.openai_fallback_base_url}"))
     if stages["llm"] == "local" or fallback:
         from services.local_interviewer import LocalInterviewerLLMService
 
