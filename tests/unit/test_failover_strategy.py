@@ -50,3 +50,4 @@ async def test_no_trial_before_the_recovery_time() -> None:
     strategy, (primary, backup, _) = chain(recovery=60)
     await strategy.fail(primary, "hang")
     assert await strategy.maybe_recover() is None and strategy.active_service is backup
+

@@ -187,3 +187,18 @@ def test_tool_results_are_read_as_pipecat_stores_them() -> None:
     fact = config.company.facts["team"]
     move = engine.next_move([{"role": "tool", "tool_call_id": "2", "content": json.dumps(fact)}])
     assert move.text.startswith(fact) and '"' not in move.text
+
+
+def test_the_structured_interviewer_takes_over_mid_interview_without_greeting() -> None:
+    """Failover from another LLM: the engine carries on, it does not greet the candidate again."""
+    from interview.loader import load_interview_config
+    from interview.structured_interviewer import StructuredInterviewer
+
+    engine = StructuredInterviewer(load_interview_config("senior_backend_engineer"))
+    messages = [
+        {"role": "system", "content": "You interview."},
+        {"role": "assistant", "content": "Hello, I am Alex. Tell me about your recent backend work."},
+        {"role": "user", "content": "I build payment services with Kafka and Postgres and idempotency keys."},
+    ]
+    move = engine.next_move(messages)
+    assert move.text and "hello" not in move.text.lower() and "welcome" not in move.text.lower()
