@@ -115,3 +115,14 @@ async def test_stt_answer_is_transcribed_once_by_the_fallback(fault: str) -> Non
         down, _ = await run_test(switcher, frames_to_send=frames)
     assert [t.text for t in of_type(down, TranscriptionFrame)] == [answer]
     assert "failover" in events.types()
+
+
+async def test_an_open_latency_breaker_moves_the_next_turn_not_the_current_one() -> None:
+    events = Events()
+    async with FakeOpenAIServer(default_text="Primary reply.") as primary, FakeOpenAIServer(default_text="Backup reply.") as backup:
+        switcher = LLMFailover([openai_llm(primary), openai_llm(backup)], names=["primary", "backup"], policy=POLICY, listener=events)
+        switcher.degrade("latency breaker open: p95 2900 ms > budget 410 ms")
+        down, _ = await run_test(switcher, frames_to_send=[LLMContextFrame(question_context()), SleepFrame(1)])
+    assert text_of(down, LLMTextFrame) == "Backup reply." and not primary.requests
+    assert events.items[0][0] == "failover" and events.items[0][1]["during_turn"] is False
+    assert "latency breaker" in events.items[0][1]["reason"]
