@@ -1,7 +1,9 @@
 """The cloud path end to end, offline: Deepgram, OpenAI and ElevenLabs emulators behind a real bot.
 
 Pipecat's `DeepgramSTTService`, `OpenAILLMService` and `ElevenLabsTTSService` run unchanged
-against local servers that speak their protocols (Whisper transcribes, Piper speaks). The
+against local servers that speak their protocols (Whisper transcribes, Piper speaks); the
+scripted LLM moves the interview on by tool calls (`transition_section`, `end_interview`) and
+judges it at the end (the evaluator uses the same endpoint). The
 second test breaks one stage per turn — Deepgram drops mid-answer, ElevenLabs drops
 mid-sentence, OpenAI answers 503 — and the interview still completes, each turn answered once.
 """
@@ -9,6 +11,7 @@ mid-sentence, OpenAI answers 503 — and the interview still completes, each tur
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -22,9 +25,50 @@ from emulators.openai import FakeOpenAIServer, FakeResponse
 from scripts.simulate_candidate import run_candidate
 
 from .conftest import read_jsonl
-from .test_cloud_llm_interview import ANSWERS, DESIGN_QUESTION, GREETING, interviewer_responder
 
 pytestmark = pytest.mark.e2e
+
+GREETING = "Hello, I am Alex from Northwind Labs. Could you tell me about your recent backend work?"
+DESIGN_QUESTION = "Thanks. How would you design a payment service that never charges twice?"
+ANSWERS = [
+    "I build payment services in Python with a database and a message queue behind them every day.",
+    "Every request carries an idempotency key stored in the same transaction as the payment record.",
+]
+
+
+RUBRIC = ["system_design", "coding_proficiency", "communication", "technical_depth"]
+
+
+def judge_reply(body: dict) -> FakeResponse:
+    """Plays the evaluator: scores the requested areas, quoting the candidate's own (recognised) words."""
+    transcript = body["messages"][1]["content"]
+    answers = [line.split(": ", 1)[1] for line in transcript.splitlines() if "] Candidate: " in line]
+    quote = " ".join(answers[0].split()[:4]) if answers else ""
+    subset = re.search(r"Score only these areas: ([a-z_, ]+);", transcript)
+    areas = subset.group(1).split(", ") if subset else RUBRIC
+    verdict = {
+        "areas": {a: {"score": 6, "evidence": [quote], "rationale": "Relevant, some depth."} for a in areas},
+        "overall": {"recommendation": "maybe", "confidence": 0.5, "summary": "Mixed."},
+    }
+    return FakeResponse(text=json.dumps(verdict))
+
+
+def interviewer_responder(body: dict) -> FakeResponse:
+    """Plays the LLM: greet, move phase by tool call, ask, then end by tool call (and judges at the end)."""
+    if body.get("response_format", {}).get("type") == "json_object":
+        return judge_reply(body)
+    messages = body["messages"]
+    last = messages[-1]
+    user_turns = sum(1 for m in messages if m["role"] == "user")
+    if last["role"] == "tool":
+        return FakeResponse(text=DESIGN_QUESTION if "system_design" in last["content"].lower() or "now in" in last["content"].lower() else "")
+    if user_turns == 0:
+        return FakeResponse(text=GREETING)
+    if user_turns == 1:
+        return FakeResponse(tool_calls=[("transition_section", {"phase_id": "system_design", "reason": "intro done"})])
+    return FakeResponse(text="Thank you.", tool_calls=[("end_interview", {"reason": "short screen complete"})])
+
+
 
 
 def cloud_env(dg: DeepgramEmulator, llm: FakeOpenAIServer, el: ElevenLabsEmulator, **extra: str) -> dict[str, str]:
@@ -77,6 +121,19 @@ async def test_whole_interview_on_the_three_emulators(tmp_path: Path, start_bot)
         responder=interviewer_responder, api_key="sk-test"
     ) as llm:
         report, record = await run_interview(tmp_path, start_bot, cloud_env(dg, llm, el), dg, el)
+        requests = list(llm.requests)
+
+    # The requests are what OpenAI's API receives: model, streaming, our tools, the tool result.
+    chat_requests = [r for r in requests if not r.get("response_format")]
+    assert {r["model"] for r in requests} == {"fake-interviewer-1"} and all(r.get("stream") is True for r in chat_requests)
+    assert {"transition_section", "score_answer", "end_interview"} <= {t["function"]["name"] for t in requests[0]["tools"]}
+    assert any("System design" in m["content"] for r in chat_requests for m in r["messages"] if m["role"] == "tool")
+    assert requests[0]["messages"][0]["role"] == "system" and "Northwind Labs" in requests[0]["messages"][0]["content"]
+    judge_requests = [r for r in requests if r.get("response_format")]
+    assert judge_requests and all(r["temperature"] == 0.3 for r in judge_requests)
+    evaluation = json.loads((record / "evaluation.json").read_text())
+    assert evaluation["scorer"] == "llm" and evaluation["recommendation"] is not None
+
     transcript = read_jsonl(record / "transcript.jsonl")
     interviewer = [t["text"] for t in transcript if t["speaker"] == "interviewer"]
     candidate = [t["text"] for t in transcript if t["speaker"] == "candidate"]
@@ -86,7 +143,10 @@ async def test_whole_interview_on_the_three_emulators(tmp_path: Path, start_bot)
     assert any("never charges twice" in s for s in el.spoken)  # the interviewer's voice came from ElevenLabs
     events = read_jsonl(record / "events.jsonl")
     assert not [e for e in events if e["type"].startswith("failover")]
+    assert [e["to"] for e in events if e["type"] == "phase_transition"] == ["system_design"]
+    assert next(e for e in events if e["type"] == "session_ended")["reason"] == "completed"
     config = yaml.safe_load((record / "config.json").read_text())
+    assert config["providers"]["llm"].startswith("openai-compatible:fake-interviewer-1")
     assert config["failover"]["stt"][0].startswith("deepgram") and config["failover"]["tts"][-1].startswith("local:piper")
     print("no-fault latencies (ms):", report.latencies_ms)
 

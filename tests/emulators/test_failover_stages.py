@@ -67,7 +67,7 @@ async def test_llm_turn_is_answered_once_by_the_fallback_endpoint(fault: str) ->
     async with FakeOpenAIServer(default_text=REPLY) as primary, FakeOpenAIServer(default_text=REPLY) as backup:
         primary.faults.inject(*Fault.parse(fault))
         switcher = LLMFailover([openai_llm(primary), openai_llm(backup)], names=["primary", "backup"], policy=POLICY, listener=events)
-        down, _ = await run_test(switcher, frames_to_send=[LLMContextFrame(question_context()), SleepFrame(3)])
+        down, _ = await run_test(switcher, frames_to_send=[LLMContextFrame(question_context()), SleepFrame(2)])
         assert len(backup.requests) == 1 and backup.requests[0]["messages"][-1]["content"] == "I use idempotency keys."
     assert " ".join(text_of(down, LLMTextFrame).split()) == REPLY  # answered, and no word twice (drop:3 streamed some)
     assert len(of_type(down, LLMFullResponseStartFrame)) == 1 and len(of_type(down, LLMFullResponseEndFrame)) == 1
@@ -89,10 +89,10 @@ async def test_llm_falls_through_to_the_last_service_and_probes_the_primary_back
 @pytest.mark.parametrize("fault", ["refuse*8", "http_error:503*8", "hang", "slow_first_byte:3", "drop:2", "malformed"])
 async def test_tts_reply_is_finished_by_the_fallback_without_repeating_words(fault: str) -> None:
     events = Events()
-    async with ElevenLabsEmulator(synthesizer=silent_synthesizer(0.3)) as primary, ElevenLabsEmulator(synthesizer=silent_synthesizer(0.3)) as backup:
+    async with ElevenLabsEmulator(synthesizer=silent_synthesizer(0.1)) as primary, ElevenLabsEmulator(synthesizer=silent_synthesizer(0.1)) as backup:
         primary.faults.inject(*Fault.parse(fault))
         switcher = TTSFailover([elevenlabs_tts(primary), elevenlabs_tts(backup)], names=["primary", "backup"], policy=POLICY, listener=events)
-        frames = [LLMFullResponseStartFrame(), *[LLMTextFrame(t) for t in re.findall(r"\s*\S+", REPLY)], LLMFullResponseEndFrame(), SleepFrame(4)]
+        frames = [LLMFullResponseStartFrame(), *[LLMTextFrame(t) for t in re.findall(r"\s*\S+", REPLY)], LLMFullResponseEndFrame(), SleepFrame(3)]
         down, _ = await run_test(switcher, frames_to_send=[SleepFrame(0.5), *frames])
     heard = spoken_words(down).split()
     assert heard == REPLY.split(), heard  # every word once, in order
@@ -111,7 +111,7 @@ async def test_stt_answer_is_transcribed_once_by_the_fallback(fault: str) -> Non
     async with DeepgramEmulator(transcriber=fixed_transcriber(answer)) as primary, DeepgramEmulator(transcriber=fixed_transcriber(answer)) as backup:
         primary.faults.inject(*[f for spec in fault.split(",") for f in Fault.parse(spec)])
         switcher = STTFailover([deepgram_stt(primary), deepgram_stt(backup)], names=["primary", "backup"], policy=POLICY, listener=events)
-        frames = [SleepFrame(0.3), VADUserStartedSpeakingFrame(), *audio_frames(tone(0.5)), SleepFrame(0.05), VADUserStoppedSpeakingFrame(), SleepFrame(3)]
+        frames = [SleepFrame(0.3), VADUserStartedSpeakingFrame(), *audio_frames(tone(0.5)), SleepFrame(0.05), VADUserStoppedSpeakingFrame(), SleepFrame(2.5)]
         down, _ = await run_test(switcher, frames_to_send=frames)
     assert [t.text for t in of_type(down, TranscriptionFrame)] == [answer]
     assert "failover" in events.types()
