@@ -8,7 +8,7 @@ compared with a fault-free run. Engines are stand-ins with the embedded engines'
 speed (Whisper tiny.en ~0.6 s per answer, Piper ~0.07x real time), so the numbers are the
 failover's cost, not the engines'. Timeouts as in `.env.example` unless overridden.
 
-    python scripts/bench_failover.py [--runs 3] [--stage llm] [--stt-timeout 2.5 --llm-timeout 3 --tts-timeout 2]
+    python scripts/bench_failover.py [--runs 3] [--stage llm] [--fault hang] [--stt-timeout 2.5 --llm-timeout 3 --tts-timeout 2]
 """
 
 from __future__ import annotations
@@ -173,7 +173,8 @@ def _inject(server, fault: str) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
-    logger.remove()
+    if not args.verbose:
+        logger.remove()
     policies = {
         "stt": FailoverPolicy(args.stt_timeout, 600),
         "llm": FailoverPolicy(args.llm_timeout, 600),
@@ -182,7 +183,7 @@ async def main(args: argparse.Namespace) -> None:
     runners = {"stt": run_stt, "llm": run_llm, "tts": run_tts}
     for stage in args.stage or ("stt", "llm", "tts"):
         baseline: float | None = None
-        for fault in FAULTS[stage]:
+        for fault in [f for f in FAULTS[stage] if not args.fault or f == "none" or f in args.fault]:
             values = [await runners[stage](fault, policies[stage]) for _ in range(args.runs)]
             median = statistics.median(values)
             baseline = median if fault == "none" else baseline
@@ -195,6 +196,8 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--stage", action="append", choices=["stt", "llm", "tts"])
+    p.add_argument("--fault", action="append", help="only these faults (and the baseline), e.g. hang")
+    p.add_argument("--verbose", action="store_true", help="keep Pipecat's log")
     p.add_argument("--stt-timeout", type=float, default=2.5)
     p.add_argument("--llm-timeout", type=float, default=3.0)
     p.add_argument("--tts-timeout", type=float, default=2.0)

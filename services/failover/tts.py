@@ -11,7 +11,8 @@ the candidate hears each word once: the fallback starts at the first word not he
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 from pipecat.frames.frames import (
     Frame,
@@ -30,6 +31,7 @@ from services.failover.spoken_prefix import SpokenPrefix
 from services.failover.switcher import FailoverSwitcher
 
 _SENTENCE_END = re.compile(r"[.!?]")
+PLAYOUT_SLACK_SECS = 0.25
 
 
 @dataclass
@@ -37,10 +39,20 @@ class _Reply:
     text: str = ""  # everything handed to the TTS for this reply
     from_llm: bool = True  # LLM stream (start/text/end) or one TTSSpeakFrame
     input_done: bool = False
-    spoken: str = ""  # words that came out (heard)
+    spoken: str = ""  # words that came out while their audio could be playing (heard)
     audio_out: bool = False
+    first_audio_at: float | None = None
+    audio_secs: float = 0.0
+    held: list[TTSTextFrame] = field(default_factory=list)  # words with no audio playing yet
     start_out: bool = False
     end_out: bool = False
+
+
+def _playing(reply: _Reply) -> bool:
+    """Could the reply's audio still be playing now (real-time playout from its first chunk)?"""
+    if reply.first_audio_at is None:
+        return False
+    return time.monotonic() - reply.first_audio_at <= reply.audio_secs + PLAYOUT_SLACK_SECS
 
 
 class TTSFailover(FailoverSwitcher):
@@ -94,10 +106,21 @@ class TTSFailover(FailoverSwitcher):
             reply.end_out = True
         elif isinstance(frame, TTSAudioRawFrame):
             reply.audio_out = True
+            reply.first_audio_at = reply.first_audio_at or time.monotonic()
+            reply.audio_secs += len(frame.audio) / (2 * frame.num_channels * frame.sample_rate)
+            await self._release(reply)
             self.arm("audio stalled")
         elif isinstance(frame, TTSTextFrame):
+            # Word timestamps arrive in step with playback. Words that arrive with no audio playing
+            # wait for the next audio: a failing service "completes" its unspoken words at once
+            # (Pipecat flushes them when a context ends), and those were never heard.
+            if not _playing(reply):
+                reply.held.append(frame)
+                return False
             reply.spoken += " " + frame.text
-        elif isinstance(frame, TTSStoppedFrame) and reply.input_done:
+        elif isinstance(frame, TTSStoppedFrame) and reply.input_done and reply.audio_out:
+            # (a context that ends with no audio is a failure the service reports next, not a success)
+            await self._release(reply)
             self._reply = None
             await self.succeeded(service)
         return True
@@ -110,17 +133,22 @@ class TTSFailover(FailoverSwitcher):
         if reply.audio_out:
             # Audio of the failed service may be queued beyond the last word heard: clear it.
             await FailoverSwitcher.push_frame(self, InterruptionFrame())
-        reply.audio_out = False
-        if reply.from_llm:
+        reply.audio_out, reply.first_audio_at, reply.audio_secs, reply.held = False, None, 0.0, []
+        if reply.from_llm and not reply.input_done:
+            # The LLM is still streaming: open the reply on the new service; the rest follows.
             await self.inject_through(LLMFullResponseStartFrame())
             await self.inject_through(LLMTextFrame(rest))
-            if reply.input_done:
-                await self.inject_through(LLMFullResponseEndFrame())
-        else:
+        elif rest.strip():
             await self.inject_through(TTSSpeakFrame(rest))
         if rest.strip():
             self.arm("first audio")
         return True
+
+    async def _release(self, reply: _Reply) -> None:
+        held, reply.held = reply.held, []
+        for frame in held:
+            reply.spoken += " " + frame.text
+            await FailoverSwitcher.push_frame(self, frame)
 
     async def inject_through(self, frame: Frame) -> None:
         """Like `inject`, but what the service passes on may leave (the reply's markers are deduplicated)."""
