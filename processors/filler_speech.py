@@ -27,7 +27,7 @@ from pipecat.frames.frames import (
     UserStartedSpeakingFrame,
     UserStoppedSpeakingFrame,
 )
-from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor, FrameProcessorSetup
 
 DEFAULT_PHRASE = "Let me think about that for a second."
 CHUNK_SECS = 0.1
@@ -65,7 +65,6 @@ class FillerSpeech(FrameProcessor):
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
         if isinstance(frame, StartFrame):
-            self._sample_rate = frame.audio_out_sample_rate
             self.create_task(self._prepare())
         elif isinstance(frame, UserStartedSpeakingFrame):
             self._candidate_speaking = True
@@ -81,6 +80,10 @@ class FillerSpeech(FrameProcessor):
         ):
             self._end_wait()
         await self.push_frame(frame, direction)
+
+    async def setup(self, setup: FrameProcessorSetup) -> None:
+        await super().setup(setup)
+        self._sample_rate = setup.audio_out_sample_rate
 
     async def failover_started(self, stage: str) -> None:
         """A stage is failing over while the candidate waits: fill the gap now."""

@@ -45,7 +45,6 @@ class LLMFailover(FailoverSwitcher, LLMSwitcher):  # type: ignore[misc]
     def __init__(self, llms: list[Any], **kwargs: Any) -> None:
         FailoverSwitcher.__init__(self, llms, **kwargs)
         self._turn: _Turn | None = None
-        self.on_first_output: list[Any] = []  # callbacks (filler speech): first token of a turn
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         if isinstance(frame, LLMContextFrame) and direction is FrameDirection.DOWNSTREAM:
@@ -75,9 +74,6 @@ class LLMFailover(FailoverSwitcher, LLMSwitcher):  # type: ignore[misc]
                     self.arm("stream stalled")
                     return False
                 frame.text = text
-            if not turn.said:
-                for callback in self.on_first_output:
-                    callback()
             turn.said += frame.text
             self.arm("stream stalled")
         elif isinstance(frame, (FunctionCallsStartedFrame, FunctionCallInProgressFrame)):

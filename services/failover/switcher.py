@@ -86,6 +86,7 @@ class FailoverSwitcher(ServiceSwitcher[FailoverStrategy]):
         self._watchdog: asyncio.Task | None = None
         self._watchdog_reason = ""
         self._degrade_reason: str | None = None
+        self._exhausted = False
 
     def _make_pipeline_definitions(self, services: list[FrameProcessor], strategy: Any) -> list[Any]:  # type: ignore[override]
         return [[*ServiceSwitcher._make_pipeline_definition(s, strategy), _OutputGate(s, self)] for s in services]
@@ -116,13 +117,15 @@ class FailoverSwitcher(ServiceSwitcher[FailoverStrategy]):
         if frame.id in self.injected:
             return  # a replayed frame passed through the new service upstream: it was seen already
         if isinstance(frame, ErrorFrame) and not frame.fatal and frame.processor in self.services:
-            if frame.processor is self.strategy.active_service:
-                await self.fail(frame.processor, f"error: {frame.error}")
-            return  # errors of services we hold are ours to answer for
+            if frame.processor is not self.strategy.active_service:
+                return  # a service held in reserve (or already left): not the pipeline's concern
+            if await self.fail(frame.processor, f"error: {frame.error}"):
+                return  # answered for: the switcher carries on
+            # nowhere left to go: the pipeline hears about it as usual (Pipecat's switcher reports it)
         await super().push_frame(frame, direction)
 
-    async def fail(self, service: FrameProcessor, reason: str, *, stuck: bool = False) -> None:
-        """`service` failed: switch down the chain and replay the turn there.
+    async def fail(self, service: FrameProcessor, reason: str, *, stuck: bool = False) -> bool:
+        """`service` failed: switch down the chain and replay the turn there; False when nothing is left.
 
         `stuck`: it is still busy with the request (timeout), so it is interrupted. After an
         error it is not (it finished the request; this runs in its own task).
@@ -131,10 +134,11 @@ class FailoverSwitcher(ServiceSwitcher[FailoverStrategy]):
         in_turn = self.turn_in_progress()
         new = await self.strategy.fail(service, reason)
         if new is None:
-            if service is self.strategy.active_service:
+            if service is self.strategy.active_service and not self._exhausted:
+                self._exhausted = True  # once per turn (a timeout and the late error are one failure)
                 logger.error(f"{self.stage} failover: {self.names[service]} failed ({reason}) and no fallback is left")
                 await self.notify("failover_exhausted", service=self.names[service], reason=reason)
-            return
+            return False
         logger.warning(f"{self.stage} failover: {self.names[service]} -> {self.names[new]} ({reason})")
         await self.notify("failover", from_service=self.names[service], to_service=self.names[new], reason=reason,
                           during_turn=in_turn)  # fmt: skip
@@ -142,6 +146,7 @@ class FailoverSwitcher(ServiceSwitcher[FailoverStrategy]):
             await service.queue_frame(InterruptionFrame())  # stop its stuck request; its output is gated anyway
         if in_turn and await self.retry_turn(service, reason):
             await self.notify("failover_retry", service=self.names[new], reason=reason)
+        return True
 
     def degrade(self, reason: str) -> None:
         """The latency breaker blames this stage: leave the active service from the next turn on.
@@ -153,6 +158,7 @@ class FailoverSwitcher(ServiceSwitcher[FailoverStrategy]):
     async def at_turn_boundary(self) -> None:
         """A pending latency switch happens now; else a half-open earlier service gets this turn as a trial."""
         before = self.strategy.active_service
+        self._exhausted = False
         if self._degrade_reason is not None:
             reason, self._degrade_reason = self._degrade_reason, None
             await self.fail(before, reason)

@@ -126,3 +126,15 @@ async def test_an_open_latency_breaker_moves_the_next_turn_not_the_current_one()
     assert text_of(down, LLMTextFrame) == "Backup reply." and not primary.requests
     assert events.items[0][0] == "failover" and events.items[0][1]["during_turn"] is False
     assert "latency breaker" in events.items[0][1]["reason"]
+
+
+async def test_when_every_service_fails_the_pipeline_hears_the_error() -> None:
+    from pipecat.frames.frames import ErrorFrame
+
+    events = Events()
+    async with FakeOpenAIServer() as primary, FakeOpenAIServer() as backup:
+        primary.faults.inject("http_error:503*3")  # the SDK retries twice on its own
+        backup.faults.inject("http_error:503*3")
+        switcher = LLMFailover([openai_llm(primary), openai_llm(backup)], names=["primary", "backup"], policy=POLICY, listener=events)
+        _, up = await run_test(switcher, frames_to_send=[LLMContextFrame(question_context()), SleepFrame(4)])
+    assert of_type(up, ErrorFrame) and events.types() == ["failover", "failover_retry", "failover_exhausted"]
