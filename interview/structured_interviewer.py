@@ -93,6 +93,8 @@ class StructuredInterviewer:
         cursor.turns += 1
         if cursor.closed:
             return Move()
+        if not cursor.greeted and any(m.get("role") == "assistant" for m in messages):
+            self._take_over(messages)  # another LLM held the interview so far (failover): no greeting
         if not cursor.greeted:
             cursor.greeted = True
             resumed_phase = _resumed_phase(messages, self._config.phase_ids)
@@ -207,6 +209,14 @@ class StructuredInterviewer:
         if not question:
             return self.next_move([])
         return Move(text=f"Let's move on to {phase.name.lower()}. {question}")
+
+    def _take_over(self, messages: list[dict[str, Any]]) -> None:
+        """Carry on an interview another LLM started: its last question stands as the current one."""
+        cursor = self._cursor
+        cursor.greeted = True
+        cursor.question_index = max(cursor.question_index, 0)
+        said = [_message_text(m) for m in messages if m.get("role") == "assistant" and _message_text(m)]
+        cursor.last_spoken_question = said[-1] if said else cursor.last_spoken_question
 
     def _advance_question(self) -> str:
         cursor = self._cursor

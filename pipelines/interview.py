@@ -15,6 +15,7 @@
       -> latency probe (llm)       first token
       -> TTS                       ElevenLabs | Piper (embedded)
       -> latency probe (tts)       first audio
+      -> filler speech             one short phrase when the reply is late or a failover is under way
       -> (transport's own)         e.g. Twilio playback marks, in order with the audio
       -> transport.output()
       -> latency probe (output)    first audio written
@@ -43,7 +44,6 @@ from pipecat.processors.aggregators.llm_response_universal import (
     LLMUserAggregatorParams,
 )
 from pipecat.processors.frame_processor import FrameProcessor
-from pipecat.services.llm_service import LLMService
 from pipecat.transports.base_transport import BaseTransport
 from pipecat.turns.user_start.transcription_user_turn_start_strategy import TranscriptionUserTurnStartStrategy
 from pipecat.turns.user_start.vad_user_turn_start_strategy import VADUserTurnStartStrategy
@@ -55,6 +55,7 @@ from interview.config import TurnTaking
 from processors.dtmf_requests import KeypadRequests
 from processors.echo_gate import EchoGate
 from processors.events import EventSink
+from processors.filler_speech import FillerSpeech
 from processors.interview_evaluator import InterviewEvaluator
 from processors.latency_probe import LatencyInstrumentation
 from processors.mic_recorder import MicRecorder
@@ -74,6 +75,7 @@ class InterviewProcessors:
     evaluator: InterviewEvaluator
     latency: LatencyInstrumentation
     keypad: KeypadRequests | None = None  # phone keypad shortcuts (DTMF), right after the input
+    filler: FillerSpeech | None = None  # a short phrase when the reply is late, right after the TTS
 
 
 @dataclass
@@ -153,7 +155,7 @@ def build_interview_pipeline(
     *,
     transport: BaseTransport,
     stt: FrameProcessor,
-    llm: LLMService,
+    llm: FrameProcessor,
     tts: FrameProcessor,
     processors: InterviewProcessors,
     context: LLMContext,
@@ -196,6 +198,7 @@ def build_interview_pipeline(
             latency.probe_after_llm(),
             tts,
             latency.probe_after_tts(),
+            *([processors.filler] if processors.filler is not None else []),
             *before_output,
             transport.output(),
             latency.probe_after_output(),

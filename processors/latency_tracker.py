@@ -12,7 +12,9 @@ when the transport *writes* audio. This tracker adds what it lacks:
   (client `playback-started` message, Twilio `mark` echo) -> `listener_playback_started`;
 - p50/p95 per stage and total over a rolling window and the whole session, against
   `LatencyBudget`, with a verdict naming the worst stage;
-- a `CircuitBreaker` fed one verdict per evaluated turn (p95 of the window over budget).
+- a `CircuitBreaker` fed one verdict per evaluated turn (p95 of the window over budget);
+  `worst_window_stage()` names the stage to blame when it opens (provider failover);
+- provider incidents (failover, retry, filler, recovery) with the turn they hit (`incident`).
 
 Timestamps come from `LatencyProbe`s (processors/latency_probe.py) on the tracker's own
 clock; the observer's breakdown is merged into the matching turn (`attach_observer`)
@@ -166,6 +168,7 @@ class LatencyTracker:
         self._greeting_ms: float | None = None
         self._ignored_marks = 0
         self._summary: dict[str, Any] | None = None
+        self._incidents: list[dict[str, Any]] = []
 
     # --- time ----------------------------------------------------------------------
 
@@ -337,6 +340,24 @@ class LatencyTracker:
 
     # --- results -----------------------------------------------------------------------
 
+    def incident(self, kind: str, **data: Any) -> None:
+        """A provider incident (failover, retry, filler, recovery) during the current turn."""
+        turn = self._current or self._pending
+        at = self._clock()
+        self._incidents.append({"type": kind, "turn": turn.index if turn else None, "at_wall": round(self._to_wall(at), 3), **data})
+
+    def worst_window_stage(self, among: Iterable[str] = ("stt", "llm_ttfb", "tts_ttfb")) -> str | None:
+        """Of `among`, the stage whose window p95 is furthest over its budget (None when none is)."""
+        worst: tuple[str, float] | None = None
+        window = self.window_stats()["stages_ms"]
+        for stage in among:
+            p95, budget = window[stage].get("p95"), self._stage_budgets.get(stage)
+            if p95 is None or budget is None or p95 <= budget:
+                continue
+            if worst is None or p95 - budget > worst[1]:
+                worst = (stage, p95 - budget)
+        return worst[0] if worst else None
+
     @property
     def turns(self) -> list[dict[str, Any]]:
         """Records of the turns closed so far, oldest first."""
@@ -383,6 +404,8 @@ class LatencyTracker:
             "verdict": self._verdict(totals, stage_stats),
             "breaker": self.breaker.snapshot(),
             "greeting_ms": self._greeting_ms,
+            "incidents": list(self._incidents),
+            "incident_counts": {k: sum(i["type"] == k for i in self._incidents) for k in sorted({i["type"] for i in self._incidents})},
         }
 
     def finalize(self) -> dict[str, Any]:

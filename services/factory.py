@@ -8,15 +8,20 @@ a choice; otherwise the deployment setting decides.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pipecat.processors.frame_processor import FrameProcessor
-from pipecat.services.llm_service import LLMService
 
 from interview.config import InterviewConfig
 from interview.structured_interviewer import Persona
+from services.failover.llm import LLMFailover
+from services.failover.stt import STTFailover
+from services.failover.switcher import FailoverPolicy, FailoverSwitcher
+from services.failover.tts import TTSFailover
 from settings import ProviderChoice, Settings
+
+SWITCHERS: dict[str, type[FailoverSwitcher]] = {"stt": STTFailover, "llm": LLMFailover, "tts": TTSFailover}
 
 Resolved = Literal["cloud", "local"]
 
@@ -28,9 +33,11 @@ class ProviderConfigError(ValueError):
 @dataclass
 class SessionServices:
     stt: FrameProcessor
-    llm: LLMService
+    llm: FrameProcessor  # an LLMService, or an LLMFailover switcher holding several
     tts: FrameProcessor
-    providers: dict[str, str]  # stage -> human-readable provider, for the session record
+    providers: dict[str, str]  # stage -> human-readable (primary) provider, for the session record
+    failover: dict[str, list[str]] = field(default_factory=dict)  # stage -> chain of provider names
+    switchers: dict[str, FailoverSwitcher] = field(default_factory=dict)  # stages with a fallback
 
 
 def resolve_provider(stage: str, forced: ProviderChoice, fallback: ProviderChoice, available: bool, needs: str) -> Resolved:
@@ -73,10 +80,22 @@ def preload_local_models(settings: Settings, configs: Iterable[InterviewConfig])
     from services.local_stt import whisper_options
     from services.local_tts import piper_options
 
+    # The embedded engines are also every cloud stage's fallback when failover is on.
     stages = [resolve_stages(settings, config) for config in configs]
-    whisper = LOCAL_MODELS.whisper(whisper_options(settings)) if any(s["stt"] == "local" for s in stages) else None
-    piper = LOCAL_MODELS.piper(piper_options(settings)) if any(s["tts"] == "local" for s in stages) else None
+    need_stt = settings.failover_enabled or any(s["stt"] == "local" for s in stages)
+    need_tts = settings.failover_enabled or any(s["tts"] == "local" for s in stages)
+    whisper = LOCAL_MODELS.whisper(whisper_options(settings)) if need_stt else None
+    piper = LOCAL_MODELS.piper(piper_options(settings)) if need_tts else None
     warm_up(whisper, piper)
+
+
+def failover_policies(settings: Settings) -> dict[str, FailoverPolicy]:
+    recovery = settings.failover_recovery_secs
+    return {
+        "stt": FailoverPolicy(settings.failover_stt_timeout_secs, recovery),
+        "llm": FailoverPolicy(settings.failover_llm_timeout_secs, recovery),
+        "tts": FailoverPolicy(settings.failover_tts_timeout_secs, recovery),
+    }
 
 
 def create_session_services(
@@ -88,43 +107,65 @@ def create_session_services(
     output_sample_rate: int,
     candidate_name: str | None = None,
 ) -> SessionServices:
+    """Per stage the resolved provider; a cloud stage (with failover on) is a chain ending in the local engine."""
     stages = resolve_stages(settings, config)
-    stt_kind, llm_kind, tts_kind = stages["stt"], stages["llm"], stages["tts"]
-    providers: dict[str, str] = {}
+    chains: dict[str, list[tuple[FrameProcessor, str]]] = {"stt": [], "llm": [], "tts": []}
+    fallback = settings.failover_enabled
 
-    if stt_kind == "cloud":
+    if stages["stt"] == "cloud":
+        from interview.stt_prompt import interview_terms
         from services.cloud import create_deepgram_stt
 
-        stt: FrameProcessor = create_deepgram_stt(settings, input_sample_rate)
-        providers["stt"] = f"deepgram:{settings.deepgram_model}"
-    else:
+        stt = create_deepgram_stt(settings, input_sample_rate, interview_terms(config))
+        chains["stt"].append((stt, f"deepgram:{settings.deepgram_model}"))
+    if stages["stt"] == "local" or fallback:
         from interview.stt_prompt import stt_prompt
         from services.local_stt import create_local_stt
 
-        stt = create_local_stt(settings, stt_prompt(config, candidate_name))
-        providers["stt"] = f"local:whisper:{settings.local_stt_model}"
+        chains["stt"].append((create_local_stt(settings, stt_prompt(config, candidate_name)), f"local:whisper:{settings.local_stt_model}"))
 
-    if llm_kind == "cloud":
+    if stages["llm"] == "cloud":
         from services.cloud import create_openai_llm
 
         model = config.providers.llm_model or settings.openai_model
-        llm: LLMService = create_openai_llm(settings, model)
-        providers["llm"] = f"openai-compatible:{model}" + (f"@{settings.openai_base_url}" if settings.openai_base_url else "")
-    else:
+        where = f"@{settings.openai_base_url}" if settings.openai_base_url else ""
+        chains["llm"].append((create_openai_llm(settings, model, sdk_retries=not fallback), f"openai-compatible:{model}{where}"))
+        if fallback and settings.openai_fallback_base_url:
+            fallback_model = settings.openai_fallback_model or model
+            backup = create_openai_llm(settings, model, fallback=True, sdk_retries=False)
+            chains["llm"].append((backup, f"openai-compatible:{fallback_model}@{settings.openai_fallback_base_url}"))
+    if stages["llm"] == "local" or fallback:
         from services.local_interviewer import LocalInterviewerLLMService
 
-        llm = LocalInterviewerLLMService(config, persona=persona, candidate_name=candidate_name)
-        providers["llm"] = "local:structured-interviewer"
+        interviewer = LocalInterviewerLLMService(config, persona=persona, candidate_name=candidate_name)
+        chains["llm"].append((interviewer, "local:structured-interviewer"))
 
-    if tts_kind == "cloud":
+    if stages["tts"] == "cloud":
         from services.cloud import create_elevenlabs_tts
 
-        tts: FrameProcessor = create_elevenlabs_tts(settings, output_sample_rate, config.providers.tts_voice)
-        providers["tts"] = f"elevenlabs:{config.providers.tts_voice or settings.elevenlabs_voice_id}"
-    else:
+        voice = config.providers.tts_voice or settings.elevenlabs_voice_id
+        chains["tts"].append((create_elevenlabs_tts(settings, output_sample_rate, config.providers.tts_voice), f"elevenlabs:{voice}"))
+    if stages["tts"] == "local" or fallback:
         from services.local_tts import create_local_tts
 
-        tts = create_local_tts(settings)
-        providers["tts"] = f"local:piper:{settings.local_tts_voice}"
+        chains["tts"].append((create_local_tts(settings), f"local:piper:{settings.local_tts_voice}"))
 
-    return SessionServices(stt=stt, llm=llm, tts=tts, providers=providers)
+    policies = failover_policies(settings)
+    built: dict[str, FrameProcessor] = {}
+    failovers: dict[str, FailoverSwitcher] = {}
+    for stage, chain in chains.items():
+        if len(chain) == 1:
+            built[stage] = chain[0][0]
+            continue
+        switcher = SWITCHERS[stage]([s for s, _ in chain], names=[n for _, n in chain], policy=policies[stage])
+        built[stage] = failovers[stage] = switcher
+    # The record names the primary; the chain is in `failover` (charged_stages reads the primary).
+    providers = {stage: chain[0][1] for stage, chain in chains.items()}
+    return SessionServices(
+        stt=built["stt"],
+        llm=built["llm"],
+        tts=built["tts"],
+        providers=providers,
+        failover={stage: [n for _, n in chains[stage]] for stage in failovers},
+        switchers=failovers,
+    )

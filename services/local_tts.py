@@ -42,3 +42,21 @@ class SharedPiperTTSService(PiperTTSService):
 
 def create_local_tts(settings: Settings) -> SharedPiperTTSService:
     return SharedPiperTTSService(voice=LOCAL_MODELS.piper(piper_options(settings)))
+
+
+def synthesize_pcm(voice: SharedPiperVoice, text: str, sample_rate: int) -> bytes:
+    """Blocking (run it in a thread): `text` spoken by `voice` as 16-bit mono PCM at `sample_rate`."""
+    audio = b"".join(chunk.audio_int16_bytes for chunk in voice.synthesize(text))
+    return resample_pcm16(audio, voice.config.sample_rate, sample_rate)
+
+
+def resample_pcm16(audio: bytes, rate: int, target: int) -> bytes:
+    """Linear-interpolation resampling of 16-bit mono PCM (speech quality; no dependency)."""
+    import numpy as np
+
+    if rate == target or not audio:
+        return audio
+    samples = np.frombuffer(audio, dtype=np.int16).astype(np.float32)
+    n = int(samples.size * target / rate)
+    out = np.interp(np.linspace(0, samples.size - 1, n), np.arange(samples.size), samples)
+    return np.clip(out, -32768, 32767).astype(np.int16).tobytes()

@@ -83,6 +83,7 @@ def bot_env(tmp_path: Path) -> dict[str, str]:
         TTS_PROVIDER="local",
         LOG_LEVEL="INFO",
         OPENBLAS_NUM_THREADS="1",
+        FILLER_AFTER_MS="0",  # timing-dependent extra audio; the failover tests turn it on
     )
     return env
 

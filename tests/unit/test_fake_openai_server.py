@@ -26,7 +26,7 @@ from pipecat.services.llm_service import FunctionCallParams
 from pipecat.services.openai.llm import OpenAILLMService
 from pipecat.tests.utils import SleepFrame, run_test
 from pipecat.utils.errors import ErrorCategory
-from tests.fakes.openai_server import FakeOpenAIServer, FakeResponse, ToolCall, validate_chat_request
+from emulators.openai import FakeOpenAIServer, FakeResponse, ToolCall, validate_chat_request
 
 KEY = "sk-test-key-1234"
 USER = [{"role": "user", "content": "Hello"}]

@@ -395,3 +395,25 @@ def test_finalize_is_idempotent_and_works_without_a_sink() -> None:
     play(tracker, clock, Turn())
     first = tracker.finalize()
     assert tracker.finalize() is first
+
+
+def test_provider_incidents_are_in_latency_json_with_their_turn() -> None:
+    tracker, clock = make_tracker()
+    play(tracker, clock, Turn())
+    tracker.incident("failover_recovered", stage="tts", service="elevenlabs")  # between turns
+    tracker.vad_user_started()
+    tracker.user_turn_started()
+    tracker.incident("failover", stage="llm", from_service="openai", to_service="local", reason="503")
+    tracker.incident("filler", reason="llm failover", waited_ms=720.0)
+    summary = tracker.summary()
+    assert summary["incident_counts"] == {"failover": 1, "failover_recovered": 1, "filler": 1}
+    between, during = summary["incidents"][0], summary["incidents"][1]
+    assert between["turn"] is None and during["stage"] == "llm" and during["turn"] == 2
+
+
+def test_the_breaker_blames_the_stage_furthest_over_its_budget() -> None:
+    tracker, clock = make_tracker(min_samples=2)
+    assert tracker.worst_window_stage() is None  # nothing measured yet
+    for _ in range(3):
+        play(tracker, clock, Turn(llm=2.5, tts=0.2))
+    assert tracker.worst_window_stage() == "llm_ttfb"

@@ -13,7 +13,7 @@ from interview.prompts import PromptBuilder
 from interview.scoring import FLAG_FABRICATED, FLAG_NO_EVIDENCE, QAPair, ScoringError, evaluate_interview, score_answer
 from services.scorers import LLMScorer, ScorerConfigError, create_scorer
 from settings import Settings
-from tests.fakes.openai_server import FakeOpenAIServer, FakeResponse
+from emulators.openai import FakeOpenAIServer, FakeResponse
 
 CONFIG = load_interview_config("senior_backend_engineer")
 PAIRS = [

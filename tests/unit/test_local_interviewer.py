@@ -243,3 +243,18 @@ def test_entered_phase_id_reads_the_trackers_note() -> None:
     assert pacing.entered_phase_id(pacing.phase_entered(config.phases[2])) == config.phases[2].id
     assert pacing.entered_phase_id("Now in phase Coding [coding], about 5 minutes.") is None
     assert pacing.entered_phase_id(pacing.phase_time_warning(config.phases[2], 30)) is None
+
+
+def test_the_structured_interviewer_takes_over_mid_interview_without_greeting() -> None:
+    """Failover from another LLM: the engine carries on, it does not greet the candidate again."""
+    from interview.loader import load_interview_config
+    from interview.structured_interviewer import StructuredInterviewer
+
+    engine = StructuredInterviewer(load_interview_config("senior_backend_engineer"))
+    messages = [
+        {"role": "system", "content": "You interview."},
+        {"role": "assistant", "content": "Hello, I am Alex. Tell me about your recent backend work."},
+        {"role": "user", "content": "I build payment services with Kafka and Postgres and idempotency keys."},
+    ]
+    move = engine.next_move(messages)
+    assert move.text and "hello" not in move.text.lower() and "welcome" not in move.text.lower()

@@ -1,4 +1,4 @@
-"""A local OpenAI-compatible Chat Completions server for tests (real HTTP, real SSE, scripted replies).
+"""OpenAI emulator: a local Chat Completions server (real HTTP, real SSE, scripted replies, faults).
 
 Why: no test may need a key or the internet, yet the cloud LLM path (pipecat's OpenAILLMService
 and the openai SDK underneath it) must be exercised for real. This server speaks the actual wire
@@ -12,7 +12,15 @@ protocol: streamed ``chat.completion.chunk`` events with text deltas and tool-ca
         ...
         assert server.requests[0]["messages"][0]["role"] == "system"
 
-Standalone: ``python -m tests.fakes.openai_server --port 8999 [--api-key KEY] [--reply TEXT ...]``.
+Faults (``emulators.faults``) apply per request: ``refuse`` cuts the connection, ``http_error:STATUS``
+answers with OpenAI's error body (429 as ``rate_limit_error``), ``hang`` never answers,
+``slow_first_byte:S`` delays the response, ``drop:N`` cuts the stream after N chunks, ``malformed``
+sends a chunk that is not JSON.
+
+    async with FakeOpenAIServer(responder=...) as server:
+        server.faults.inject("drop:3")
+
+Standalone: ``python -m emulators.openai --port 8999 [--api-key KEY] [--reply TEXT ...] [--fault SPEC ...]``.
 """
 
 from __future__ import annotations
@@ -30,6 +38,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from emulators.faults import Fault, FaultKind, FaultPlan
+from emulators.server import EmulatorServer, cut, run_cli, hang_forever
 
 VALID_ROLES = ("system", "user", "assistant", "tool", "developer")
 DEFAULT_TEXT = "Thank you. Could you tell me a bit more about that?"
@@ -75,13 +86,15 @@ class FakeResponse:
 Responder = Callable[[dict[str, Any]], "FakeResponse | str | None | Awaitable[FakeResponse | str | None]"]
 
 
-class FakeOpenAIServer:
+class FakeOpenAIServer(EmulatorServer):
     """aiohttp server on 127.0.0.1 (ephemeral port by default) that plays scripted completions.
 
     Replies come from ``responder(request_json)`` when given and it returns something, else from
     ``responses`` in order, else ``default_text``. Every chat-completions request body is kept in
     ``requests`` (also the rejected ones), in arrival order.
     """
+
+    name = "openai"
 
     def __init__(
         self,
@@ -92,54 +105,34 @@ class FakeOpenAIServer:
         default_text: str = DEFAULT_TEXT,
         models: Sequence[str] = DEFAULT_MODELS,
         chunk_delay: float = 0.0,
+        faults: FaultPlan | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
+        super().__init__(api_key=api_key, faults=faults, host=host, port=port)
         self._responses: deque[FakeResponse | str] = deque(responses)
         self.responder = responder
-        self.api_key = api_key
         self.default_text = default_text
         self.models = list(models)
         self.chunk_delay = chunk_delay
-        self.host = host
-        self.port = port
         self.requests: list[dict[str, Any]] = []
-        self._runner: web.AppRunner | None = None
-
-    # -- lifecycle ------------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
         """What to pass as ``base_url`` to the openai SDK or OpenAILLMService."""
-        if self._runner is None:
-            raise RuntimeError("FakeOpenAIServer is not running; use 'async with' or await start()")
-        return f"http://{self.host}:{self.port}/v1"
+        return self.url() + "/v1"
 
-    async def start(self) -> FakeOpenAIServer:
-        """Bind and start serving; ``port`` becomes the real port."""
-        app = web.Application(client_max_size=32 * 1024 * 1024)
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self._chat_completions)
         app.router.add_get("/v1/models", self._list_models)
         app.router.add_get("/v1/models/{model}", self._get_model)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
-        return self
 
-    async def stop(self) -> None:
-        """Stop serving (open streams are closed)."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeOpenAIServer:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
+    def error_response(self, fault: Fault) -> web.Response:
+        if fault.status == 429:
+            return _error(429, "Rate limit reached (emulated).", "rate_limit_error", code="rate_limit_exceeded")
+        return _error(fault.status, f"The server had an error while processing your request (emulated {fault.status}).",
+                      "server_error")  # fmt: skip
 
     # -- scripting ------------------------------------------------------------------------
 
@@ -180,6 +173,8 @@ class FakeOpenAIServer:
             return _error(400, "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
                           "using your HTTP library correctly. The OpenAI API expects a JSON payload.)")  # fmt: skip
         self.requests.append(body)
+        if (faulted := await self.connection_fault(request)) is not None:
+            return faulted
         if (denied := self._check_auth(request)) is not None:
             return denied
         if (problem := validate_chat_request(body)) is not None:
@@ -189,6 +184,11 @@ class FakeOpenAIServer:
             reply = await self._next_response(body)
         except Exception as exc:  # a broken responder is a 500, like a crashing backend
             return _error(500, f"responder failed: {exc!r}", "server_error")
+        fault = self.faults.take(on_connect=False)
+        if fault is not None and fault.kind is FaultKind.HANG:
+            await hang_forever()
+        if fault is not None and fault.kind is FaultKind.SLOW_FIRST_BYTE:
+            await asyncio.sleep(fault.delay_secs)
         if reply.delay:
             await asyncio.sleep(reply.delay)
         if reply.status != 200:
@@ -196,10 +196,12 @@ class FakeOpenAIServer:
         completion = _Completion(body, reply)
         if body.get("stream"):
             delay = self.chunk_delay if reply.chunk_delay is None else reply.chunk_delay
-            return await self._stream(request, completion, delay)
+            return await self._stream(request, completion, delay, fault)
         return web.json_response(completion.message_response(), headers=_headers())
 
-    async def _stream(self, request: web.Request, completion: _Completion, chunk_delay: float) -> web.StreamResponse:
+    async def _stream(
+        self, request: web.Request, completion: _Completion, chunk_delay: float, fault: Fault | None = None
+    ) -> web.StreamResponse:
         response = web.StreamResponse(
             status=200, headers={"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache", **_headers()}
         )
@@ -209,6 +211,14 @@ class FakeOpenAIServer:
             for i, chunk in enumerate(completion.chunks(include_usage)):
                 if i and chunk_delay:
                     await asyncio.sleep(chunk_delay)
+                if fault is not None and fault.kind is FaultKind.DROP and i >= fault.after:
+                    await asyncio.sleep(0.05)  # let the client read what was sent, then cut the socket
+                    cut(request)
+                    return response
+                if fault is not None and fault.kind is FaultKind.MALFORMED and i >= 1:
+                    await response.write(b"data: {\"choices\": [{\"delta\": not json\n\n")
+                    await response.write_eof()
+                    return response
                 await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
             await response.write(b"data: [DONE]\n\n")
             await response.write_eof()
@@ -448,26 +458,22 @@ def _json_type(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-async def _serve_forever(args: argparse.Namespace) -> None:
-    server = FakeOpenAIServer(responses=args.reply or (), api_key=args.api_key, host=args.host, port=args.port,
-                              chunk_delay=args.chunk_delay)  # fmt: skip
-    async with server:
-        print(f"fake OpenAI server at {server.base_url} (key: {'any' if args.api_key is None else 'required'})", flush=True)
-        await asyncio.Event().wait()
+def _openai_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--reply", action="append", help="scripted reply text, in order (repeatable)")
+    p.add_argument("--chunk-delay", type=float, default=0.0, help="seconds between streamed chunks")
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the fake server until interrupted."""
-    p = argparse.ArgumentParser(description="Local OpenAI-compatible Chat Completions server with scripted replies.")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8999)
-    p.add_argument("--api-key", help="require this bearer key (default: accept any)")
-    p.add_argument("--reply", action="append", help="scripted reply text, in order (repeatable)")
-    p.add_argument("--chunk-delay", type=float, default=0.0, help="seconds between streamed chunks")
-    try:
-        asyncio.run(_serve_forever(p.parse_args(argv)))
-    except KeyboardInterrupt:
-        pass
+    run_cli(
+        lambda args, plan: FakeOpenAIServer(
+            responses=args.reply or (), api_key=args.api_key, chunk_delay=args.chunk_delay, faults=plan, host=args.host, port=args.port
+        ),
+        description="Local OpenAI-compatible Chat Completions emulator with scripted replies.",
+        port=8999,
+        setting="OPENAI_BASE_URL",
+        argv=argv,
+        add_arguments=_openai_arguments,
+    )
 
 
 if __name__ == "__main__":
