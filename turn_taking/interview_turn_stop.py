@@ -68,6 +68,7 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         self._events = events
         self._backchannel = BackchannelCue(settings.backchannel, self.push_frame, events) if settings.backchannel.enabled else None
         self._stt_wait = DEFAULT_STT_WAIT_SECS
+        self._vad_start_secs = 0.2  # VAD reports speech this long after it begins (from its frames)
         self._speaking = False
         self._text = ""
         self._speech_end: float | None = None  # monotonic time of the last word of the answer so far
@@ -119,6 +120,7 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
 
     async def _on_speech_started(self, frame: VADUserStartedSpeakingFrame) -> None:
         self._speaking = True
+        self._vad_start_secs = frame.start_secs
         if self._smart_turn is not None:
             self._smart_turn.update_vad_start_secs(frame.start_secs)
         if self._speech_end is not None and self._text:
@@ -178,7 +180,9 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         self._event("turn_decision", silence_so_far_secs=round(silence, 3), **self._decision.as_event(inputs))
         if self._backchannel is not None and self._decision.verdict == "unfinished":
             self._backchannel.schedule(self._speech_end, self._decision.wait_secs, still_quiet=lambda: not self._speaking)
-        self._arm(max(0.0, self._decision.wait_secs - silence), self._end_turn)
+        # Speech that resumes just before the wait is up is reported vad_start_secs later: end the
+        # turn only once that report could have come, so the wait is real silence after the last word.
+        self._arm(max(0.0, self._decision.wait_secs + self._vad_start_secs - silence), self._end_turn)
 
     async def _end_turn(self) -> None:
         if self._speaking:
