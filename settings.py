@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     local_stt_compute_type: Literal["int8", "int8_float32", "float32"] = "int8"
     local_stt_threads: int = Field(default=0, ge=0, le=64, description="CPU threads per transcription; 0 = CTranslate2's default.")
     local_stt_concurrency: int = Field(default=1, ge=1, le=16, description="Transcriptions running at once per process.")
+    local_stt_short_window: bool = Field(
+        default=True, description="Encode only the answer's audio, not Whisper's padded 30 s window (~3x faster)."
+    )
     local_tts_voice: str = Field(default="en_US-joe-medium", description="Bundled Piper voice name, or a path to a Piper .onnx.")
     local_tts_length_scale: float = Field(default=1.0, gt=0.3, le=3.0, description="Piper speaking pace: >1 slower.")
     local_tts_concurrency: int = Field(default=2, ge=1, le=16, description="Sentences synthesized at once per process.")

@@ -22,6 +22,7 @@ from pipecat.workers.runner import WorkerRunner
 from bots.budget import SpendMeter, UsageObserver, charged_stages, prices_from
 from bots.session_record import SessionRecord
 from bots.session_timing import EVALUATION_TIMEOUT_SECS, JOINED_LINE
+from bots.transcript_lines import TranscriptLines
 from interview.config import InterviewConfig
 from interview.progress import session_message
 from interview.prompts import PromptBuilder, SessionDetails
@@ -34,6 +35,7 @@ from processors.filler_speech import FillerSpeech
 from processors.interview_evaluator import InterviewEvaluator
 from processors.latency_probe import LatencyInstrumentation
 from processors.phase_tracker import PhaseTracker
+from processors.resumed_answer import ResumedAnswer
 from report import write_report
 from services.scorers import create_scorer
 from services.factory import SessionServices, create_session_services
@@ -92,6 +94,7 @@ class InterviewSession:
         )
         self._scorer = create_scorer(config, settings)
         self.record = SessionRecord.create(settings.sessions_dir, session_id)
+        self._lines = TranscriptLines(self.record.transcript, self.record.event)
         try:
             self._write_config(candidate_name)
             self.spend = SpendMeter(prices_from(settings), charged=charged_stages(self.services.providers))
@@ -143,6 +146,7 @@ class InterviewSession:
             logger.exception(f"session {self.session_id}: reports failed")
         finally:
             reason = self.end_reason
+            self._lines.flush()
             self.record.event(
                 "session_ended",
                 reason=reason,
@@ -209,6 +213,7 @@ class InterviewSession:
             latency=LatencyInstrumentation.for_session(self._config, events=self.record),
             keypad=KeypadRequests(self._config.keypad, events=self.record, on_request=self._keypad_transcript),
             filler=self._build_filler(),
+            resumed_answer=self._build_resumed_answer(),
         )
         self._wire_failover()
         return build_interview_pipeline(
@@ -226,6 +231,18 @@ class InterviewSession:
             after_input=self._handle.after_input,
             before_output=self._handle.before_output,
         )
+
+    def _build_resumed_answer(self) -> ResumedAnswer | None:
+        turn_taking = self._config.turn_taking
+        if not turn_taking.allow_interruptions or not turn_taking.resume_window_secs:
+            return None  # the reply cannot be stopped, so the answer cannot go on as one
+        resumed = ResumedAnswer(window_secs=turn_taking.resume_window_secs, events=self.record)
+
+        @resumed.event_handler("on_answer_resumed")
+        async def on_answer_resumed(_processor: Any, _frame: Any) -> None:
+            self._lines.answer_resumed()
+
+        return resumed
 
     def _build_filler(self) -> FillerSpeech | None:
         if not self._settings.filler_after_ms:
@@ -267,6 +284,7 @@ class InterviewSession:
         self.processors.latency.breaker.subscribe(on_breaker)
 
     def _keypad_transcript(self, key: str, request: str) -> None:
+        self._lines.flush()
         self.record.transcript("candidate", request, phase=self.tracker.state.current_phase, keypad=key)
 
     def _write_config(self, candidate_name: str | None) -> None:
@@ -289,7 +307,7 @@ class InterviewSession:
         async def on_user_turn_stopped(_aggregator: Any, _strategy: Any, message: Any) -> None:
             self._idle_nudges = 0
             if message.content:
-                record.transcript("candidate", message.content, phase=self.tracker.state.current_phase)
+                self._lines.candidate(message.content, phase=self.tracker.state.current_phase)
 
         @parts.user_aggregator.event_handler("on_user_turn_idle")
         async def on_user_turn_idle(_aggregator: Any) -> None:
@@ -298,8 +316,8 @@ class InterviewSession:
         @parts.assistant_aggregator.event_handler("on_assistant_turn_stopped")
         async def on_assistant_turn_stopped(_aggregator: Any, message: Any) -> None:
             if message.content:
-                record.transcript(
-                    "interviewer", message.content, phase=self.tracker.state.current_phase, interrupted=message.interrupted
+                self._lines.interviewer(
+                    message.content, phase=self.tracker.state.current_phase, interrupted=message.interrupted
                 )
 
         @parts.recorder.event_handler("on_audio_data")

@@ -219,6 +219,13 @@ class TurnTaking(StrictModel):
         "thinks the candidate is mid-thought.",
     )
     allow_interruptions: bool = True
+    resume_window_secs: float = Field(
+        default=2.0,
+        ge=0,
+        le=10,
+        description="The candidate speaking again this soon after the interviewer began replying is the same "
+        "answer going on: the reply stops and leaves the context, the two parts become one answer. 0 = off.",
+    )
     interview: "InterviewTurnStop" = Field(
         default_factory=lambda: InterviewTurnStop(),
         description="With stop_strategy=interview: how long to wait at each pause, from text, audio and context.",
@@ -252,6 +259,10 @@ class InterviewTurnStop(StrictModel):
     )
     min_answer_words: int = Field(default=6, ge=1, le=200, description="Fewer words to an open question: unsure.")
     pause_margin_secs: float = Field(default=0.6, ge=0, le=10, description="Added to this candidate's longest resumed pause.")
+    speculate: bool = Field(
+        default=True,
+        description="Prepare the reply (LLM) as soon as the answer reads done or unsure; it plays only once the turn ends.",
+    )
     backchannel: Backchannel = Field(default_factory=Backchannel)
 
     @model_validator(mode="after")

@@ -15,6 +15,7 @@ the context. A move the tracker rejects never ends the interview.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass, field
@@ -78,6 +79,8 @@ class StructuredInterviewer:
         self._persona = persona
         self._candidate_name = candidate_name or config.candidate_name
         self._cursor = _Cursor()
+        self._tentative: tuple[_Cursor, bool] | None = None  # a held move: where it leads, did it call a tool
+        self._before_last: _Cursor | None = None  # where we stood before the last move we made
 
     @property
     def finished(self) -> bool:
@@ -87,8 +90,42 @@ class StructuredInterviewer:
     def current_phase_id(self) -> str:
         return self._config.phases[self._cursor.phase_index].id
 
-    def next_move(self, messages: list[dict[str, Any]]) -> Move:
-        """Decide the next move from the conversation (OpenAI-format messages)."""
+    def next_move(self, messages: list[dict[str, Any]], *, tentative: bool = False) -> Move:
+        """Decide the next move from the conversation (OpenAI-format messages).
+
+        ``tentative``: the answer may not be over (a reply prepared before the turn is
+        confirmed); the move takes effect only on :meth:`confirm_tentative`.
+        """
+        before = copy.deepcopy(self._cursor)
+        move = self._decide(messages)
+        if tentative:
+            self._tentative, self._cursor = (self._cursor, move.tool_call is not None), before
+        else:
+            self._tentative, self._before_last = None, before if move.tool_call is None else None
+        return move
+
+    def confirm_tentative(self) -> None:
+        """The held move was released: it happened."""
+        if self._tentative is not None:
+            (after, called_tool), self._tentative = self._tentative, None
+            self._before_last, self._cursor = None if called_tool else self._cursor, after
+
+    def withdraw_tentative(self) -> None:
+        """The held move was dropped: it never happened."""
+        self._tentative = None
+
+    def undo_last_move(self) -> bool:
+        """The candidate went on with the answer the last move replied to: that move never happened.
+
+        Moves that called a tool (a phase change, the end) are not undone: the phase tracker
+        already acted on them. Returns whether the move was undone.
+        """
+        if self._before_last is None:
+            return False
+        self._cursor, self._before_last = self._before_last, None
+        return True
+
+    def _decide(self, messages: list[dict[str, Any]]) -> Move:
         cursor = self._cursor
         cursor.turns += 1
         if cursor.closed:

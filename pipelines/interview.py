@@ -9,6 +9,7 @@
       -> latency probe (stt)       final transcripts
       -> evaluator candidate tap   the user aggregator eats TranscriptionFrames, so tap here
       -> user aggregator           Silero VAD + the interview turn-stop strategy (turn_taking/)
+      -> resumed answer            the candidate went on after the reply began: one answer
       -> latency probe (user)      VAD stop, turn committed, interruptions
       -> PhaseTracker              phase clock, interview tools, injections, session time limit
       -> LLM                       OpenAI(-compatible) | local structured interviewer
@@ -33,7 +34,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
-from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.processors.aggregators.llm_context import LLMContext
@@ -60,8 +60,10 @@ from processors.interview_evaluator import InterviewEvaluator
 from processors.latency_probe import LatencyInstrumentation
 from processors.mic_recorder import MicRecorder
 from processors.phase_tracker import PhaseTracker
+from processors.resumed_answer import ResumedAnswer
 from turn_taking.interview_turn_stop import InterviewTurnStopStrategy, QuestionContext
 from turn_taking.shared_smart_turn import SharedSmartTurnAnalyzer
+from turn_taking.vad_activity import SileroVADWithActivity
 
 RECORDING_CHUNK_SECONDS = 5
 
@@ -76,6 +78,7 @@ class InterviewProcessors:
     latency: LatencyInstrumentation
     keypad: KeypadRequests | None = None  # phone keypad shortcuts (DTMF), right after the input
     filler: FillerSpeech | None = None  # a short phrase when the reply is late, right after the TTS
+    resumed_answer: ResumedAnswer | None = None  # keeps a resumed answer one answer, after the user aggregator
 
 
 @dataclass
@@ -89,8 +92,8 @@ class InterviewPipeline:
     recorder: MicRecorder
 
 
-def build_vad_analyzer(turn_taking: TurnTaking) -> SileroVADAnalyzer:
-    return SileroVADAnalyzer(
+def build_vad_analyzer(turn_taking: TurnTaking) -> SileroVADWithActivity:
+    return SileroVADWithActivity(
         params=VADParams(
             confidence=turn_taking.vad_confidence,
             start_secs=turn_taking.vad_start_secs,
@@ -105,6 +108,7 @@ def build_turn_strategies(
     *,
     question: Callable[[], QuestionContext] = QuestionContext,
     events: EventSink | None = None,
+    vad: SileroVADWithActivity | None = None,
 ) -> UserTurnStrategies:
     """Start on voice (or a transcript); stop with the interview strategy, Smart Turn or silence.
 
@@ -124,7 +128,15 @@ def build_turn_strategies(
     else:
         # The analyzer only scores pauses here; its own silence timeout must never end a turn.
         analyzer = SharedSmartTurnAnalyzer(params=SmartTurnParams(stop_secs=turn_taking.interview.max_wait_secs + 60))
-        stop = [InterviewTurnStopStrategy(turn_taking.interview, smart_turn=analyzer, context=question, events=events)]
+        stop = [
+            InterviewTurnStopStrategy(
+                turn_taking.interview,
+                smart_turn=analyzer,
+                context=question,
+                events=events,
+                voice_heard_within=vad.heard_voice_within if vad is not None else None,
+            )
+        ]
     return UserTurnStrategies(start=start, stop=stop)
 
 
@@ -168,12 +180,16 @@ def build_interview_pipeline(
     before_output: Sequence[FrameProcessor] = (),
 ) -> InterviewPipeline:
     """`after_input` / `before_output`: the transport's own processors (see TransportHandle)."""
+    vad = build_vad_analyzer(turn_taking)
     aggregators = LLMContextAggregatorPair(
         context,
         user_params=LLMUserAggregatorParams(
-            vad_analyzer=build_vad_analyzer(turn_taking),
+            vad_analyzer=vad,
             user_turn_strategies=build_turn_strategies(
-                turn_taking, question=lambda: QuestionContext(last_question(context), current_phase()), events=events
+                turn_taking,
+                question=lambda: QuestionContext(last_question(context), current_phase()),
+                events=events,
+                vad=vad,
             ),
             user_turn_stop_timeout=turn_stop_backstop_secs(turn_taking),
             user_idle_timeout=user_idle_timeout,
@@ -192,6 +208,7 @@ def build_interview_pipeline(
             latency.probe_after_stt(),
             processors.evaluator.candidate_tap(),
             aggregators.user(),
+            *([processors.resumed_answer] if processors.resumed_answer is not None else []),
             latency.probe_after_user_aggregator(),
             processors.phase_tracker,
             llm,

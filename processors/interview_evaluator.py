@@ -48,6 +48,7 @@ from interview.scoring import (
     score_answer,
 )
 from processors.events import EventSink
+from processors.resumed_answer import AnswerResumedFrame
 
 Spawn = Callable[[Coroutine[Any, Any, None]], asyncio.Task[None]]
 EVALUATION_FILE = "evaluation.json"
@@ -77,6 +78,8 @@ class InterviewEvaluator:
         self._pairs: list[QAPair] = []
         self._answer_scores: list[AnswerScore] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._scoring: dict[int, asyncio.Task[None]] = {}  # pair index -> its scoring task
+        self._answer_resumed = False  # until the candidate's next words: the cut reply's last words are not a question
         self._question: list[TextPartForConcatenation] = []
         self._question_at: float | None = None
         self._question_phase: str | None = None
@@ -110,6 +113,8 @@ class InterviewEvaluator:
 
     def on_interviewer_text(self, text: str, includes_spaces: bool, spawn: Spawn | None = None) -> None:
         """Interviewer words as heard. The first words after an answer close that answer."""
+        if self._answer_resumed:
+            return
         if self._answer:
             self._complete_pair(spawn)
         if not self._question:
@@ -122,10 +127,31 @@ class InterviewEvaluator:
         text = text.strip()
         if not text:
             return
+        self._answer_resumed = False
         if not self._answer:
             self._answer_phase = self._safe_phase()
         self._answer.append(text)
         self._answer_at = self._now()
+
+    def on_answer_resumed(self) -> None:
+        """The candidate went on with the last answer after the interviewer began replying.
+
+        The interviewer's cut-off words are dropped and the last pair is reopened, so what the
+        candidate says next joins the same answer (one answer, scored once).
+        """
+        self._answer_resumed = True
+        if self._answer or not self._pairs:
+            return  # nothing of the reply was heard: the answer (and its question) is still open
+        index = len(self._pairs) - 1
+        pair = self._pairs.pop()
+        task = self._scoring.pop(index, None)
+        if task is not None:
+            task.cancel()
+        self._answer_scores = [s for s in self._answer_scores if s.pair_index != index]
+        self._question = [TextPartForConcatenation(pair.question, True)] if pair.question else []
+        self._question_at, self._question_phase = pair.asked_at, pair.phase
+        self._answer, self._answer_phase, self._answer_at = [pair.answer], pair.phase, pair.answered_at
+        self._event("answer_reopened", index=index)
 
     def on_session_end(self, spawn: Spawn | None = None) -> None:
         """EndFrame / CancelFrame: the answer in progress is complete."""
@@ -199,6 +225,7 @@ class InterviewEvaluator:
         coroutine = self._score_pair(len(self._pairs) - 1, pair)
         task = spawn(coroutine) if spawn is not None else asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
+        self._scoring[len(self._pairs) - 1] = task
         task.add_done_callback(self._tasks.discard)
 
     async def _score_pair(self, index: int, pair: QAPair) -> None:
@@ -308,3 +335,5 @@ class InterviewerSpeechTap(_Tap):
     def _observe(self, frame: Frame) -> None:
         if isinstance(frame, TTSTextFrame) and frame.text.strip():
             self._evaluator.on_interviewer_text(frame.text, frame.includes_inter_frame_spaces, self._spawn)
+        elif isinstance(frame, AnswerResumedFrame):
+            self._evaluator.on_answer_resumed()

@@ -48,6 +48,7 @@ from interview.config import InterviewConfig
 from processors.circuit_breaker import CircuitBreaker
 from processors.events import EventSink
 from processors.latency_tracker import LatencyTracker
+from processors.resumed_answer import AnswerResumedFrame
 
 PLAYBACK_STARTED = "playback-started"
 RTVI_LABEL = "rtvi-ai"
@@ -109,6 +110,7 @@ POINT_HANDLERS: dict[str, tuple[tuple[type[Frame], Handler], ...]] = {
     "user": (
         (VADUserStartedSpeakingFrame, lambda t, f: t.vad_user_started()),
         (VADUserStoppedSpeakingFrame, _on_vad_stopped),
+        (AnswerResumedFrame, lambda t, f: t.false_end()),
         (UserStartedSpeakingFrame, lambda t, f: t.user_turn_started()),
         (UserStoppedSpeakingFrame, lambda t, f: t.turn_committed()),
         (InterruptionFrame, lambda t, f: t.interrupted()),

@@ -130,6 +130,7 @@ class _Turn:
     listener_clock: str | None = None
     client_turn: int | None = None
     interrupted: bool = False
+    false_end: bool = False  # the turn ended once, the candidate went on: one record for the whole answer
     function_calls: dict[str, _FunctionCall] = field(default_factory=dict)
     text_aggregation_secs: float | None = None
     pipecat: dict[str, Any] | None = None
@@ -223,6 +224,22 @@ class LatencyTracker:
         self._close_current("next_turn")
         turn.turn_committed = at
         self._current = turn
+
+    def false_end(self) -> None:
+        """The committed turn was not over (the candidate resumed): it stays open as one answer.
+
+        Its reply marks are dropped (that reply was cut and left the context); the next commit
+        closes it, marked ``false_end``.
+        """
+        turn = self._current
+        if turn is None:
+            return
+        self._current = None
+        for mark in (*MARKS, "speech_end_wall"):
+            setattr(turn, mark, None)
+        turn.function_calls.clear()
+        turn.false_end = True
+        self._pending = turn
 
     def interrupted(self) -> None:
         """An interruption before the interviewer's reply started marks the turn interrupted."""
@@ -507,6 +524,7 @@ class LatencyTracker:
             "turn": turn.index,
             "status": status,
             "interrupted": status == "interrupted",
+            "false_end": turn.false_end,
             "completed_by": completed_by,
             "marks_ms": {m: rel(getattr(turn, m)) for m in MARKS},
             "stages_ms": stages,

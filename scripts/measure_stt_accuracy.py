@@ -8,18 +8,21 @@ streams them through the real ``InterviewWhisperSTTService`` exactly as a pipeli
 
   * Whisper tiny.en and base, with and without the interview-term prompt;
   * at 16 kHz (WebSocket / rooms) and over the phone path (G.711 mu-law at 8 kHz, which the
-    service resamples to 16 kHz).
+    service resamples to 16 kHz);
+  * with Whisper's padded 30 s encoder window and with the short window cut to the answer
+    (``services/whisper_short_window.py``, LOCAL_STT_SHORT_WINDOW).
 
 Word accuracy = 1 - WER after writing numbers in words on both sides ("5-minute" ==
 "five minute"). Latency = VAD stop frame -> final TranscriptionFrame (median / p95).
 
-Run: .venv/bin/python scripts/measure_stt_accuracy.py [--models tiny.en base] [--quick]
+Run: .venv/bin/python scripts/measure_stt_accuracy.py [--models tiny.en base] [--windows full short] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import statistics
 import sys
 import time
@@ -197,6 +200,7 @@ async def over_the_phone(utterances: list[bytes]) -> list[bytes]:
 @dataclass
 class Row:
     model: str
+    window: str
     prompt: bool
     rate: int
     accuracy: float
@@ -204,12 +208,13 @@ class Row:
     texts: list[str]
 
 
-async def measure(model: str, prompt: str | None, audio: list[bytes], rate: int, texts: list[str]) -> Row:
-    stt = InterviewWhisperSTTService(model=LOCAL_MODELS.whisper(WhisperOptions(model=model)), prompt=prompt)
+async def measure(model: str, window: str, prompt: str | None, audio: list[bytes], rate: int, texts: list[str]) -> Row:
+    options = WhisperOptions(model=model, short_window=window == "short")
+    stt = InterviewWhisperSTTService(model=LOCAL_MODELS.whisper(options), prompt=prompt)
     results = await transcribe_session(stt, audio, rate)
     hypotheses = [r.text for r in results]
     latencies = [r.latency_ms for r in results if r.latency_ms == r.latency_ms]
-    return Row(model, prompt is not None, rate, word_accuracy(texts, hypotheses), latencies, hypotheses)
+    return Row(model, window, prompt is not None, rate, word_accuracy(texts, hypotheses), latencies, hypotheses)
 
 
 def p95(values: list[float]) -> float:
@@ -217,26 +222,26 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] if ordered else float("nan")
 
 
-async def run(models: list[str], texts: list[str], show_errors: bool) -> list[Row]:
+async def run(models: list[str], windows: list[str], texts: list[str], show_errors: bool) -> list[Row]:
     prompt = stt_prompt(load_interview_config(INTERVIEW))
     wide = synthesize(texts)
     phone = await over_the_phone(wide)
     seconds = sum(len(a) for a in wide) / 2 / WIDE_RATE
     print(f"{len(texts)} answers ({sum(len(words(t)) for t in texts)} words, {seconds:.0f} s of Piper candidate speech); "
           f"prompt: {len(prompt.split())} words from the {INTERVIEW} config")  # fmt: skip
-    print(f"{'model':8} {'prompt':>6} {'audio':>16} {'word accuracy':>14} {'latency p50 / p95 (ms)':>24}")
+    print(f"{'model':8} {'window':>6} {'prompt':>6} {'audio':>16} {'word accuracy':>14} {'latency p50 / p95 (ms)':>24}")
     rows = []
-    for model in models:
-        for use_prompt, rate, audio in ((False, WIDE_RATE, wide), (True, WIDE_RATE, wide), (True, PHONE_RATE, phone)):
-            row = await measure(model, prompt if use_prompt else None, audio, rate, texts)
-            rows.append(row)
-            label = "16 kHz PCM" if rate == WIDE_RATE else "8 kHz mu-law"
-            print(f"{model:8} {'yes' if use_prompt else 'no':>6} {label:>16} {row.accuracy:>14.1%} "
-                  f"{statistics.median(row.latencies_ms):>13.0f} / {p95(row.latencies_ms):.0f}", flush=True)  # fmt: skip
-            if show_errors:
-                for ref, hyp in zip(texts, row.texts, strict=True):
-                    if word_errors(ref, hyp)[0]:
-                        print(f"    said: {ref}\n    got:  {hyp.strip()}")
+    conditions = ((False, WIDE_RATE, wide), (True, WIDE_RATE, wide), (True, PHONE_RATE, phone))
+    for model, window, (use_prompt, rate, audio) in itertools.product(models, windows, conditions):
+        row = await measure(model, window, prompt if use_prompt else None, audio, rate, texts)
+        rows.append(row)
+        label = "16 kHz PCM" if rate == WIDE_RATE else "8 kHz mu-law"
+        print(f"{model:8} {window:>6} {'yes' if use_prompt else 'no':>6} {label:>16} {row.accuracy:>14.1%} "
+              f"{statistics.median(row.latencies_ms):>13.0f} / {p95(row.latencies_ms):.0f}", flush=True)  # fmt: skip
+        if show_errors:
+            for ref, hyp in zip(texts, row.texts, strict=True):
+                if word_errors(ref, hyp)[0]:
+                    print(f"    said: {ref}\n    got:  {hyp.strip()}")
     return rows
 
 
@@ -245,12 +250,14 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["tiny.en", "base"], help="LOCAL_STT_MODEL values (default: %(default)s)")
+    parser.add_argument("--windows", nargs="+", choices=["full", "short"], default=["full", "short"],
+                        help="Whisper encoder window: padded 30 s, or cut to the answer (default: both)")
     parser.add_argument("--quick", action="store_true", help="the first 6 answers only")
     parser.add_argument("--errors", action="store_true", help="print every answer that was not heard exactly")
     args = parser.parse_args()
     logger.remove()
     logger.add(sys.stderr, level="WARNING")
-    asyncio.run(run(args.models, ANSWERS[:6] if args.quick else ANSWERS, args.errors))
+    asyncio.run(run(args.models, args.windows, ANSWERS[:6] if args.quick else ANSWERS, args.errors))
 
 
 if __name__ == "__main__":

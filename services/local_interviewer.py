@@ -14,11 +14,15 @@ import re
 import uuid
 
 from pipecat.frames.frames import (
+    EagerEndOfTurnCancelFrame,
     Frame,
     FunctionCallFromLLM,
     LLMContextFrame,
     LLMFullResponseEndFrame,
     LLMFullResponseStartFrame,
+    InterruptionFrame,
+    UserStartedSpeakingFrame,
+    UserStoppedSpeakingFrame,
 )
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.frame_processor import FrameDirection
@@ -27,6 +31,7 @@ from pipecat.services.settings import LLMSettings
 
 from interview.config import InterviewConfig
 from interview.structured_interviewer import Move, Persona, StructuredInterviewer
+from processors.resumed_answer import AnswerResumedFrame
 
 TOKEN_PATTERN = re.compile(r"\S+\s*")
 TOKENS_PER_CHUNK = 3
@@ -61,6 +66,7 @@ class LocalInterviewerLLMService(LLMService):
         super().__init__(settings=settings, **kwargs)
         self._engine = StructuredInterviewer(config, persona=persona, candidate_name=candidate_name)
         self._token_delay_secs = token_delay_secs
+        self._turn_open = False  # the candidate's turn has started and not been confirmed over
 
     @property
     def finished(self) -> bool:
@@ -76,16 +82,31 @@ class LocalInterviewerLLMService(LLMService):
     async def process_frame(self, frame: Frame, direction: FrameDirection):
         await super().process_frame(frame, direction)
         if isinstance(frame, LLMContextFrame):
-            await self._respond(frame.context)
-        else:
-            await self.push_frame(frame, direction)
+            # A speculative context answers a turn that may not be over: Pipecat's speculation
+            # gate holds the reply, and the move counts only once the turn is confirmed.
+            await self._respond(frame.context, tentative=frame.speculation and self._turn_open)
+            return
+        self._follow_turn(frame)
+        await self.push_frame(frame, direction)
 
-    async def _respond(self, context: LLMContext) -> None:
+    def _follow_turn(self, frame: Frame) -> None:
+        """Settle a held move the way the speculation gate settles its reply."""
+        if isinstance(frame, UserStartedSpeakingFrame):
+            self._turn_open = True
+        elif isinstance(frame, UserStoppedSpeakingFrame):
+            self._turn_open = False
+            self._engine.confirm_tentative()
+        elif isinstance(frame, (EagerEndOfTurnCancelFrame, InterruptionFrame)):
+            self._engine.withdraw_tentative()
+        if isinstance(frame, AnswerResumedFrame):
+            self._engine.undo_last_move()
+
+    async def _respond(self, context: LLMContext, *, tentative: bool = False) -> None:
         await self.push_frame(LLMFullResponseStartFrame())
         await self.start_processing_metrics()
         await self.start_ttfb_metrics()
         try:
-            move = self._engine.next_move(list(context.get_messages()))
+            move = self._engine.next_move(list(context.get_messages()), tentative=tentative)
             await self.stop_ttfb_metrics()
             await self._stream_text(move)
             if move.tool_call is not None:

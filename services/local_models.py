@@ -26,6 +26,7 @@ from typing import Any
 from loguru import logger
 
 from services.model_files import LocalModelError, resolve_piper_voice, resolve_whisper_model
+from services.whisper_short_window import ShortWindowDecoder
 
 # asyncio.to_thread (which Pipecat's Whisper and Piper services use) runs on the loop's
 # default executor; jobs waiting for a pool slot hold a thread, so give the loop enough.
@@ -83,21 +84,37 @@ class SharedWhisperModel:
     with faster-whisper's default beam search of 5, differing by a word or two.
     """
 
-    def __init__(self, name: str, model: Any, pool: WorkPool, decode_options: dict[str, Any]) -> None:
+    def __init__(
+        self, name: str, model: Any, pool: WorkPool, decode_options: dict[str, Any], short_window: bool = False
+    ) -> None:
         self.name = name
         self._model = model
         self.pool = pool
         self._decode_options = decode_options
+        self._short = ShortWindowDecoder(model) if short_window else None
 
     @property
     def supported_languages(self) -> list[str]:
         return list(getattr(self._model, "supported_languages", []) or [])
 
     def transcribe(self, audio: Any, **options: Any) -> tuple[list[Any], Any]:
-        """Transcribe in the calling (worker) thread, decoding every segment inside the slot."""
+        """Transcribe in the calling (worker) thread, decoding every segment inside the slot.
+
+        English audio goes through the short encoder window first (``whisper_short_window``);
+        what it declines takes faster-whisper's full 30 s path.
+        """
         with self.pool.slot():
+            if self._short is not None and options.get("language") in (None, "en"):
+                segments = self._short.transcribe(
+                    audio, initial_prompt=options.get("initial_prompt"), hotwords=options.get("hotwords")
+                )
+                if segments is not None:
+                    return segments, None
             segments, info = self._model.transcribe(audio, **{**self._decode_options, **options})
             return list(segments), info
+
+    def short_window_stats(self) -> dict[str, int]:
+        return {"fast": self._short.fast, "fallbacks": self._short.fallbacks} if self._short is not None else {}
 
 
 class SharedPiperVoice:
@@ -162,6 +179,7 @@ class WhisperOptions:
     compute_type: str = "int8"
     cpu_threads: int = 0  # 0: CTranslate2's default
     concurrency: int = 1
+    short_window: bool = True  # encode only the answer, not a padded 30 s window
 
 
 @dataclass(frozen=True)
@@ -218,7 +236,8 @@ def _load_whisper(options: WhisperOptions) -> SharedWhisperModel:
         raise LocalModelError(f"LOCAL_STT_MODEL={options.model}: cannot load Whisper model from {path}: {exc}") from exc
     logger.info(f"Whisper {options.model} ({options.compute_type}) loaded in {time.perf_counter() - started:.2f} s")
     decode = {"beam_size": 1, "without_timestamps": True, "condition_on_previous_text": False}
-    return SharedWhisperModel(options.model, model, WorkPool(f"whisper:{options.model}", options.concurrency), decode)
+    pool = WorkPool(f"whisper:{options.model}", options.concurrency)
+    return SharedWhisperModel(options.model, model, pool, decode, short_window=options.short_window)
 
 
 def warm_up(whisper: SharedWhisperModel | None, piper: SharedPiperVoice | None) -> None:

@@ -40,6 +40,7 @@ def whisper_options(settings: Settings) -> WhisperOptions:
         compute_type=settings.local_stt_compute_type,
         cpu_threads=settings.local_stt_threads,
         concurrency=settings.local_stt_concurrency,
+        short_window=settings.local_stt_short_window,
     )
 
 

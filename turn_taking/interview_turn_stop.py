@@ -10,9 +10,19 @@ keeps a thinking candidate talking with a listening cue.
 Here, at every pause (VAD stop) the strategy scores Smart Turn on the answer's audio, waits
 for that segment's transcript (Whisper transcribes at VAD stop, in parallel), and asks
 ``interview.turn_policy.decide`` how much silence to allow after the last word. The turn
-ends when that silence has passed with no new speech; speech resumes -> the pause is
+ends when that silence has passed with no voice heard (``SileroVADWithActivity``: no
+waiting out the VAD's ``start_secs`` on every turn); speech resumes -> the pause is
 remembered as this candidate's habit. Every decision goes to ``events.jsonl``
 (``turn_decision``), and the ceiling ``max_wait_secs`` always ends the turn.
+
+Start early, speak late: when the answer reads done (or unsure) the reply is prepared at
+once through Pipecat's own speculation path (``trigger_user_turn_inference_triggered``
+with a ``UserTurnSpeculation``: the LLM answers a provisional context and the LLM
+service's speculation gate holds the reply); the turn end confirms it
+(``confirms_speculation``) or, if the candidate goes on, it is withdrawn without a trace.
+A resumption after the turn ended arrives as an ``AnswerResumedFrame``
+(``processors.resumed_answer``): the answer's first part counts again and the pause is
+learned as a false end.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ from dataclasses import dataclass
 
 from pipecat.audio.turn.base_turn_analyzer import BaseTurnAnalyzer
 from pipecat.frames.frames import (
+    EagerEndOfTurnCancelFrame,
     Frame,
     InputAudioRawFrame,
     STTMetadataFrame,
@@ -33,15 +44,18 @@ from pipecat.frames.frames import (
 )
 from pipecat.metrics.metrics import TurnMetricsData
 from pipecat.processors.frame_processor import FrameProcessorSetup
-from pipecat.turns.types import ProcessFrameResult
+from pipecat.turns.types import ProcessFrameResult, UserTurnSpeculation
 from pipecat.turns.user_stop.base_user_turn_stop_strategy import BaseUserTurnStopStrategy
 
 from interview.config import InterviewTurnStop
 from interview.turn_policy import PauseInputs, TurnDecision, decide
 from processors.events import EventSink
+from processors.resumed_answer import AnswerResumedFrame
 from turn_taking.backchannel import BackchannelCue
 
 DEFAULT_STT_WAIT_SECS = 1.5  # a transcript later than this after VAD stop: decide on the text so far
+RECHECK_SECS = 0.04  # voice heard just before the turn would end: look again this soon
+VoiceHeardWithin = Callable[[float], bool]
 
 
 @dataclass(frozen=True)
@@ -60,8 +74,10 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         smart_turn: BaseTurnAnalyzer | None = None,
         context: Callable[[], QuestionContext] = QuestionContext,
         events: EventSink | None = None,
+        voice_heard_within: VoiceHeardWithin | None = None,
     ) -> None:
         super().__init__()
+        self._voice_heard_within = voice_heard_within
         self._settings = settings
         self._smart_turn = smart_turn
         self._context = context
@@ -78,6 +94,8 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         self._timer: asyncio.Task | None = None
         self._resumed_pauses: list[float] = []
         self._false_end_pauses: list[float] = []
+        self._speculation: str | None = None  # the answer text a held reply was prepared for
+        self._resumed_prefix = ""  # the answer's first part, when it resumed after the turn ended
 
     # -- Pipecat strategy hooks -------------------------------------------------------------
 
@@ -99,6 +117,7 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
 
     async def handle_user_turn_stopped(self) -> None:
         await self._reset_answer()
+        self._resumed_prefix = ""
         if self._smart_turn is not None:
             self._smart_turn.clear()
 
@@ -114,7 +133,16 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
             await self._on_transcript(frame)
         elif isinstance(frame, STTMetadataFrame):
             self._stt_wait = max(DEFAULT_STT_WAIT_SECS, frame.ttfs_p99_latency)
+        elif isinstance(frame, EagerEndOfTurnCancelFrame):
+            self._speculation = None  # withdrawn elsewhere (e.g. the LLM wanted a tool call)
+        elif isinstance(frame, AnswerResumedFrame):
+            self._on_answer_resumed(frame)
         return ProcessFrameResult.CONTINUE
+
+    @property
+    def answer_text(self) -> str:
+        """The whole answer so far, including a part said before a false end."""
+        return f"{self._resumed_prefix} {self._text}".strip()
 
     # -- signals ----------------------------------------------------------------------------
 
@@ -130,7 +158,14 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
                 self._false_end_pauses.append(round(pause, 3))
             self._event("turn_pause_resumed", pause_secs=round(pause, 3), after=self._decision.verdict if self._decision else None)
         await self._cancel_timer()
+        await self._withdraw_speculation()
         self._decision = None
+
+    def _on_answer_resumed(self, frame: AnswerResumedFrame) -> None:
+        self._resumed_prefix = frame.previous_answer
+        self._resumed_pauses.append(frame.pause_secs)
+        self._false_end_pauses.append(frame.pause_secs)
+        self._event("turn_false_end", pause_secs=frame.pause_secs, interviewer_spoke_secs=frame.interviewer_spoke_secs)
 
     async def _on_speech_stopped(self, frame: VADUserStoppedSpeakingFrame) -> None:
         self._speaking = False
@@ -165,7 +200,7 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
             return  # nothing said yet: Pipecat's user_turn_stop_timeout is the backstop
         context = self._context()
         inputs = PauseInputs(
-            text=self._text,
+            text=self.answer_text,
             smart_turn_probability=self._probability,
             question=context.question,
             phase_id=context.phase_id,
@@ -178,18 +213,47 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
             self._decision = TurnDecision("unsure", self._settings.unsure_wait_secs, reasons, self._decision.words)
         silence = time.monotonic() - self._speech_end
         self._event("turn_decision", silence_so_far_secs=round(silence, 3), **self._decision.as_event(inputs))
-        if self._backchannel is not None and self._decision.verdict == "unfinished":
-            self._backchannel.schedule(self._speech_end, self._decision.wait_secs, still_quiet=lambda: not self._speaking)
-        # Speech that resumes just before the wait is up is reported vad_start_secs later: end the
-        # turn only once that report could have come, so the wait is real silence after the last word.
-        self._arm(max(0.0, self._decision.wait_secs + self._vad_start_secs - silence), self._end_turn)
+        if self._decision.verdict == "unfinished":
+            await self._withdraw_speculation()
+            if self._backchannel is not None:
+                self._backchannel.schedule(self._speech_end, self._decision.wait_secs, still_quiet=lambda: not self._speaking)
+        elif self._settings.speculate:
+            await self._speculate()
+        # Without a voice-activity query, speech that resumes just before the wait is up is only
+        # reported vad_start_secs later: wait that long too, so the wait is real silence.
+        late_report = 0.0 if self._voice_heard_within is not None else self._vad_start_secs
+        self._arm(max(0.0, self._decision.wait_secs + late_report - silence), self._end_turn)
 
     async def _end_turn(self) -> None:
         if self._speaking:
             return
+        if self._voice_heard_within is not None and self._voice_heard_within(self._vad_start_secs):
+            self._arm(RECHECK_SECS, self._end_turn)  # a voice just now: speech may be starting
+            return
         if self._backchannel is not None:
             self._backchannel.cancel()
+        if self._speculation is not None and self._speculation == self._text:
+            self._speculation = None
+            await self.trigger_user_turn_finalized(confirms_speculation=True)
+            return
+        await self._withdraw_speculation()
         await self.trigger_user_turn_stopped()
+
+    # -- start early, speak late --------------------------------------------------------------
+
+    async def _speculate(self) -> None:
+        """Have the reply to the answer so far prepared and held until the turn ends."""
+        if self._speculation == self._text:
+            return
+        await self._withdraw_speculation()
+        self._speculation = self._text
+        self._event("turn_speculation", text_tail=self._text[-60:])
+        await self.trigger_user_turn_inference_triggered(speculation=UserTurnSpeculation(text=self._text))
+
+    async def _withdraw_speculation(self) -> None:
+        if self._speculation is not None:
+            self._speculation = None
+            await self.trigger_user_turn_speculation_cancelled()
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -212,6 +276,7 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
 
     async def _reset_answer(self) -> None:
         await self._cancel_timer()
+        await self._withdraw_speculation()  # a turn ended some other way (backstop, session end)
         self._text = ""
         self._speech_end = None
         self._pending_segments = 0
