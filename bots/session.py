@@ -213,7 +213,7 @@ class InterviewSession:
             latency=LatencyInstrumentation.for_session(self._config, events=self.record),
             keypad=KeypadRequests(self._config.keypad, events=self.record, on_request=self._keypad_transcript),
             filler=self._build_filler(),
-            resumed_answer=self._build_resumed_answer(),
+            resumed_answer=self._build_resumed_answer(context),
         )
         self._wire_failover()
         return build_interview_pipeline(
@@ -232,11 +232,11 @@ class InterviewSession:
             before_output=self._handle.before_output,
         )
 
-    def _build_resumed_answer(self) -> ResumedAnswer | None:
+    def _build_resumed_answer(self, context: LLMContext) -> ResumedAnswer | None:
         turn_taking = self._config.turn_taking
         if not turn_taking.allow_interruptions or not turn_taking.resume_window_secs:
             return None  # the reply cannot be stopped, so the answer cannot go on as one
-        resumed = ResumedAnswer(window_secs=turn_taking.resume_window_secs, events=self.record)
+        resumed = ResumedAnswer(context=context, window_secs=turn_taking.resume_window_secs, events=self.record)
 
         @resumed.event_handler("on_answer_resumed")
         async def on_answer_resumed(_processor: Any, _frame: Any) -> None:

@@ -63,7 +63,11 @@ def decide(settings: InterviewTurnStop, inputs: PauseInputs) -> TurnDecision:
         reasons.append(f"audio: Smart Turn p={p:.2f} ({'done' if p >= settings.smart_turn_threshold else 'not done'})")
     needed = expected_min_words(inputs.question, settings.min_answer_words)
     audio_mid_thought = p is not None and p < settings.smart_turn_mid_thought
-    if not text.finished or audio_mid_thought:
+    audio_done = p is not None and p >= settings.smart_turn_threshold
+    if text.punctuation_only and audio_done:
+        # A trailing comma is the recogniser's guess; the words and the audio both say done.
+        verdict, wait = "unsure", settings.unsure_wait_secs
+    elif not text.finished or audio_mid_thought:
         # Whisper tends to tidy a trailing "is" or "and" away ("...I would do for the service."),
         # so a confident audio "mid-thought" counts as unfinished words.
         verdict: Verdict = "unfinished"

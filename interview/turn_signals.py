@@ -36,6 +36,9 @@ class TextVerdict:
     finished: bool
     reason: str
     words: int
+    # Only the recogniser's punctuation says "unfinished" (a trailing comma): Whisper guesses it
+    # from the intonation of the segment, so it is weaker evidence than a last word like "and".
+    punctuation_only: bool = False
 
 
 def read_answer(text: str) -> TextVerdict:
@@ -44,8 +47,14 @@ def read_answer(text: str) -> TextVerdict:
     words = _WORD.findall(stripped.lower())
     if not words:
         return TextVerdict(False, "no words yet", 0)
-    if stripped.endswith(("...", "…", ",", "-", "—", ":", ";")):
-        return TextVerdict(False, f"trails off with '{stripped[-1]}'", len(words))
+    trailing = next((end for end in ("...", "…", ",", "-", "—", ":", ";") if stripped.endswith(end)), None)
+    verdict = _read_words(words)
+    if trailing is not None and verdict.finished:
+        return TextVerdict(False, f"trails off with '{trailing}'", len(words), punctuation_only=True)
+    return verdict
+
+
+def _read_words(words: list[str]) -> TextVerdict:
     tail = " ".join(words[-3:])
     for phrase in _FILLER_PHRASES:
         if tail.endswith(phrase):

@@ -12,8 +12,10 @@ same answer going on: it pushes an :class:`AnswerResumedFrame` both ways (downst
 the latency probe keeps one turn record, the evaluator reopens the answer, the local
 interviewer undoes its move; upstream: the turn-stop strategy judges the whole answer and
 learns the pause), calls ``on_answer_resumed`` (the session keeps one transcript line) and
-rewrites the next context so the two parts are one user message, without the cut reply.
-A reply that called a tool (a phase change) stays in the context: the tracker acted on it.
+rewrites the contexts the LLM reads next (the provisional one of a prepared reply, and the
+session's own once the aggregator has written the rest of the answer) so the two parts are
+one user message, without the cut reply. A reply that called a tool (a phase change) stays
+in the context: the tracker acted on it.
 """
 
 from __future__ import annotations
@@ -50,17 +52,26 @@ class AnswerResumedFrame(SystemFrame):
 class ResumedAnswer(FrameProcessor):
     """Detects a resumed answer and merges its two parts in the context."""
 
-    def __init__(self, *, window_secs: float = 2.0, events: EventSink | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        context: LLMContext | None = None,
+        window_secs: float = 1.0,
+        events: EventSink | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
+        self._context = context  # the session's context (the aggregator writes into it)
         self._window_secs = window_secs
         self._events = events
         self._register_event_handler("on_answer_resumed")
         self._last_answer = ""  # the last user message a confirmed turn wrote
+        self._speculated: str | None = None  # the answer a held reply was prepared for, this turn
         self._answer_end: float | None = None  # monotonic end of its last word
         self._reply_open = False  # a turn was confirmed and its reply has not finished playing
         self._bot_started: float | None = None
         self._speech_end: float | None = None
-        self._merge_pending = False
+        self._first_part: str | None = None  # a resumed answer's first part, not merged in the session context yet
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
@@ -68,10 +79,13 @@ class ResumedAnswer(FrameProcessor):
             self._speech_end = time.monotonic() - frame.stop_secs
         elif isinstance(frame, UserStoppedSpeakingFrame) and direction == FrameDirection.DOWNSTREAM:
             self._reply_open, self._bot_started, self._answer_end = True, None, self._speech_end
-        elif isinstance(frame, BotStartedSpeakingFrame) and direction == FrameDirection.UPSTREAM:
+            # A confirmed speculation writes no new context frame: its text is the answer.
+            self._last_answer, self._speculated = self._speculated or "", None
+        elif isinstance(frame, BotStartedSpeakingFrame):  # from the output, upstream
+            self._merge_session_context()  # the reply to the whole answer plays: the rest is written
             if self._reply_open and self._bot_started is None:
                 self._bot_started = time.monotonic()
-        elif isinstance(frame, BotStoppedSpeakingFrame) and direction == FrameDirection.UPSTREAM:
+        elif isinstance(frame, BotStoppedSpeakingFrame):
             if self._bot_started is not None:
                 self._reply_open = False
         elif isinstance(frame, UserStartedSpeakingFrame) and direction == FrameDirection.DOWNSTREAM:
@@ -90,7 +104,7 @@ class ResumedAnswer(FrameProcessor):
         resumed = AnswerResumedFrame(
             previous_answer=self._last_answer, pause_secs=round(pause, 3), interviewer_spoke_secs=round(spoke, 3)
         )
-        self._merge_pending = True
+        self._first_part = self._last_answer
         if self._events is not None:
             self._events.event(
                 "answer_resumed", pause_secs=resumed.pause_secs, interviewer_spoke_secs=resumed.interviewer_spoke_secs
@@ -100,31 +114,64 @@ class ResumedAnswer(FrameProcessor):
         await self.push_frame(AnswerResumedFrame(**_fields(resumed)), FrameDirection.UPSTREAM)
 
     def _on_context(self, frame: LLMContextFrame) -> None:
-        if self._merge_pending:
-            merged = merge_resumed_answer(frame.context)
-            if self._events is not None and not frame.speculation:
-                self._events.event("answer_merged", in_context=merged)
-            if not frame.speculation:
-                self._merge_pending = False
+        if self._first_part is not None:
+            if frame.context is not self._context:
+                merge_resumed_answer(frame.context, self._first_part)  # a provisional copy, or a test's
+            self._merge_session_context()
         last = _last_user_text(frame.context.get_messages())
-        if last is not None and not frame.speculation:
+        if last is None:
+            return
+        if frame.speculation:
+            self._speculated = last
+        else:
             self._last_answer = last
 
 
-def merge_resumed_answer(context: LLMContext) -> bool:
-    """[..., user A, assistant (cut reply), user B] -> [..., user "A B"]; False if a tool call is in between."""
+    def _merge_session_context(self) -> None:
+        if self._first_part is None or self._context is None:
+            return
+        merged = merge_resumed_answer(self._context, self._first_part)
+        if merged or _tool_call_after(self._context, self._first_part):
+            if self._events is not None:
+                self._events.event("answer_merged", in_context=merged)
+            self._first_part = None
+
+
+def merge_resumed_answer(context: LLMContext, first_part: str) -> bool:
+    """[..., user A, assistant (cut reply), user B, ...] -> [..., user "A B", ...].
+
+    A is the last user message reading ``first_part``; False (and nothing changed) when B is
+    not there yet or a tool call stands between them.
+    """
     messages = list(context.get_messages())
-    if not messages or not _is_user_text(messages[-1]):
+    start = _last_user_index(messages, first_part)
+    if start is None:
         return False
-    for index in range(len(messages) - 2, -1, -1):
+    for index in range(start + 1, len(messages)):
         message = messages[index]
         if _is_user_text(message):
-            joined = {**message, "content": f"{message['content'].strip()} {messages[-1]['content'].strip()}".strip()}
-            context.set_messages([*messages[:index], joined])
+            joined = {**messages[start], "content": f"{first_part.strip()} {message['content'].strip()}".strip()}
+            context.set_messages([*messages[:start], joined, *messages[index + 1 :]])
             return True
         if not isinstance(message, dict) or message.get("role") != "assistant" or message.get("tool_calls"):
             return False
     return False
+
+
+def _last_user_index(messages: list[Any], text: str) -> int | None:
+    for index in range(len(messages) - 1, -1, -1):
+        if _is_user_text(messages[index]) and messages[index]["content"].strip() == text.strip():
+            return index
+    return None
+
+
+def _tool_call_after(context: LLMContext, first_part: str) -> bool:
+    """A tool call followed the first part: it stays, and the parts will never be merged."""
+    messages = list(context.get_messages())
+    start = _last_user_index(messages, first_part)
+    return start is not None and any(
+        isinstance(m, dict) and (m.get("tool_calls") or m.get("role") == "tool") for m in messages[start + 1 :]
+    )
 
 
 def _is_user_text(message: Any) -> bool:

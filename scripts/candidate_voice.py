@@ -32,11 +32,13 @@ class Synthesizer(Protocol):
 class PiperCandidateVoice:
     """Piper with the candidate's delivery; thread-safe, results cached per (text, rate)."""
 
-    def __init__(self, voice: Any | None = None) -> None:
+    def __init__(self, voice: Any | None = None, *, steady: bool = False) -> None:
+        """``steady``: no random variation (the same audio every run) - for tests of a recogniser."""
         from piper import SynthesisConfig
 
         self._voice = voice if voice is not None else _load_voice()
-        self._config = SynthesisConfig(length_scale=LENGTH_SCALE, noise_scale=NOISE_SCALE, noise_w_scale=NOISE_W_SCALE)
+        noise, noise_w = (0.0, 0.0) if steady else (NOISE_SCALE, NOISE_W_SCALE)
+        self._config = SynthesisConfig(length_scale=LENGTH_SCALE, noise_scale=noise, noise_w_scale=noise_w)
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, int], bytes] = {}
 

@@ -110,6 +110,10 @@ class LocalInterviewerLLMService(LLMService):
             await self.stop_ttfb_metrics()
             await self._stream_text(move)
             if move.tool_call is not None:
+                if tentative and self._turn_open:
+                    # Pipecat withdraws a speculation that wants a tool call (the call could not be
+                    # undone); the inference after the confirmed turn end makes this move again.
+                    self._engine.withdraw_tentative()
                 await self.run_function_calls(
                     [
                         FunctionCallFromLLM(

@@ -18,12 +18,13 @@ from collections.abc import AsyncGenerator
 
 import numpy as np
 import soxr
-from pipecat.frames.frames import Frame
+from pipecat.frames.frames import Frame, TranscriptionFrame
 from pipecat.services.whisper.stt import WhisperSTTService
 from pipecat.transcriptions.language import Language
 
 from services.local_models import LOCAL_MODELS, SharedWhisperModel, WhisperOptions
 from settings import Settings
+from turn_taking.stt_signals import SegmentWithoutWordsFrame
 
 WHISPER_RATE = 16000
 # VAD stop -> final transcript, p99, measured with scripts/measure_stt_accuracy.py on this
@@ -68,8 +69,12 @@ class InterviewWhisperSTTService(WhisperSTTService):
         if self.sample_rate != WHISPER_RATE:
             pcm = np.frombuffer(audio[: len(audio) - len(audio) % 2], dtype=np.int16)
             audio = soxr.resample(pcm, self.sample_rate, WHISPER_RATE).astype(np.int16).tobytes()
+        heard = False
         async for frame in super().run_stt(audio):
+            heard = heard or isinstance(frame, TranscriptionFrame)
             yield frame
+        if not heard:
+            yield SegmentWithoutWordsFrame()
 
 
 def create_local_stt(settings: Settings, prompt: str | None) -> InterviewWhisperSTTService:

@@ -5,7 +5,7 @@ What faster-whisper lacks: ``WhisperModel.transcribe`` pads every segment's feat
 the same encoder pass as a 30-second one — ~300-400 ms of the ~450-550 ms a turn's
 transcript takes with tiny.en on this 2-core machine. CTranslate2's Whisper encoder accepts
 shorter inputs, and the decoder attends to whatever the encoder produced; encoding only the
-answer plus a second of padding is 10-25x faster and, on our accuracy corpus, hears the
+answer plus three seconds of padding is several times faster and, on our accuracy corpus, hears the
 same words (``scripts/measure_stt_accuracy.py --windows full short`` prints both).
 
 Whisper was trained on 30-second windows, so a short window is the fast path, not the only
@@ -21,7 +21,10 @@ from typing import Any
 import numpy as np
 
 MAX_SHORT_SECS = 25.0  # longer audio: the standard 30 s path (and its seek windows)
-PAD_FRAMES = 100  # one second of log-mel frames after the audio, as a short silence
+# Silence after the audio (log-mel frames, 10 ms each). With only 1 s, Whisper ended 4 of 10
+# finished sentences with a comma (it hears speech about to go on), which reads as an
+# unfinished answer; with 3 s, 1 of 10 (the full 30 s window: 0 of 10).
+PAD_FRAMES = 300
 ROUND_FRAMES = 100  # window lengths in whole seconds, so the encoder sees few distinct shapes
 FULL_WINDOW_FRAMES = 3000
 # faster-whisper's defaults for falling back to a retry (TranscriptionOptions)

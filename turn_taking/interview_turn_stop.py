@@ -52,6 +52,7 @@ from interview.turn_policy import PauseInputs, TurnDecision, decide
 from processors.events import EventSink
 from processors.resumed_answer import AnswerResumedFrame
 from turn_taking.backchannel import BackchannelCue
+from turn_taking.stt_signals import SegmentWithoutWordsFrame
 
 DEFAULT_STT_WAIT_SECS = 1.5  # a transcript later than this after VAD stop: decide on the text so far
 RECHECK_SECS = 0.04  # voice heard just before the turn would end: look again this soon
@@ -129,7 +130,7 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
             await self._on_speech_started(frame)
         elif isinstance(frame, VADUserStoppedSpeakingFrame):
             await self._on_speech_stopped(frame)
-        elif isinstance(frame, TranscriptionFrame):
+        elif isinstance(frame, (TranscriptionFrame, SegmentWithoutWordsFrame)):
             await self._on_transcript(frame)
         elif isinstance(frame, STTMetadataFrame):
             self._stt_wait = max(DEFAULT_STT_WAIT_SECS, frame.ttfs_p99_latency)
@@ -176,8 +177,8 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         # known, never "done" (the last words are not in), and again when the transcript lands.
         self._arm(self._stt_wait, self._decide_without_last_words)
 
-    async def _on_transcript(self, frame: TranscriptionFrame) -> None:
-        if frame.text.strip():
+    async def _on_transcript(self, frame: TranscriptionFrame | SegmentWithoutWordsFrame) -> None:
+        if isinstance(frame, TranscriptionFrame) and frame.text.strip():
             self._text = f"{self._text} {frame.text.strip()}".strip()
         self._pending_segments = max(0, self._pending_segments - 1)
         if not self._speaking and self._pending_segments == 0:

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipecat.frames.frames import Frame, InputAudioRawFrame, LLMContextFrame
+from pipecat.frames.frames import (
+    EagerEndOfTurnCancelFrame,
+    Frame,
+    InputAudioRawFrame,
+    LLMContextFrame,
+    UserStoppedSpeakingFrame,
+)
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.aggregators.llm_response_universal import LLMUserAggregator, LLMUserAggregatorParams
@@ -65,16 +71,18 @@ def silence(seconds: float) -> list[Frame]:
 
 
 def interview_pipeline(settings: InterviewTurnStop, events: Events) -> Pipeline:
+    vad = build_vad_analyzer(TurnTaking())
     strategy = InterviewTurnStopStrategy(
         settings,
         smart_turn=SharedSmartTurnAnalyzer(params=SmartTurnParams(stop_secs=60)),
         context=lambda: QUESTION,
         events=events,
+        voice_heard_within=vad.heard_voice_within,
     )
     aggregator = LLMUserAggregator(
         LLMContext(),
         params=LLMUserAggregatorParams(
-            vad_analyzer=build_vad_analyzer(TurnTaking()),
+            vad_analyzer=vad,
             user_turn_strategies=UserTurnStrategies(start=[VADUserTurnStartStrategy()], stop=[strategy]),
             user_turn_stop_timeout=settings.max_wait_secs + 2,
         ),
@@ -84,10 +92,21 @@ def interview_pipeline(settings: InterviewTurnStop, events: Events) -> Pipeline:
 
 
 async def turns(frames: list[Frame], settings: InterviewTurnStop = SETTINGS) -> tuple[list[str], Events]:
+    """The answers the LLM was asked to reply to: a confirmed speculation, or an ordinary turn end."""
+    texts, _, events = await replies(frames, settings)
+    return texts, events
+
+
+async def replies(frames: list[Frame], settings: InterviewTurnStop = SETTINGS) -> tuple[list[str], list[Frame], Events]:
     events = Events()
     down, _ = await run_test(interview_pipeline(settings, events), frames_to_send=[*silence(0.3), *frames])
-    texts = [m["content"] for f in down if isinstance(f, LLMContextFrame) for m in f.context.messages[-1:]]
-    return texts, events
+    texts: list[str] = []
+    for frame in down:
+        if isinstance(frame, LLMContextFrame):
+            texts.append(frame.context.messages[-1]["content"])
+        elif isinstance(frame, EagerEndOfTurnCancelFrame) and texts:
+            texts.pop()  # that prepared reply was withdrawn
+    return texts, down, events
 
 
 async def test_a_finished_answer_ends_after_the_short_wait() -> None:
@@ -134,3 +153,28 @@ async def test_a_backchannel_cue_is_said_in_a_long_unfinished_pause_outside_the_
     cues = [f for f in down if isinstance(f, TTSSpeakFrame)]
     assert [c.text for c in cues] == ["Mm-hm."] and cues[0].append_to_context is False
     assert [d["text"] for d in events.of("backchannel")] == ["Mm-hm."]
+
+
+async def test_a_finished_answer_is_prepared_early_and_released_at_the_turn_end() -> None:
+    texts, down, events = await replies(
+        [*said("We store the key in the same transaction as the payment record."), *silence(0.5), SleepFrame(3.0)]
+    )
+    contexts = [f for f in down if isinstance(f, LLMContextFrame)]
+    assert len(contexts) == 1 and contexts[0].speculation, "one inference, started before the turn ended"
+    stopped = next(i for i, f in enumerate(down) if isinstance(f, UserStoppedSpeakingFrame))
+    assert down.index(contexts[0]) < stopped
+    assert not any(isinstance(f, EagerEndOfTurnCancelFrame) for f in down)
+    assert len(texts) == 1 and "transaction" in texts[0]
+    assert events.of("turn_speculation")
+
+
+async def test_a_prepared_reply_is_withdrawn_when_the_candidate_goes_on() -> None:
+    settings = InterviewTurnStop(done_wait_secs=1.5, unsure_wait_secs=1.5, unfinished_wait_secs=3.0, max_wait_secs=4.0)
+    frames = [
+        *said("We store the key in the same transaction as the payment record."), *silence(1.1),
+        *said("And a retry just returns the first result."), *silence(0.5), SleepFrame(3.0),
+    ]  # fmt: skip
+    texts, down, events = await replies(frames, settings)
+    assert events.of("turn_speculation"), "the reply was prepared in the pause"
+    assert any(isinstance(f, EagerEndOfTurnCancelFrame) for f in down), "and withdrawn when the candidate went on"
+    assert len(texts) == 1 and "transaction" in texts[0] and "first result" in texts[0], texts
