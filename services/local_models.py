@@ -235,7 +235,9 @@ def _load_whisper(options: WhisperOptions) -> SharedWhisperModel:
     except Exception as exc:  # hub unreachable, corrupt files, unknown compute type
         raise LocalModelError(f"LOCAL_STT_MODEL={options.model}: cannot load Whisper model from {path}: {exc}") from exc
     logger.info(f"Whisper {options.model} ({options.compute_type}) loaded in {time.perf_counter() - started:.2f} s")
-    decode = {"beam_size": 1, "without_timestamps": True, "condition_on_previous_text": False}
+    # One greedy pass (temperature 0 only): faster-whisper's default retries a doubtful result at five
+    # more temperatures, each a whole 30 s window - seconds in which the candidate waits for a reply.
+    decode = {"beam_size": 1, "without_timestamps": True, "condition_on_previous_text": False, "temperature": 0.0}
     pool = WorkPool(f"whisper:{options.model}", options.concurrency)
     return SharedWhisperModel(options.model, model, pool, decode, short_window=options.short_window)
 

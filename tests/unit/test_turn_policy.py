@@ -74,3 +74,14 @@ def test_a_false_end_teaches_a_longer_done_wait_capped_at_unsure() -> None:
 def test_waits_must_grow() -> None:
     with pytest.raises(ValueError, match="waits must grow"):
         InterviewTurnStop(done_wait_secs=2.0, unsure_wait_secs=1.0)
+
+
+def test_a_trailing_comma_alone_only_doubts_when_words_and_audio_say_done() -> None:
+    comma = "We store the key in the same transaction as the payment,"
+    assert read_answer(comma).punctuation_only and not read_answer("We sharded it by merchant, so").punctuation_only
+    doubted = decide(SETTINGS, PauseInputs(comma, 0.9, OPEN))
+    assert (doubted.verdict, doubted.wait_secs) == ("unsure", 1.5)
+    unheard = decide(SETTINGS, PauseInputs(comma, None, OPEN))  # no audio opinion: the comma counts fully
+    assert unheard.verdict == "unfinished"
+    doubting_audio = decide(SETTINGS, PauseInputs(comma, 0.3, OPEN))
+    assert doubting_audio.verdict == "unfinished"
