@@ -31,7 +31,14 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from loguru import logger
-from pipecat.frames.frames import CancelFrame, EndFrame, Frame, TranscriptionFrame, TTSTextFrame
+from pipecat.frames.frames import (
+    BotStartedSpeakingFrame,
+    CancelFrame,
+    EndFrame,
+    Frame,
+    TranscriptionFrame,
+    TTSTextFrame,
+)
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.utils.string import TextPartForConcatenation, concatenate_aggregated_text
 
@@ -79,7 +86,7 @@ class InterviewEvaluator:
         self._answer_scores: list[AnswerScore] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._scoring: dict[int, asyncio.Task[None]] = {}  # pair index -> its scoring task
-        self._answer_resumed = False  # until the candidate's next words: the cut reply's last words are not a question
+        self._answer_resumed = False  # until the next reply starts: the cut reply's last words are not a question
         self._question: list[TextPartForConcatenation] = []
         self._question_at: float | None = None
         self._question_phase: str | None = None
@@ -127,7 +134,6 @@ class InterviewEvaluator:
         text = text.strip()
         if not text:
             return
-        self._answer_resumed = False
         if not self._answer:
             self._answer_phase = self._safe_phase()
         self._answer.append(text)
@@ -152,6 +158,10 @@ class InterviewEvaluator:
         self._question_at, self._question_phase = pair.asked_at, pair.phase
         self._answer, self._answer_phase, self._answer_at = [pair.answer], pair.phase, pair.answered_at
         self._event("answer_reopened", index=index)
+
+    def on_reply_started(self) -> None:
+        """The interviewer starts a new reply: the cut one's last words are past."""
+        self._answer_resumed = False
 
     def on_session_end(self, spawn: Spawn | None = None) -> None:
         """EndFrame / CancelFrame: the answer in progress is complete."""
@@ -337,3 +347,5 @@ class InterviewerSpeechTap(_Tap):
             self._evaluator.on_interviewer_text(frame.text, frame.includes_inter_frame_spaces, self._spawn)
         elif isinstance(frame, AnswerResumedFrame):
             self._evaluator.on_answer_resumed()
+        elif isinstance(frame, BotStartedSpeakingFrame):
+            self._evaluator.on_reply_started()

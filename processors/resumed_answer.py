@@ -72,12 +72,16 @@ class ResumedAnswer(FrameProcessor):
         self._bot_started: float | None = None
         self._speech_end: float | None = None
         self._first_part: str | None = None  # a resumed answer's first part, not merged in the session context yet
+        self._turns_since_resume = 0
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
         if isinstance(frame, VADUserStoppedSpeakingFrame) and direction == FrameDirection.DOWNSTREAM:
             self._speech_end = time.monotonic() - frame.stop_secs
         elif isinstance(frame, UserStoppedSpeakingFrame) and direction == FrameDirection.DOWNSTREAM:
+            self._turns_since_resume += 1
+            if self._turns_since_resume > 1:
+                self._first_part = None  # the resumed turn and the one after it passed: nothing to merge
             self._reply_open, self._bot_started, self._answer_end = True, None, self._speech_end
             # A confirmed speculation writes no new context frame: its text is the answer.
             self._last_answer, self._speculated = self._speculated or "", None
@@ -104,7 +108,7 @@ class ResumedAnswer(FrameProcessor):
         resumed = AnswerResumedFrame(
             previous_answer=self._last_answer, pause_secs=round(pause, 3), interviewer_spoke_secs=round(spoke, 3)
         )
-        self._first_part = self._last_answer
+        self._first_part, self._turns_since_resume = self._last_answer, 0
         if self._events is not None:
             self._events.event(
                 "answer_resumed", pause_secs=resumed.pause_secs, interviewer_spoke_secs=resumed.interviewer_spoke_secs
@@ -131,7 +135,7 @@ class ResumedAnswer(FrameProcessor):
         if self._first_part is None or self._context is None:
             return
         merged = merge_resumed_answer(self._context, self._first_part)
-        if merged or _tool_call_after(self._context, self._first_part):
+        if merged or _never_mergeable(self._context, self._first_part):
             if self._events is not None:
                 self._events.event("answer_merged", in_context=merged)
             self._first_part = None
@@ -165,12 +169,14 @@ def _last_user_index(messages: list[Any], text: str) -> int | None:
     return None
 
 
-def _tool_call_after(context: LLMContext, first_part: str) -> bool:
-    """A tool call followed the first part: it stays, and the parts will never be merged."""
+def _never_mergeable(context: LLMContext, first_part: str) -> bool:
+    """Something other than the cut reply followed the first part (a tool call, an instruction after
+    a turn with no words): it stays, and the parts will never be merged."""
     messages = list(context.get_messages())
     start = _last_user_index(messages, first_part)
-    return start is not None and any(
-        isinstance(m, dict) and (m.get("tool_calls") or m.get("role") == "tool") for m in messages[start + 1 :]
+    return start is None or any(
+        not _is_user_text(m) and not (isinstance(m, dict) and m.get("role") == "assistant" and not m.get("tool_calls"))
+        for m in messages[start + 1 :]
     )
 
 

@@ -131,6 +131,7 @@ async def test_the_evaluator_reopens_the_answer_and_scores_it_once(tmp_path: Pat
     evaluator.on_answer_resumed()
     evaluator.on_interviewer_text("tell me", True)  # the cut reply's last words in flight: not a question
     evaluator.on_candidate_text("That keeps the two in step.")
+    evaluator.on_reply_started()
     evaluator.on_interviewer_text("Thank you.", True)
     (pair,) = evaluator.pairs
     assert pair.question == "How would you design a payment service?"
