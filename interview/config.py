@@ -160,6 +160,13 @@ class EchoGateSettings(StrictModel):
     cooldown_rms_threshold: float = Field(default=0.03, ge=0, le=1, description="In the tail, only louder audio passes.")
     barge_in_rms_threshold: float = Field(default=0.05, ge=0, le=1, description="While the bot speaks, this loud...")
     barge_in_min_secs: float = Field(default=0.2, ge=0, le=5, description="...for this long counts as barge-in.")
+    echo_tracking: bool = Field(
+        default=True,
+        description="Follow the echo heard while the bot speaks: the barge-in threshold becomes echo_margin x that "
+        "level (barge_in_rms_threshold is the starting point), never below barge_in_min_rms.",
+    )
+    echo_margin: float = Field(default=1.5, ge=1, le=20, description="How much louder than the echo the candidate must be.")
+    barge_in_min_rms: float = Field(default=0.015, ge=0, le=1, description="Threshold floor with echo_tracking (clean microphones).")
 
 
 class PacingSettings(StrictModel):

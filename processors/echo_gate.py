@@ -78,6 +78,10 @@ DURATION_EPS = 1e-6
 AUDIBLE = "audible"
 TAIL = "tail"
 OPEN = "open"
+PASS, SILENCE, HOLD = "pass", "silence", "hold"
+MAX_HOLD_EXTRA_SECS = 0.3  # lookback beyond barge_in_min_secs (the quiet gaps inside a run)
+ECHO_RISE_PER_SEC = 15.0  # echo level tracking: reaches a louder echo within ~70 ms ...
+ECHO_FALL_PER_SEC = 0.7  # ... and forgets it over ~1.5 s (between the bot's words it stays up)
 
 _PCM16 = np.dtype("<i2")
 _FULL_SCALE = 32768.0
@@ -172,6 +176,10 @@ class EchoGate(FrameProcessor):
         self._gap_secs = 0.0  # quiet audio since the last loud frame
         self._barge_in_active = False
         self._hold_secs = 0.0  # hangover left
+        self._held: list[InputAudioRawFrame] = []  # a loud run not decided yet (lookback)
+        self._held_rms: list[float] = []
+        self._held_secs = 0.0
+        self._echo_level = settings.barge_in_rms_threshold / settings.echo_margin  # tracked echo RMS
         self._summarized = False
 
     # --- public API ---------------------------------------------------------------------
@@ -204,28 +212,72 @@ class EchoGate(FrameProcessor):
         """The listener stopped hearing the bot (e.g. the last Twilio mark came back)."""
         self._set_audible(external=False)
 
-    def gate_audio(self, frame: InputAudioRawFrame) -> InputAudioRawFrame:
-        """Return the frame to push in place of ``frame`` (itself, or a silenced copy)."""
+    @property
+    def barge_in_threshold(self) -> float:
+        """Frame RMS that counts as the candidate while the bot is audible (follows the echo it hears)."""
+        if not self._settings.echo_tracking:
+            return self._settings.barge_in_rms_threshold
+        return max(self._settings.barge_in_min_rms, self._settings.echo_margin * self._echo_level)
+
+    def gate_audio(self, frame: InputAudioRawFrame) -> list[InputAudioRawFrame]:
+        """The frames to push for ``frame``: itself, a silenced copy, none yet (held), or held ones too."""
         if not self._settings.enabled or not frame.audio:
-            return frame
+            return [*self._release(original=False), frame]
         seconds = audio_seconds(frame)
         self._stats.frames += 1
-        if self._passes(pcm16_rms(frame.audio), seconds):
-            return frame
+        out = [] if self.mode == AUDIBLE else self._release(original=False)
+        rms = pcm16_rms(frame.audio)
+        decision = self._decide(rms, seconds)
+        if decision == HOLD:
+            self._held_rms.append(rms)
+            self._held.append(frame)
+            self._held_secs += seconds
+            while self._held_secs > self._max_hold_secs + DURATION_EPS:  # bounded lookback
+                out += self._release(original=False, count=1)
+            return out
+        if decision == PASS:
+            return [*out, *self._release(original=True), frame]
+        self._count_silenced(seconds)
+        return [*out, *self._release(original=False), silenced_copy(frame)]
+
+    def _release(self, *, original: bool, count: int | None = None) -> list[InputAudioRawFrame]:
+        """Let held frames go: as they were (a confirmed barge-in) or as silence."""
+        if not self._held:
+            return []
+        n = len(self._held) if count is None else min(count, len(self._held))
+        frames, self._held = self._held[:n], self._held[n:]
+        levels, self._held_rms = self._held_rms[:n], self._held_rms[n:]
+        for f, rms in zip(frames, levels):
+            self._held_secs -= audio_seconds(f)
+            if not original:
+                self._count_silenced(audio_seconds(f))
+                if self.mode == AUDIBLE:
+                    self._track_echo(rms, audio_seconds(f))  # a run that did not last was the echo
+        if not self._held:
+            self._held_secs = 0.0
+        return frames if original else [silenced_copy(f) for f in frames]
+
+    def _count_silenced(self, seconds: float) -> None:
         self._stats.suppressed_frames += 1
         self._stats.suppressed_seconds += seconds
-        return silenced_copy(frame)
+
+    @property
+    def _max_hold_secs(self) -> float:
+        return self._settings.barge_in_min_secs + MAX_HOLD_EXTRA_SECS
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
-        if isinstance(frame, InputAudioRawFrame):
-            if direction == FrameDirection.DOWNSTREAM:
-                frame = self.gate_audio(frame)
-        elif isinstance(frame, BotStartedSpeakingFrame):
+        if isinstance(frame, InputAudioRawFrame) and direction == FrameDirection.DOWNSTREAM:
+            for out in self.gate_audio(frame):
+                await self.push_frame(out, direction)
+            return
+        if isinstance(frame, BotStartedSpeakingFrame):
             self._set_frames_audible(True)
         elif isinstance(frame, BotStoppedSpeakingFrame):
             self._set_frames_audible(False)
         elif isinstance(frame, (EndFrame, CancelFrame)):
+            for out in self._release(original=False):
+                await self.push_frame(out, FrameDirection.DOWNSTREAM)
             self._report_summary()
         await self.push_frame(frame, direction)
 
@@ -252,20 +304,20 @@ class EchoGate(FrameProcessor):
 
     # --- the rule ---------------------------------------------------------------------------
 
-    def _passes(self, rms: float, seconds: float) -> bool:
-        """Decide one frame; updates the loud run, barge-in and hangover state."""
-        loud = rms > self._settings.barge_in_rms_threshold
+    def _decide(self, rms: float, seconds: float) -> str:
+        """PASS, SILENCE or HOLD for one frame; updates the loud run, barge-in, hangover and echo level."""
+        loud = rms > self.barge_in_threshold
         self._track_loud_run(loud, seconds)
         mode = self.mode
         if mode == AUDIBLE:
-            return self._passes_while_audible(loud, rms, seconds)
+            return self._decide_while_audible(loud, rms, seconds)
         self._barge_in_active = False
         if mode == TAIL:
-            return self._passes_in_tail(rms, seconds)
+            return PASS if self._passes_in_tail(rms, seconds) else SILENCE
         self._hold_secs = 0.0
         if rms < self._settings.normal_rms_threshold:
             self._stats.quiet_frames += 1
-        return True
+        return PASS
 
     def _track_loud_run(self, loud: bool, seconds: float) -> None:
         """Sum loud audio; a quiet gap longer than the tolerance ends the run."""
@@ -277,22 +329,33 @@ class EchoGate(FrameProcessor):
         if self._gap_secs > self._gap_tolerance_secs + DURATION_EPS:
             self._loud_run_secs = 0.0
 
-    def _passes_while_audible(self, loud: bool, rms: float, seconds: float) -> bool:
-        sustained = self._loud_run_secs + DURATION_EPS >= self._settings.barge_in_min_secs
-        if loud and (self._barge_in_active or sustained):
-            if not self._barge_in_active:
-                self._barge_in_active = True
-                self._stats.barge_ins += 1
-                self._report_barge_in(rms)
+    def _decide_while_audible(self, loud: bool, rms: float, seconds: float) -> str:
+        if self._barge_in_active:
+            if loud:
+                self._hold_secs = self._hangover_secs
+            elif not self._use_hold(seconds):
+                self._barge_in_active = False
+                self._hold_secs = 0.0
+                return SILENCE
+            self._stats.barge_in_frames += 1
+            return PASS
+        if loud and self._loud_run_secs + DURATION_EPS >= self._settings.barge_in_min_secs:
+            self._barge_in_active = True
             self._hold_secs = self._hangover_secs
-            self._stats.barge_in_frames += 1
-            return True
-        if self._barge_in_active and self._use_hold(seconds):
-            self._stats.barge_in_frames += 1
-            return True
-        self._barge_in_active = False
-        self._hold_secs = 0.0
-        return False
+            self._stats.barge_ins += 1
+            self._stats.barge_in_frames += 1 + len(self._held)
+            self._report_barge_in(rms)
+            return PASS
+        if self._loud_run_secs > DURATION_EPS:
+            return HOLD  # a loud run in progress: candidate or echo, decided when it ends or lasts
+        self._track_echo(rms, seconds)
+        return SILENCE
+
+    def _track_echo(self, rms: float, seconds: float) -> None:
+        """Follow the echo level in frames that are not the candidate: quick to rise, slow to fall."""
+        level = self._echo_level
+        rate = ECHO_RISE_PER_SEC if rms > level else ECHO_FALL_PER_SEC
+        self._echo_level = level + (rms - level) * min(1.0, rate * seconds)
 
     def _passes_in_tail(self, rms: float, seconds: float) -> bool:
         if rms > self._settings.cooldown_rms_threshold:
@@ -318,6 +381,8 @@ class EchoGate(FrameProcessor):
             number=self._stats.barge_ins,
             rms=round(rms, 4),
             run_secs=round(self._loud_run_secs, 3),
+            lookback_secs=round(self._held_secs, 3),
+            threshold=round(self.barge_in_threshold, 4),
             source="playback" if self._external else "bot_frames",
         )
 
