@@ -165,7 +165,7 @@ class EchoGateSettings(StrictModel):
         description="Follow the echo heard while the bot speaks: the barge-in threshold becomes echo_margin x that "
         "level (barge_in_rms_threshold is the starting point), never below barge_in_min_rms.",
     )
-    echo_margin: float = Field(default=1.5, ge=1, le=20, description="How much louder than the echo the candidate must be.")
+    echo_margin: float = Field(default=1.0, ge=1, le=20, description="How much louder than the echo's held peak the candidate must be.")
     barge_in_min_rms: float = Field(default=0.015, ge=0, le=1, description="Threshold floor with echo_tracking (clean microphones).")
 
 

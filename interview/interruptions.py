@@ -22,8 +22,11 @@ RESUME_INSTRUCTION = (
     "Continue what you were saying from the sentence you were cut off in, without apologising and "
     "without commenting on the interruption."
 )
-BACKCHANNEL_WORDS = frozenset({"mm", "mmm", "hm", "hmm", "mhm", "mm-hm", "mm-hmm", "uh-huh", "uh", "um", "yeah", "yep", "yes", "okay", "ok", "right", "sure"})
-MAX_BACKCHANNEL_WORDS = 2
+# Spelled without hyphens: recognisers write "mm-hm", "MHM", "M-H-M", "uh-huh" for the same sounds.
+BACKCHANNEL_WORDS = frozenset(
+    {"mm", "mmm", "hm", "hmm", "mhm", "mmhm", "mmhmm", "uhhuh", "uh", "um", "yeah", "yep", "yes", "okay", "ok", "right", "sure"}
+)
+MAX_BACKCHANNEL_WORDS = 3
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -66,7 +69,7 @@ def cut_sentence_of(text: str) -> str:
 
 def is_backchannel(text: str) -> bool:
     """A short acknowledgement ("mm-hm", "yeah, okay") rather than an answer."""
-    words = [w.strip("-'") for w in re.findall(r"[a-z0-9'-]+", text.lower())]
+    words = [w.replace("-", "").strip("'") for w in re.findall(r"[a-z0-9'-]+", text.lower())]
     return 0 < len(words) <= MAX_BACKCHANNEL_WORDS and all(w in BACKCHANNEL_WORDS for w in words)
 
 

@@ -81,7 +81,10 @@ OPEN = "open"
 PASS, SILENCE, HOLD = "pass", "silence", "hold"
 MAX_HOLD_EXTRA_SECS = 0.3  # lookback beyond barge_in_min_secs (the quiet gaps inside a run)
 ECHO_RISE_PER_SEC = 15.0  # echo level tracking: reaches a louder echo within ~70 ms ...
-ECHO_FALL_PER_SEC = 0.7  # ... and forgets it over ~1.5 s (between the bot's words it stays up)
+ECHO_FALL_PER_SEC = 0.7  # ... and forgets it at 70 % a second ...
+ECHO_HOLD_SECS = 1.0  # ... after this long without it (pauses between sentences are shorter)
+ECHO_PRESENT_FRACTION = 0.5  # a frame this close to the level counts as the echo still being there
+ECHO_LEARN_SECS = 1.5  # with echo tracking, no barge-in before this much bot audio was heard: the line's echo is unknown
 
 _PCM16 = np.dtype("<i2")
 _FULL_SCALE = 32768.0
@@ -180,6 +183,8 @@ class EchoGate(FrameProcessor):
         self._held_rms: list[float] = []
         self._held_secs = 0.0
         self._echo_level = settings.barge_in_rms_threshold / settings.echo_margin  # tracked echo RMS
+        self._audible_secs = 0.0  # microphone audio heard while the bot was audible, this session
+        self._echo_quiet_secs = 0.0  # since the echo was last heard
         self._summarized = False
 
     # --- public API ---------------------------------------------------------------------
@@ -330,6 +335,7 @@ class EchoGate(FrameProcessor):
             self._loud_run_secs = 0.0
 
     def _decide_while_audible(self, loud: bool, rms: float, seconds: float) -> str:
+        self._audible_secs += seconds
         if self._barge_in_active:
             if loud:
                 self._hold_secs = self._hangover_secs
@@ -339,7 +345,7 @@ class EchoGate(FrameProcessor):
                 return SILENCE
             self._stats.barge_in_frames += 1
             return PASS
-        if loud and self._loud_run_secs + DURATION_EPS >= self._settings.barge_in_min_secs:
+        if loud and self._loud_run_secs + DURATION_EPS >= self._settings.barge_in_min_secs and self._echo_learned:
             self._barge_in_active = True
             self._hold_secs = self._hangover_secs
             self._stats.barge_ins += 1
@@ -351,11 +357,27 @@ class EchoGate(FrameProcessor):
         self._track_echo(rms, seconds)
         return SILENCE
 
+    @property
+    def _echo_learned(self) -> bool:
+        return not self._settings.echo_tracking or self._audible_secs + DURATION_EPS >= ECHO_LEARN_SECS
+
     def _track_echo(self, rms: float, seconds: float) -> None:
-        """Follow the echo level in frames that are not the candidate: quick to rise, slow to fall."""
+        """Follow the echo level in frames that are not the candidate: a peak that holds, then fades.
+
+        It rises within a few frames, holds through the pauses between the bot's words and
+        sentences (``ECHO_HOLD_SECS``), and only then falls, so a new sentence's first
+        syllable is not taken for the candidate; a clean microphone lets it fall to the floor.
+        """
         level = self._echo_level
-        rate = ECHO_RISE_PER_SEC if rms > level else ECHO_FALL_PER_SEC
-        self._echo_level = level + (rms - level) * min(1.0, rate * seconds)
+        if rms > level:
+            self._echo_level = level + (rms - level) * min(1.0, ECHO_RISE_PER_SEC * seconds)
+            self._echo_quiet_secs = 0.0
+        elif rms > level * ECHO_PRESENT_FRACTION:
+            self._echo_quiet_secs = 0.0
+        else:
+            self._echo_quiet_secs += seconds
+            if self._echo_quiet_secs > ECHO_HOLD_SECS:
+                self._echo_level = level * (1.0 - min(1.0, ECHO_FALL_PER_SEC * seconds))
 
     def _passes_in_tail(self, rms: float, seconds: float) -> bool:
         if rms > self._settings.cooldown_rms_threshold:

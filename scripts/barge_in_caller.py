@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from scripts.candidate_audio import is_audible
-from scripts.candidate_protocol import BotAudio, BotInterruption, decode, encode_audio, encode_message, open_connection, rtvi_client_ready
+from scripts.candidate_protocol import BotAudio, BotInterruption, BotMessage, decode, encode_audio, encode_message, open_connection, rtvi_client_ready
 
 CHUNK_SECS = 0.02
 SELF_INTERRUPTION_QUIET_SECS = 1.5
@@ -165,6 +165,8 @@ class BargeInCaller(ABC):
         self._audible_until = 0.0
         self._first_audible_after: dict[float, float] = {}
         self._closed = asyncio.Event()
+        self.interruptions: list[float] = []  # every interruption's arrival
+        self.said: list[tuple[float, str]] = []  # (arrival, text) of what the interviewer says, as sentences
 
     # --- transport --------------------------------------------------------------------------
 
@@ -223,7 +225,12 @@ class BargeInCaller(ABC):
             await self._say(ANSWERS[(i + 1) % len(ANSWERS)])
 
     async def _say(self, text: str) -> None:
-        pcm = self._audio[text]
+        if text not in self._audio:
+            self._audio[text] = await asyncio.to_thread(self._synth.synthesize, text, self.rate)  # type: ignore[attr-defined]
+        await self._say_pcm(self._audio[text])
+
+    async def _say_pcm(self, pcm: bytes) -> None:
+        """Speak 16-bit mono PCM at ``rate`` (returns when the last chunk was sent)."""
         step = int(self.rate * CHUNK_SECS) * 2
         pcm = pcm + bytes(-len(pcm) % step)
         self._speech_done.clear()
@@ -266,8 +273,12 @@ class BargeInCaller(ABC):
             for since in [s for s in self._first_audible_after if self._first_audible_after[s] < 0]:
                 self._first_audible_after[since] = start
 
+    def _on_text(self, text: str) -> None:
+        self.said.append((round(self.now(), 3), text))
+
     def _on_interruption(self) -> None:
         now = self.now()
+        self.interruptions.append(round(now, 3))
         heard_until = min(self._audible_until, now)
         self.report.interviewer_speech_secs -= max(0.0, self._audible_until - heard_until)
         self._playing_until = min(self._playing_until, now)
@@ -294,9 +305,7 @@ class BargeInCaller(ABC):
 
     async def _wait_interviewer_done(self, since: float) -> None:
         await self._wait_reply_start(since)
-        while self.now() - self._audible_until < QUIET_AFTER_INTERVIEWER_SECS:
-            if self._closed.is_set():
-                raise SessionStalled("the session closed")
+        while self.now() - self._audible_until < QUIET_AFTER_INTERVIEWER_SECS and not self._closed.is_set():
             await asyncio.sleep(CHUNK_SECS)
 
 
@@ -329,6 +338,10 @@ class WebSocketBargeInCaller(BargeInCaller):
                     self._on_audio(event.pcm, event.sample_rate)
                 elif isinstance(event, BotInterruption):
                     self._on_interruption()
+                elif isinstance(event, BotMessage) and event.rtvi_type == "bot-output":
+                    data = (event.data or {}).get("data") or {}
+                    if data.get("text") and data.get("aggregated_by", "sentence") != "word":
+                        self._on_text(str(data["text"]))
         finally:
             self._closed.set()
 

@@ -80,7 +80,7 @@ def condition_name(echo_db: float | None) -> str:
     return "clean microphone" if echo_db is None else f"speakerphone echo {echo_db:g} dB"
 
 
-def show(label: str, reports: list[BargeInReport]) -> None:
+def show(label: str, reports: list[BargeInReport], details: bool = False) -> None:
     print(f"\n{label}")
     print(f"{'microphone':<27}{'barge-ins':>10}{'interruption p50 / p95':>24}{'audio stops p50 / p95':>23}{'missed':>8}{'self-int./min':>15}")
     for r in reports:
@@ -91,6 +91,9 @@ def show(label: str, reports: list[BargeInReport]) -> None:
             f"{percentile(stops, 50):>11.0f} / {percentile(stops, 95):<9.0f}{len(r.barge_ins) - len(hits):>6}"
             f"{r.self_interruptions_per_minute:>10.2f} ({len(r.self_interruptions)} in {r.interviewer_speech_secs / 60:.1f} min)"
         )
+        if details:
+            each = ", ".join("missed" if b.interruption_ms is None else f"{b.interruption_ms:.0f}" for b in r.barge_ins)
+            print(f"    interruptions (ms): {each}; self-interruptions at {r.self_interruptions} s{'; ' + r.error if r.error else ''}")
 
 
 def main() -> None:
@@ -99,6 +102,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--barge-ins", type=int, default=6, help="barge-ins per microphone condition")
     parser.add_argument("--echo-db", type=float, nargs="*", default=[-6.0, -12.0, -18.0], help="speakerphone echo levels")
+    parser.add_argument("--details", action="store_true", help="print every barge-in")
     parser.add_argument("--compare", type=Path, help="another checkout (with .venv) measured the same way, after this one")
     args = parser.parse_args()
     logger.remove()
@@ -107,7 +111,7 @@ def main() -> None:
     trees = [ROOT, *([args.compare.resolve()] if args.compare else [])]
     results = [(tree, measure_tree(tree, conditions, args.barge_ins)) for tree in trees]
     for tree, reports in results:
-        show(f"{tree.name}: {args.barge_ins} barge-ins per condition, 1 s into a reply; times from the candidate's first audible chunk (ms)", reports)
+        show(f"{tree.name}: {args.barge_ins} barge-ins per condition, 1 s into a reply; times from the candidate's first audible chunk (ms)", reports, args.details)
 
 
 if __name__ == "__main__":
