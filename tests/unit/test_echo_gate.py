@@ -255,6 +255,43 @@ async def test_loud_sustained_barge_in_passes_from_the_frame_reaching_the_minimu
 
 
 @pytest.mark.parametrize("rate", RATES)
+async def test_with_echo_tracking_a_quiet_line_lets_soft_speech_barge_in(rate: int) -> None:
+    tracking = EchoGateSettings()  # echo_tracking on, the default
+    tl = Timeline(rate).bot(True).say(tone(3.0, rate, 0.001))  # a headset: the bot is not heard
+    start = len(tl.audio)
+    tl.say(speech_like(0.6, rate, 0.03))  # softer than the fixed 0.05 threshold
+    audio, _, _ = await run_gate(StampedGate(tracking), tl)
+    assert sum(not is_silent(f) for f in audio[start:]) >= 20
+    fixed, _, _ = await run_gate(StampedGate(SETTINGS), tl)
+    assert all(is_silent(f) for f in fixed[start:])
+
+
+@pytest.mark.parametrize("rate", RATES)
+async def test_with_echo_tracking_loud_echo_raises_the_bar_but_a_louder_candidate_passes(rate: int) -> None:
+    echo = speech_like(3.0, rate, 0.05)  # a speakerphone: the bot's voice, loud, with pauses
+    tl = Timeline(rate).bot(True).say(echo)
+    start = len(tl.audio)
+    tl.say(tone(0.6, rate, 0.3))
+    gate = StampedGate(EchoGateSettings())
+    audio, _, _ = await run_gate(gate, tl)
+    assert all(is_silent(f) for f in audio[:start])
+    assert all(not is_silent(f) for f in audio[start:])
+    assert gate.barge_in_threshold > SETTINGS.barge_in_rms_threshold
+    fixed = StampedGate(SETTINGS)
+    await run_gate(fixed, Timeline(rate).bot(True).say(echo))
+    assert fixed.stats.barge_ins > 0  # the fixed threshold takes this echo for the candidate
+
+
+async def test_with_echo_tracking_nothing_barges_in_before_the_echo_was_heard() -> None:
+    rate = 16000
+    tl = Timeline(rate).bot(True).say(tone(0.2, rate, 0.001)).say(tone(0.8, rate, 0.3)).say(tone(0.6, rate, 0.001))
+    gate = StampedGate(EchoGateSettings())
+    audio, _, _ = await run_gate(gate, tl)
+    assert all(is_silent(f) for f in audio) and gate.stats.barge_ins == 0
+    assert gate.barge_in_threshold > 0.2  # ...and it learnt that this line is loud
+
+
+@pytest.mark.parametrize("rate", RATES)
 async def test_short_loud_click_while_bot_speaks_is_suppressed(rate: int) -> None:
     gate = StampedGate()
     tl = (
