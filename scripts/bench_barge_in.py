@@ -8,13 +8,15 @@ talks over every other reply 1 s after it starts, and listens to the others in f
 Printed side by side, in one run, per condition:
 
   * time to interruption: the candidate's first audible chunk sent -> the server's
-    interruption arriving at the client (p50 / p95);
+    interruption arriving at the client (p50 / p95); over Twilio (``--transport twilio``,
+    the Media Streams caller of scripts/twilio_barge_in.py) the interruption is ``clear``;
   * time until interviewer audio stops playing at the client (p50 / p95);
   * barge-ins that never interrupted;
   * self-interruptions per minute of interviewer speech (interruptions while the candidate
     had been silent for 1.5 s).
 
-    .venv/bin/python scripts/bench_barge_in.py [--barge-ins 6] [--echo-db -6 -12 -18] [--compare ../other]
+    .venv/bin/python scripts/bench_barge_in.py [--barge-ins 6] [--echo-db -6 -12 -18] [--transport websocket twilio]
+                                               [--compare ../other] [--details]
 """
 
 from __future__ import annotations
@@ -31,8 +33,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from interview.loader import load_interview_config  # noqa: E402
-from scripts.barge_in_caller import BargeInReport, WebSocketBargeInCaller, percentile  # noqa: E402
+from scripts.barge_in_caller import BargeInCaller, BargeInReport, WebSocketBargeInCaller, percentile  # noqa: E402
 from scripts.bench_concurrent_sessions import BotUnderTest  # noqa: E402
+from scripts.twilio_barge_in import TwilioBargeInCaller  # noqa: E402
+
+PHONE_ACCOUNT, PHONE_TOKEN, PHONE_HOST = "AC" + "7" * 32, "bench-auth-token", "interviews.example.test"
 
 
 def many_questions_interview(directory: Path, questions: int) -> Path:
@@ -51,23 +56,34 @@ def many_questions_interview(directory: Path, questions: int) -> Path:
     return path
 
 
-def measure_tree(tree: Path, conditions: list[float | None], barge_ins: int) -> list[BargeInReport]:
+def caller(transport: str, url: str, voice: object, echo_db: float | None, barge_ins: int, n: int) -> BargeInCaller:
+    if transport == "websocket":
+        return WebSocketBargeInCaller(url, voice, echo_db=echo_db, barge_ins=barge_ins)
+    server = "http://" + url.split("//", 1)[1].split("/", 1)[0]
+    return TwilioBargeInCaller(
+        server, voice, public_host=PHONE_HOST, account_sid=PHONE_ACCOUNT, auth_token=PHONE_TOKEN,
+        call_sid=f"CA{n:032d}", echo_db=echo_db, barge_ins=barge_ins,
+    )  # fmt: skip
+
+
+def measure_tree(tree: Path, transport: str, conditions: list[float | None], barge_ins: int) -> list[BargeInReport]:
     from scripts.candidate_voice import default_candidate_synthesizer
 
     voice = default_candidate_synthesizer()
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         env = {**os.environ, "SESSIONS_DIR": str(directory / "sessions"), "STT_PROVIDER": "local", "LLM_PROVIDER": "local",
-               "TTS_PROVIDER": "local", "FILLER_AFTER_MS": "0", "OPENBLAS_NUM_THREADS": "1"}  # fmt: skip
-        bot = BotUnderTest(tree, many_questions_interview(directory, 2 * barge_ins + 4), env)
+               "TTS_PROVIDER": "local", "FILLER_AFTER_MS": "0", "OPENBLAS_NUM_THREADS": "1",
+               "TWILIO_ACCOUNT_SID": PHONE_ACCOUNT, "TWILIO_AUTH_TOKEN": PHONE_TOKEN, "PUBLIC_HOST": PHONE_HOST,
+               "TWILIO_STREAM_TOKEN_SECRET": "bench-barge-in"}  # fmt: skip
+        bot = BotUnderTest(tree, many_questions_interview(directory, 2 * barge_ins + 4), env, transport=transport)
         try:
             url = bot.wait_ready()
             reports = []
-            for echo_db in conditions:
+            for n, echo_db in enumerate(conditions):
 
-                async def one(echo_db: float | None = echo_db) -> BargeInReport:
-                    caller = WebSocketBargeInCaller(url, voice, echo_db=echo_db, barge_ins=barge_ins)
-                    return await caller.run(timeout=60 + 25 * barge_ins)
+                async def one(echo_db: float | None = echo_db, n: int = n) -> BargeInReport:
+                    return await caller(transport, url, voice, echo_db, barge_ins, n).run(timeout=60 + 25 * barge_ins)
 
                 reports.append(asyncio.run(one()))
                 print(f"  {condition_name(echo_db)}: done{' (' + reports[-1].error + ')' if reports[-1].error else ''}", flush=True)
@@ -102,6 +118,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--barge-ins", type=int, default=6, help="barge-ins per microphone condition")
     parser.add_argument("--echo-db", type=float, nargs="*", default=[-6.0, -12.0, -18.0], help="speakerphone echo levels")
+    parser.add_argument("--transport", nargs="+", choices=["websocket", "twilio"], default=["websocket"],
+                        help="twilio: the same calls over Twilio Media Streams (interruption = the server's clear)")
     parser.add_argument("--details", action="store_true", help="print every barge-in")
     parser.add_argument("--compare", type=Path, help="another checkout (with .venv) measured the same way, after this one")
     args = parser.parse_args()
@@ -109,9 +127,10 @@ def main() -> None:
     logger.add(sys.stderr, level="WARNING")
     conditions: list[float | None] = [None, *args.echo_db]
     trees = [ROOT, *([args.compare.resolve()] if args.compare else [])]
-    results = [(tree, measure_tree(tree, conditions, args.barge_ins)) for tree in trees]
-    for tree, reports in results:
-        show(f"{tree.name}: {args.barge_ins} barge-ins per condition, 1 s into a reply; times from the candidate's first audible chunk (ms)", reports, args.details)
+    results = [(tree, t, measure_tree(tree, t, conditions, args.barge_ins)) for t in args.transport for tree in trees]
+    for tree, transport, reports in results:
+        show(f"{tree.name} over {transport}: {args.barge_ins} barge-ins per condition, 1 s into a reply; "
+             "times from the candidate's first audible chunk (ms)", reports, args.details)  # fmt: skip
 
 
 if __name__ == "__main__":
