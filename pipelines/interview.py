@@ -48,7 +48,6 @@ from pipecat.processors.aggregators.llm_response_universal import (
 from pipecat.processors.frame_processor import FrameProcessor
 from pipecat.transports.base_transport import BaseTransport
 from pipecat.turns.empty_user_turn import EmptyUserTurnConfig
-from pipecat.turns.user_start.transcription_user_turn_start_strategy import TranscriptionUserTurnStartStrategy
 from pipecat.turns.user_start.vad_user_turn_start_strategy import VADUserTurnStartStrategy
 from pipecat.turns.user_stop.speech_timeout_user_turn_stop_strategy import SpeechTimeoutUserTurnStopStrategy
 from pipecat.turns.user_stop.turn_analyzer_user_turn_stop_strategy import TurnAnalyzerUserTurnStopStrategy
@@ -67,6 +66,7 @@ from processors.mic_recorder import MicRecorder
 from processors.phase_tracker import PhaseTracker
 from turn_taking.interview_turn_stop import InterviewTurnStopStrategy, QuestionContext
 from turn_taking.shared_smart_turn import SharedSmartTurnAnalyzer
+from turn_taking.transcription_start import TranscriptionStartUnlessBackchannel
 
 RECORDING_CHUNK_SECONDS = 5
 
@@ -112,7 +112,7 @@ def build_turn_strategies(
     question: Callable[[], QuestionContext] = QuestionContext,
     events: EventSink | None = None,
 ) -> UserTurnStrategies:
-    """Start on voice (or a transcript); stop with the interview strategy, Smart Turn or silence.
+    """Start on voice (or a transcript, unless it is an "mm-hm" over the bot); stop with the interview strategy, Smart Turn or silence.
 
     Interviews differ from chit-chat: candidates pause to think mid-answer. The interview
     strategy (default) weighs the words, Smart Turn's probability and this candidate's
@@ -120,7 +120,7 @@ def build_turn_strategies(
     """
     start = [
         VADUserTurnStartStrategy(enable_interruptions=turn_taking.allow_interruptions),
-        TranscriptionUserTurnStartStrategy(enable_interruptions=turn_taking.allow_interruptions),
+        TranscriptionStartUnlessBackchannel(enable_interruptions=turn_taking.allow_interruptions),
     ]
     if turn_taking.stop_strategy == "silence":
         stop = [SpeechTimeoutUserTurnStopStrategy(user_speech_timeout=turn_taking.silence_timeout_secs)]

@@ -99,3 +99,29 @@ async def test_a_reply_cut_before_its_first_sentence_ended_is_added() -> None:
     await run_test(tracker, frames_to_send=[LLMTextFrame(REPLY), SleepFrame(0.05), InterruptionFrame()], expected_down_frames=None)
     tracker.on_assistant_turn_stopped("", interrupted=True)
     assert context.messages[-1] == {"role": "assistant", "content": mark_cut("", "Thanks, that's helpful.")}
+
+
+async def test_a_backchannel_transcript_over_the_bot_starts_no_turn_but_an_answer_does() -> None:
+    from pipecat.frames.frames import BotStartedSpeakingFrame, BotStoppedSpeakingFrame, TranscriptionFrame
+
+    from turn_taking.transcription_start import TranscriptionStartUnlessBackchannel
+
+    strategy = TranscriptionStartUnlessBackchannel()
+    started: list[object] = []
+
+    async def on_started(_strategy: object, params: object) -> None:
+        started.append(params)
+
+    strategy.add_event_handler("on_user_turn_started", on_started)
+
+    def said(text: str) -> TranscriptionFrame:
+        return TranscriptionFrame(text=text, user_id="candidate", timestamp="")
+
+    await strategy.process_frame(BotStartedSpeakingFrame())
+    await strategy.process_frame(said("Mm-hmm."))
+    assert not started
+    await strategy.process_frame(said("No, we used Kafka."))
+    assert len(started) == 1
+    await strategy.process_frame(BotStoppedSpeakingFrame())
+    await strategy.process_frame(said("Yeah."))  # the bot is quiet: "yeah" is an answer
+    assert len(started) == 2
