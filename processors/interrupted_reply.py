@@ -65,6 +65,15 @@ class InterruptedReply(FrameProcessor):
             self._events.event("interviewer_cut", heard=content, cut_sentence=rest[0], unsaid=" ".join(rest[1:]))
         return marked
 
+    def withdraw(self) -> bool:
+        """Take the last marked reply out of the context (the candidate's turn resumed and the reply is void)."""
+        messages = self._context.messages
+        if not self.last_marked or not messages or messages[-1].get("content") != self.last_marked:
+            return False
+        self._context.set_messages(messages[:-1])
+        self.interrupted_reply = self.last_marked = ""
+        return True
+
     def _write(self, heard: str, marked: str) -> None:
         """Replace the turn's assistant message (the aggregator added one only if a sentence was heard)."""
         messages = self._context.messages
