@@ -15,14 +15,26 @@ This gate sits right after ``transport.input()`` and rewrites inbound
   :meth:`EchoGate.playback_started` / :meth:`EchoGate.playback_finished` once an
   external playback source such as Twilio marks reports them, which then wins):
   audio is replaced by silence of the same length, except **barge-in**: once
-  frames above ``barge_in_rms_threshold`` add up to ``barge_in_min_secs``, that
-  frame and the following loud ones pass, so the VAD downstream can interrupt the
-  bot. Quiet gaps up to ``gap_tolerance_secs`` do not break the run (they add
+  frames louder than the barge-in threshold (below) add up to ``barge_in_min_secs``,
+  the run and the following loud frames pass, so the VAD downstream can interrupt
+  the bot. Quiet gaps up to ``gap_tolerance_secs`` do not break the run (they add
   nothing to it): syllables are ~100-200 ms with dips between them, so strictly
   consecutive loud frames would almost never reach 200 ms of real speech. A loud
-  click shorter than ``barge_in_min_secs`` stays silenced. The first
-  ``barge_in_min_secs`` of a barge-in are always silenced (the recording keeps
-  them, see below).
+  click shorter than ``barge_in_min_secs`` stays silenced.
+  **Lookback**: the frames of a run still undecided are *held* (at most
+  ``barge_in_min_secs`` + ``MAX_HOLD_EXTRA_SECS`` of audio), then pushed in order:
+  as they were when the run becomes a barge-in, so the VAD and the recogniser get
+  the barge-in from its first syllable; as silence when it breaks up, the bot goes
+  quiet or the stream ends. Only undecided loud runs wait; everything else is pushed
+  at once.
+  **Echo tracking** (``echo_tracking``, default on): the threshold is
+  ``echo_margin`` x the echo level heard on this line, never below
+  ``barge_in_min_rms`` (``barge_in_rms_threshold`` is the starting level, and the
+  threshold itself when tracking is off). The level follows frames that were not
+  the candidate (silenced frames, and runs that broke up): it rises within a few
+  frames, holds through the pauses between the bot's sentences, then fades, so a
+  headset's silent line lets soft speech through and a speakerphone raises the bar.
+  Until ``ECHO_LEARN_SECS`` of bot audio was heard no run becomes a barge-in.
 * **tail** (``cooldown_secs`` after the bot stops, for room reverb and network
   echo delay): audio passes only above ``cooldown_rms_threshold``.
 * **open** (after the tail): everything passes untouched. ``normal_rms_threshold``
@@ -42,8 +54,10 @@ Gated frames are copies carrying the original audio in
 Durations come from the audio itself (``len(audio) / (2 * channels * rate)``), the
 tail from ``clock``. Per frame this costs one numpy RMS and no allocation unless
 the frame is silenced (a few microseconds, see ``scripts/bench_echo_gate.py``).
-Energy gating cannot tell a loud echo from the candidate: keep
-``barge_in_rms_threshold`` above the echo level of the worst device you support.
+Energy gating cannot tell an echo from the candidate as loud as it: with the
+echo ~6 dB below the candidate's voice, barge-ins need the louder syllables
+(``scripts/bench_barge_in.py`` measures it); comparing with the audio the bot sent
+(a reference-based echo canceller) is what would do better.
 """
 
 from __future__ import annotations

@@ -42,15 +42,16 @@ PHONE_ACCOUNT, PHONE_TOKEN, PHONE_HOST = "AC" + "7" * 32, "bench-auth-token", "i
 
 def many_questions_interview(directory: Path, questions: int) -> Path:
     """One long phase of the example's questions (repeated as needed), no follow-ups."""
-    config = load_interview_config("senior_backend_engineer").model_dump(mode="json")
+    # Only what differs from the defaults: a compared checkout reads it with its own defaults and keys.
+    config = load_interview_config("senior_backend_engineer").model_dump(mode="json", exclude_defaults=True)
     bank = [q for phase in config["phases"] for q in phase["questions"]]
     first = config["phases"][0]
     first["questions"] = [{**bank[i % len(bank)], "follow_up": ""} for i in range(questions)]
     first["duration_seconds"] = 3000
     config["phases"] = [first]
-    config["follow_ups"]["max_per_question"] = 0
+    config["follow_ups"] = {"max_per_question": 0}
     config["duration_minutes"] = 60
-    config["timeouts"]["session_timeout_seconds"] = 3600
+    config["timeouts"] = {**config.get("timeouts", {}), "session_timeout_seconds": 3600}
     path = directory / "barge-in.json"
     path.write_text(json.dumps(config))  # JSON: repeated questions would become YAML aliases
     return path
@@ -127,10 +128,14 @@ def main() -> None:
     logger.add(sys.stderr, level="WARNING")
     conditions: list[float | None] = [None, *args.echo_db]
     trees = [ROOT, *([args.compare.resolve()] if args.compare else [])]
-    results = [(tree, t, measure_tree(tree, t, conditions, args.barge_ins)) for t in args.transport for tree in trees]
-    for tree, transport, reports in results:
-        show(f"{tree.name} over {transport}: {args.barge_ins} barge-ins per condition, 1 s into a reply; "
-             "times from the candidate's first audible chunk (ms)", reports, args.details)  # fmt: skip
+    results = []
+    for transport in args.transport:
+        for tree in trees:
+            results.append((f"{tree.name} over {transport}", measure_tree(tree, transport, conditions, args.barge_ins)))
+            show(results[-1][0], results[-1][1], args.details)  # as soon as measured
+    print(f"\n=== all: {args.barge_ins} barge-ins per condition, 1 s into a reply; times from the candidate's first audible chunk (ms)")
+    for label, reports in results:
+        show(label, reports, args.details)
 
 
 if __name__ == "__main__":
