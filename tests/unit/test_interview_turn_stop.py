@@ -178,3 +178,10 @@ async def test_a_prepared_reply_is_withdrawn_when_the_candidate_goes_on() -> Non
     assert events.of("turn_speculation"), "the reply was prepared in the pause"
     assert any(isinstance(f, EagerEndOfTurnCancelFrame) for f in down), "and withdrawn when the candidate went on"
     assert len(texts) == 1 and "transaction" in texts[0] and "first result" in texts[0], texts
+
+
+async def test_a_short_answer_to_an_open_question_waits_the_unsure_time() -> None:
+    texts, events = await turns([*said("I'd use Postgres."), *silence(0.5), SleepFrame(3.0)])
+    assert len(texts) == 1
+    (decision,) = events.of("turn_decision")
+    assert decision["verdict"] == "unsure" and decision["wait_secs"] == SETTINGS.unsure_wait_secs
