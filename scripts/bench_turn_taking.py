@@ -107,7 +107,7 @@ def run_strategy(strategy: str, keep: Path | None = None) -> dict[str, object]:
     cues = sum(1 for e in events if e["type"] == "backchannel")
     resumed = [e for e in events if e["type"] == "answer_resumed"]
     candidate_lines = sum(1 for e in lines if e["speaker"] == "candidate")
-    speakers = [e["speaker"] for e in lines]
+    speakers = [e["speaker"] for e in lines][:-1]  # the closing words follow the last acknowledgement
     replies_in_a_row = sum(1 for a, b in zip(speakers, speakers[1:]) if a == b == "interviewer")
     answered = [t for t in report.turns if t.finished]
     overlapped = sum(1 for t in answered if t.overlapped)
