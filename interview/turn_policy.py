@@ -79,10 +79,14 @@ def decide(settings: InterviewTurnStop, inputs: PauseInputs) -> TurnDecision:
         reasons.append(f"context: {text.words} words to a question that asks for {needed}+")
     else:
         verdict = "done"
-        learned = max(inputs.false_end_pauses) + DONE_MARGIN_SECS if inputs.false_end_pauses else 0.0
+        # Only pauses a done wait could cover teach it: after a longer one the candidate had heard the
+        # reply begin (or started their next answer early), and waiting that long on every answer would
+        # make every later reply slow.
+        coverable = [p for p in inputs.false_end_pauses if p + DONE_MARGIN_SECS <= settings.unsure_wait_secs]
+        learned = max(coverable) + DONE_MARGIN_SECS if coverable else 0.0
         wait = min(settings.unsure_wait_secs, max(settings.done_wait_secs, learned))
         if learned > settings.done_wait_secs:
-            reasons.append(f"context: this candidate went on after {max(inputs.false_end_pauses):.1f} s before")
+            reasons.append(f"context: this candidate went on after {learned - DONE_MARGIN_SECS:.1f} s before")
     return TurnDecision(verdict, round(min(wait, settings.max_wait_secs), 3), reasons, text.words)
 
 

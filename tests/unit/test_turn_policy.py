@@ -64,10 +64,12 @@ def test_this_candidates_long_pauses_stretch_the_unfinished_wait_up_to_the_ceili
     assert decide(SETTINGS, inputs).wait_secs == 4.0  # never past max_wait_secs
 
 
-def test_a_false_end_teaches_a_longer_done_wait_capped_at_unsure() -> None:
+def test_a_false_end_teaches_a_longer_done_wait_up_to_unsure() -> None:
     text = "We store the key in the same transaction as the payment."
     assert decide(SETTINGS, PauseInputs(text, 0.9, OPEN, false_end_pauses=(1.0,))).wait_secs == 1.25
-    assert decide(SETTINGS, PauseInputs(text, 0.9, OPEN, false_end_pauses=(2.0,))).wait_secs == 1.5  # capped at unsure
+    assert decide(SETTINGS, PauseInputs(text, 0.9, OPEN, false_end_pauses=(1.25,))).wait_secs == 1.5  # up to unsure
+    # A pause no done wait could cover (the candidate heard the reply, or began the next answer) teaches nothing.
+    assert decide(SETTINGS, PauseInputs(text, 0.9, OPEN, false_end_pauses=(2.0,))).wait_secs == 0.8
     assert decide(SETTINGS, PauseInputs(text, 0.9, OPEN, false_end_pauses=(0.3,))).wait_secs == 0.8
 
 
