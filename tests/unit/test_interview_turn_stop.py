@@ -157,7 +157,8 @@ async def test_a_backchannel_cue_is_said_in_a_long_unfinished_pause_outside_the_
 
 async def test_a_finished_answer_is_prepared_early_and_released_at_the_turn_end() -> None:
     texts, down, events = await replies(
-        [*said("We store the key in the same transaction as the payment record."), *silence(0.5), SleepFrame(3.0)]
+        [*said("We store the key in the same transaction as the payment record."), *silence(0.5), SleepFrame(3.0)],
+        SETTINGS.model_copy(update={"speculate": True}),
     )
     contexts = [f for f in down if isinstance(f, LLMContextFrame)]
     assert len(contexts) == 1 and contexts[0].speculation, "one inference, started before the turn ended"
@@ -169,7 +170,7 @@ async def test_a_finished_answer_is_prepared_early_and_released_at_the_turn_end(
 
 
 async def test_a_prepared_reply_is_withdrawn_when_the_candidate_goes_on() -> None:
-    settings = InterviewTurnStop(done_wait_secs=1.5, unsure_wait_secs=1.5, unfinished_wait_secs=3.0, max_wait_secs=4.0)
+    settings = InterviewTurnStop(done_wait_secs=1.5, unsure_wait_secs=1.5, unfinished_wait_secs=3.0, max_wait_secs=4.0, speculate=True)
     frames = [
         *said("We store the key in the same transaction as the payment record."), *silence(1.1),
         *said("And a retry just returns the first result."), *silence(0.5), SleepFrame(3.0),
