@@ -48,11 +48,12 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 class BotUnderTest:
     """The bot as a child process of ``tree``, with /proc sampling of its RSS."""
 
-    def __init__(self, tree: Path, config: Path, env: dict[str, str]) -> None:
+    def __init__(self, tree: Path, config: Path, env: dict[str, str], log: Path | None = None) -> None:
         python = tree / ".venv" / "bin" / "python"
+        self._log = open(log, "w") if log is not None else subprocess.DEVNULL  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
             [str(python), str(tree / "bot.py"), "--transport", "websocket", "--port", "0", "--config", str(config)],
-            cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            cwd=tree, env=env, stdout=subprocess.PIPE, stderr=self._log, text=True,
         )  # fmt: skip
         self.url: str | None = None
         self._ready = threading.Event()
@@ -100,6 +101,8 @@ class BotUnderTest:
             self.process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        if self._log is not subprocess.DEVNULL:
+            self._log.close()
 
 
 async def run_round(url: str, script: Path, sessions: int) -> list[float]:

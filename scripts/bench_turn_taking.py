@@ -93,7 +93,10 @@ def run_strategy(strategy: str, keep: Path | None = None) -> dict[str, object]:
         directory = Path(tmp)
         sessions = directory / "sessions"
         env = {**os.environ, "SESSIONS_DIR": str(sessions), "STT_PROVIDER": "local", "LLM_PROVIDER": "local", "TTS_PROVIDER": "local"}
-        bot = BotUnderTest(ROOT, corpus_interview(directory, strategy), env)
+        log = keep / f"{strategy}.log" if keep is not None else None
+        if log is not None:
+            log.parent.mkdir(parents=True, exist_ok=True)
+        bot = BotUnderTest(ROOT, corpus_interview(directory, strategy), env, log=log)
         try:
             report = asyncio.run(run_candidate(bot.wait_ready(), corpus_script(directory / "corpus.yaml"), timeout=900))
         finally:
@@ -144,7 +147,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--strategies", nargs="+", default=["silence", "smart_turn", "interview"])
     parser.add_argument("--details", action="store_true", help="print every answer's delay")
-    parser.add_argument("--keep", type=Path, help="copy each strategy's session record here (DIR/<strategy>)")
+    parser.add_argument("--keep", type=Path, help="copy each strategy's session record here (DIR/<strategy>) and its bot log (DIR/<strategy>.log)")
     args = parser.parse_args()
     logger.remove()
     logger.add(sys.stderr, level="WARNING")

@@ -55,6 +55,9 @@ from turn_taking.backchannel import BackchannelCue
 from turn_taking.stt_signals import SegmentWithoutWordsFrame
 
 DEFAULT_STT_WAIT_SECS = 1.5  # a transcript later than this after VAD stop: decide on the text so far
+# ...but end the turn without it only this long after VAD stop: the reply needs the last words,
+# and a transcript that lands after the turn ended starts a new turn that cuts the reply off.
+STT_GIVE_UP_SECS = 3.0
 RECHECK_SECS = 0.04  # voice heard just before the turn would end: look again this soon
 VoiceHeardWithin = Callable[[float], bool]
 
@@ -89,6 +92,7 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         self._speaking = False
         self._text = ""
         self._speech_end: float | None = None  # monotonic time of the last word of the answer so far
+        self._stopped_at = 0.0  # monotonic time of the last VAD stop
         self._pending_segments = 0  # VAD segments whose transcript has not arrived yet
         self._probability: float | None = None
         self._decision: TurnDecision | None = None
@@ -170,7 +174,8 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
 
     async def _on_speech_stopped(self, frame: VADUserStoppedSpeakingFrame) -> None:
         self._speaking = False
-        self._speech_end = time.monotonic() - frame.stop_secs
+        self._stopped_at = time.monotonic()
+        self._speech_end = self._stopped_at - frame.stop_secs
         self._pending_segments += 1
         self._probability = await self._smart_turn_probability()
         # No transcript in time (nothing recognisable, or a slow recogniser): decide on what is
@@ -230,6 +235,10 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
             return
         if self._voice_heard_within is not None and self._voice_heard_within(self._vad_start_secs):
             self._arm(RECHECK_SECS, self._end_turn)  # a voice just now: speech may be starting
+            return
+        transcript_due = self._stopped_at + max(STT_GIVE_UP_SECS, self._stt_wait) - time.monotonic()
+        if self._pending_segments > 0 and transcript_due > 0:
+            self._arm(transcript_due, self._end_turn)  # its arrival decides again, with the last words
             return
         if self._backchannel is not None:
             self._backchannel.cancel()

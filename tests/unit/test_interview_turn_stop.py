@@ -7,6 +7,7 @@ end shows as the aggregator's LLMContextFrame; each decision as a turn_decision 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from pipecat.frames.frames import (
@@ -70,7 +71,7 @@ def silence(seconds: float) -> list[Frame]:
     return frames
 
 
-def interview_pipeline(settings: InterviewTurnStop, events: Events) -> Pipeline:
+def interview_pipeline(settings: InterviewTurnStop, events: Events, stt: InterviewWhisperSTTService | None = None) -> Pipeline:
     vad = build_vad_analyzer(TurnTaking())
     strategy = InterviewTurnStopStrategy(
         settings,
@@ -87,7 +88,7 @@ def interview_pipeline(settings: InterviewTurnStop, events: Events) -> Pipeline:
             user_turn_stop_timeout=settings.max_wait_secs + 2,
         ),
     )
-    stt = InterviewWhisperSTTService(model=LOCAL_MODELS.whisper(WhisperOptions()))
+    stt = stt or InterviewWhisperSTTService(model=LOCAL_MODELS.whisper(WhisperOptions()))
     return Pipeline([stt, aggregator])
 
 
@@ -186,3 +187,33 @@ async def test_a_short_answer_to_an_open_question_waits_the_unsure_time() -> Non
     assert len(texts) == 1
     (decision,) = events.of("turn_decision")
     assert decision["verdict"] == "unsure" and decision["wait_secs"] == SETTINGS.unsure_wait_secs
+
+
+class SlowSecondTranscript(InterviewWhisperSTTService):
+    """The real recogniser, but its second segment's transcript lands late (a loaded machine, a slow cloud STT)."""
+
+    def __init__(self, delay_secs: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._delay_secs = delay_secs
+        self._segments = 0
+
+    async def run_stt(self, audio: bytes):  # type: ignore[override]
+        self._segments += 1
+        if self._segments == 2:
+            await asyncio.sleep(self._delay_secs)
+        async for frame in super().run_stt(audio):
+            yield frame
+
+
+async def test_a_late_transcript_of_the_last_words_is_waited_for_not_left_out() -> None:
+    settings = InterviewTurnStop(done_wait_secs=1.2, unsure_wait_secs=1.2, unfinished_wait_secs=3.0, max_wait_secs=6.0)
+    slow_stt = SlowSecondTranscript(2.2, model=LOCAL_MODELS.whisper(WhisperOptions()))
+    pipeline = interview_pipeline(settings, events := Events(), stt=slow_stt)
+    frames = [
+        *said("We store the key in one transaction."), *silence(0.6),
+        *said("And a retry just returns the first result."), *silence(0.5), SleepFrame(4.5),
+    ]  # fmt: skip
+    down, _ = await run_test(pipeline, frames_to_send=[*silence(0.3), *frames])
+    texts = [f.context.messages[-1]["content"] for f in down if isinstance(f, LLMContextFrame)]
+    assert len(texts) == 1 and "first result" in texts[0], texts
+    assert events.of("turn_decision")[-1]["words"] >= 14
