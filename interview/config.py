@@ -260,10 +260,9 @@ class InterviewTurnStop(StrictModel):
     min_answer_words: int = Field(default=6, ge=1, le=200, description="Fewer words to an open question: unsure.")
     pause_margin_secs: float = Field(default=0.6, ge=0, le=10, description="Added to this candidate's longest resumed pause.")
     speculate: bool = Field(
-        default=False,
+        default=True,
         description="Prepare the reply (LLM) as soon as the answer reads done or unsure; it plays only once the turn "
-        "ends. Off by default: if the prepared reply wants a tool call after the turn was confirmed, Pipecat withdraws "
-        "it and no reply follows (seen once in CI).",
+        "ends, and is dropped without a trace if the candidate goes on.",
     )
     backchannel: Backchannel = Field(default_factory=Backchannel)
 

@@ -37,6 +37,7 @@ from pipecat.frames.frames import (
     EagerEndOfTurnCancelFrame,
     Frame,
     InputAudioRawFrame,
+    LLMRunFrame,
     STTMetadataFrame,
     TranscriptionFrame,
     VADUserStartedSpeakingFrame,
@@ -100,6 +101,7 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         self._resumed_pauses: list[float] = []
         self._false_end_pauses: list[float] = []
         self._speculation: str | None = None  # the answer text a held reply was prepared for
+        self._confirmed_speculation = False  # this turn ended by releasing a prepared reply
         self._resumed_prefix = ""  # the answer's first part, when it resumed after the turn ended
 
     # -- Pipecat strategy hooks -------------------------------------------------------------
@@ -116,6 +118,7 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
             await self._smart_turn.cleanup()
 
     async def handle_user_turn_started(self) -> None:
+        self._confirmed_speculation = False
         await self._reset_answer()
         if self._backchannel is not None:
             self._backchannel.new_answer()
@@ -139,7 +142,7 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         elif isinstance(frame, STTMetadataFrame):
             self._stt_wait = max(DEFAULT_STT_WAIT_SECS, frame.ttfs_p99_latency)
         elif isinstance(frame, EagerEndOfTurnCancelFrame):
-            self._speculation = None  # withdrawn elsewhere (e.g. the LLM wanted a tool call)
+            await self._on_speculation_withdrawn()
         elif isinstance(frame, AnswerResumedFrame):
             self._on_answer_resumed(frame)
         return ProcessFrameResult.CONTINUE
@@ -244,6 +247,7 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
             self._backchannel.cancel()
         if self._speculation is not None and self._speculation == self._text:
             self._speculation = None
+            self._confirmed_speculation = True
             await self.trigger_user_turn_finalized(confirms_speculation=True)
             return
         await self._withdraw_speculation()
@@ -259,6 +263,19 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         self._speculation = self._text
         self._event("turn_speculation", text_tail=self._text[-60:])
         await self.trigger_user_turn_inference_triggered(speculation=UserTurnSpeculation(text=self._text))
+
+    async def _on_speculation_withdrawn(self) -> None:
+        """The prepared reply was withdrawn elsewhere: the LLM service does that when it wants a tool call.
+
+        If this turn already ended by confirming that reply, Pipecat runs no inference for it
+        (``confirms_speculation``), so nothing would answer the candidate: run one now, on the
+        context the turn end wrote.
+        """
+        self._speculation = None
+        if self._confirmed_speculation:
+            self._confirmed_speculation = False
+            self._event("turn_speculation_rerun", reason="the prepared reply was withdrawn after the turn ended")
+            await self.push_frame(LLMRunFrame())
 
     async def _withdraw_speculation(self) -> None:
         if self._speculation is not None:

@@ -217,3 +217,33 @@ async def test_a_late_transcript_of_the_last_words_is_waited_for_not_left_out() 
     texts = [f.context.messages[-1]["content"] for f in down if isinstance(f, LLMContextFrame)]
     assert len(texts) == 1 and "first result" in texts[0], texts
     assert events.of("turn_decision")[-1]["words"] >= 14
+
+
+async def test_a_confirmed_reply_withdrawn_for_a_tool_call_is_answered_by_a_fresh_inference() -> None:
+    # Pipecat's LLM service withdraws a prepared reply that wants a tool call; when the turn
+    # end already confirmed it, no inference would follow (a silent interviewer) without the rerun.
+    events = Events()
+    frames = [
+        *said("We store the key in the same transaction as the payment record."), *silence(0.5), SleepFrame(2.0),
+        EagerEndOfTurnCancelFrame(), SleepFrame(0.5),
+    ]  # fmt: skip
+    down, _ = await run_test(
+        interview_pipeline(SETTINGS.model_copy(update={"speculate": True}), events), frames_to_send=[*silence(0.3), *frames]
+    )
+    contexts = [f for f in down if isinstance(f, LLMContextFrame)]
+    assert [c.speculation for c in contexts] == [True, False]
+    assert "transaction" in contexts[1].context.messages[-1]["content"]
+    assert events.of("turn_speculation_rerun")
+
+
+async def test_a_withdrawal_before_the_turn_end_needs_no_rerun() -> None:
+    settings = SETTINGS.model_copy(update={"speculate": True, "done_wait_secs": 1.5})
+    events = Events()
+    frames = [
+        *said("We store the key in the same transaction as the payment record."), *silence(0.7),
+        EagerEndOfTurnCancelFrame(), *silence(0.5), SleepFrame(2.0),
+    ]  # fmt: skip
+    down, _ = await run_test(interview_pipeline(settings, events), frames_to_send=[*silence(0.3), *frames])
+    contexts = [f for f in down if isinstance(f, LLMContextFrame)]
+    assert [c.speculation for c in contexts] == [True, False], "the turn end runs the inference itself"
+    assert not events.of("turn_speculation_rerun")
