@@ -81,6 +81,7 @@ class StructuredInterviewer:
         self._cursor = _Cursor()
         self._tentative: tuple[_Cursor, bool] | None = None  # a held move: where it leads, did it call a tool
         self._before_last: _Cursor | None = None  # where we stood before the last move we made
+        self._before_call: _Cursor | None = None  # where we stood before the last move that called a tool
 
     @property
     def finished(self) -> bool:
@@ -98,6 +99,7 @@ class StructuredInterviewer:
         """
         before = copy.deepcopy(self._cursor)
         move = self._decide(messages)
+        self._before_call = before if move.tool_call is not None else None
         if tentative:
             self._tentative, self._cursor = (self._cursor, move.tool_call is not None), before
         else:
@@ -113,6 +115,16 @@ class StructuredInterviewer:
     def withdraw_tentative(self) -> None:
         """The held move was dropped: it never happened."""
         self._tentative = None
+
+    def call_withdrawn(self) -> None:
+        """The last move's tool call never ran (Pipecat withdrew the prepared reply): the move never happened.
+
+        Unlike :meth:`undo_last_move` this also takes back a move that was already confirmed:
+        the turn end can confirm a prepared reply just before its tool call is withdrawn.
+        """
+        self._tentative = None
+        if self._before_call is not None:
+            self._cursor, self._before_call, self._before_last = self._before_call, None, None
 
     def undo_last_move(self) -> bool:
         """The candidate went on with the answer the last move replied to: that move never happened.

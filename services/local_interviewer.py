@@ -110,10 +110,11 @@ class LocalInterviewerLLMService(LLMService):
             await self.stop_ttfb_metrics()
             await self._stream_text(move)
             if move.tool_call is not None:
-                if tentative and self._turn_open:
-                    # Pipecat withdraws a speculation that wants a tool call (the call could not be
-                    # undone); the inference after the confirmed turn end makes this move again.
-                    self._engine.withdraw_tentative()
+                if self._speculation_gate.is_speculating:
+                    # Pipecat withdraws a prepared reply that wants a tool call (the call could not
+                    # be undone), even when the turn end confirmed it a moment ago: the move never
+                    # happened, and the next inference makes it again.
+                    self._engine.call_withdrawn()
                 await self.run_function_calls(
                     [
                         FunctionCallFromLLM(

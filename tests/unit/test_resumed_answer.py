@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -178,3 +179,22 @@ def test_the_structured_interviewer_undoes_a_move_the_candidate_talked_over_and_
     assert engine.undo_last_move() is True
     replayed = engine.next_move(messages)
     assert replayed.text.split(".")[-2:] == held.text.split(".")[-2:]  # same question again (acknowledgement may rotate)
+
+
+def test_a_withdrawn_tool_call_is_made_again_even_after_the_turn_end_confirmed_it() -> None:
+    engine = StructuredInterviewer(CONFIG)
+    messages: list[dict[str, Any]] = []
+    for _ in range(60):  # walk the interview until the next move calls a tool (a phase change)
+        probe = copy.deepcopy(engine)
+        upcoming = probe.next_move(messages)
+        if upcoming.tool_call is not None:
+            break
+        move = engine.next_move(messages)
+        messages += [{"role": "assistant", "content": move.text}, {"role": "user", "content": "We used Postgres and a queue for payments."}]
+    assert upcoming.tool_call is not None
+    held = engine.next_move(messages, tentative=True)
+    engine.confirm_tentative()  # the turn end released the prepared reply...
+    engine.call_withdrawn()  # ...and Pipecat then withdrew it for its tool call
+    again = engine.next_move(messages)
+    assert again.tool_call is not None and again.tool_call.name == held.tool_call.name  # type: ignore[union-attr]
+    assert again.text == upcoming.text
