@@ -98,9 +98,11 @@ async def turns(frames: list[Frame], settings: InterviewTurnStop = SETTINGS) -> 
     return texts, events
 
 
-async def replies(frames: list[Frame], settings: InterviewTurnStop = SETTINGS) -> tuple[list[str], list[Frame], Events]:
+async def replies(
+    frames: list[Frame], settings: InterviewTurnStop = SETTINGS, stt: InterviewWhisperSTTService | None = None
+) -> tuple[list[str], list[Frame], Events]:
     events = Events()
-    down, _ = await run_test(interview_pipeline(settings, events), frames_to_send=[*silence(0.3), *frames])
+    down, _ = await run_test(interview_pipeline(settings, events, stt), frames_to_send=[*silence(0.3), *frames])
     texts: list[str] = []
     for frame in down:
         if isinstance(frame, LLMContextFrame):
@@ -208,13 +210,11 @@ class SlowSecondTranscript(InterviewWhisperSTTService):
 async def test_a_late_transcript_of_the_last_words_is_waited_for_not_left_out() -> None:
     settings = InterviewTurnStop(done_wait_secs=1.2, unsure_wait_secs=1.2, unfinished_wait_secs=3.0, max_wait_secs=6.0)
     slow_stt = SlowSecondTranscript(2.2, model=LOCAL_MODELS.whisper(WhisperOptions()))
-    pipeline = interview_pipeline(settings, events := Events(), stt=slow_stt)
     frames = [
         *said("We store the key in one transaction."), *silence(0.6),
         *said("And a retry just returns the first result."), *silence(0.5), SleepFrame(4.5),
     ]  # fmt: skip
-    down, _ = await run_test(pipeline, frames_to_send=[*silence(0.3), *frames])
-    texts = [f.context.messages[-1]["content"] for f in down if isinstance(f, LLMContextFrame)]
+    texts, _, events = await replies(frames, settings, slow_stt)
     assert len(texts) == 1 and "first result" in texts[0], texts
     assert events.of("turn_decision")[-1]["words"] >= 14
 
