@@ -15,14 +15,26 @@ This gate sits right after ``transport.input()`` and rewrites inbound
   :meth:`EchoGate.playback_started` / :meth:`EchoGate.playback_finished` once an
   external playback source such as Twilio marks reports them, which then wins):
   audio is replaced by silence of the same length, except **barge-in**: once
-  frames above ``barge_in_rms_threshold`` add up to ``barge_in_min_secs``, that
-  frame and the following loud ones pass, so the VAD downstream can interrupt the
-  bot. Quiet gaps up to ``gap_tolerance_secs`` do not break the run (they add
+  frames louder than the barge-in threshold (below) add up to ``barge_in_min_secs``,
+  the run and the following loud frames pass, so the VAD downstream can interrupt
+  the bot. Quiet gaps up to ``gap_tolerance_secs`` do not break the run (they add
   nothing to it): syllables are ~100-200 ms with dips between them, so strictly
   consecutive loud frames would almost never reach 200 ms of real speech. A loud
-  click shorter than ``barge_in_min_secs`` stays silenced. The first
-  ``barge_in_min_secs`` of a barge-in are always silenced (the recording keeps
-  them, see below).
+  click shorter than ``barge_in_min_secs`` stays silenced.
+  **Lookback**: the frames of a run still undecided are *held* (at most
+  ``barge_in_min_secs`` + ``MAX_HOLD_EXTRA_SECS`` of audio), then pushed in order:
+  as they were when the run becomes a barge-in, so the VAD and the recogniser get
+  the barge-in from its first syllable; as silence when it breaks up, the bot goes
+  quiet or the stream ends. Only undecided loud runs wait; everything else is pushed
+  at once.
+  **Echo tracking** (``echo_tracking``, default on): the threshold is
+  ``echo_margin`` x the echo level heard on this line, never below
+  ``barge_in_min_rms`` (``barge_in_rms_threshold`` is the starting level, and the
+  threshold itself when tracking is off). The level follows frames that were not
+  the candidate (silenced frames, and runs that broke up): it rises within a few
+  frames, holds through the pauses between the bot's sentences, then fades, so a
+  headset's silent line lets soft speech through and a speakerphone raises the bar.
+  Until ``ECHO_LEARN_SECS`` of bot audio was heard no run becomes a barge-in.
 * **tail** (``cooldown_secs`` after the bot stops, for room reverb and network
   echo delay): audio passes only above ``cooldown_rms_threshold``.
 * **open** (after the tail): everything passes untouched. ``normal_rms_threshold``
@@ -42,8 +54,10 @@ Gated frames are copies carrying the original audio in
 Durations come from the audio itself (``len(audio) / (2 * channels * rate)``), the
 tail from ``clock``. Per frame this costs one numpy RMS and no allocation unless
 the frame is silenced (a few microseconds, see ``scripts/bench_echo_gate.py``).
-Energy gating cannot tell a loud echo from the candidate: keep
-``barge_in_rms_threshold`` above the echo level of the worst device you support.
+Energy gating cannot tell an echo from the candidate as loud as it: with the
+echo ~6 dB below the candidate's voice, barge-ins need the louder syllables
+(``scripts/bench_barge_in.py`` measures it); comparing with the audio the bot sent
+(a reference-based echo canceller) is what would do better.
 """
 
 from __future__ import annotations
@@ -78,6 +92,13 @@ DURATION_EPS = 1e-6
 AUDIBLE = "audible"
 TAIL = "tail"
 OPEN = "open"
+PASS, SILENCE, HOLD = "pass", "silence", "hold"
+MAX_HOLD_EXTRA_SECS = 0.3  # lookback beyond barge_in_min_secs (the quiet gaps inside a run)
+ECHO_RISE_PER_SEC = 15.0  # echo level tracking: reaches a louder echo within ~70 ms ...
+ECHO_FALL_PER_SEC = 0.7  # ... and forgets it at 70 % a second ...
+ECHO_HOLD_SECS = 1.0  # ... after this long without it (pauses between sentences are shorter)
+ECHO_PRESENT_FRACTION = 0.5  # a frame this close to the level counts as the echo still being there
+ECHO_LEARN_SECS = 1.5  # with echo tracking, no barge-in before this much bot audio was heard: the line's echo is unknown
 
 _PCM16 = np.dtype("<i2")
 _FULL_SCALE = 32768.0
@@ -172,6 +193,12 @@ class EchoGate(FrameProcessor):
         self._gap_secs = 0.0  # quiet audio since the last loud frame
         self._barge_in_active = False
         self._hold_secs = 0.0  # hangover left
+        self._held: list[InputAudioRawFrame] = []  # a loud run not decided yet (lookback)
+        self._held_rms: list[float] = []
+        self._held_secs = 0.0
+        self._echo_level = settings.barge_in_rms_threshold / settings.echo_margin  # tracked echo RMS
+        self._audible_secs = 0.0  # microphone audio heard while the bot was audible, this session
+        self._echo_quiet_secs = 0.0  # since the echo was last heard
         self._summarized = False
 
     # --- public API ---------------------------------------------------------------------
@@ -204,28 +231,72 @@ class EchoGate(FrameProcessor):
         """The listener stopped hearing the bot (e.g. the last Twilio mark came back)."""
         self._set_audible(external=False)
 
-    def gate_audio(self, frame: InputAudioRawFrame) -> InputAudioRawFrame:
-        """Return the frame to push in place of ``frame`` (itself, or a silenced copy)."""
+    @property
+    def barge_in_threshold(self) -> float:
+        """Frame RMS that counts as the candidate while the bot is audible (follows the echo it hears)."""
+        if not self._settings.echo_tracking:
+            return self._settings.barge_in_rms_threshold
+        return max(self._settings.barge_in_min_rms, self._settings.echo_margin * self._echo_level)
+
+    def gate_audio(self, frame: InputAudioRawFrame) -> list[InputAudioRawFrame]:
+        """The frames to push for ``frame``: itself, a silenced copy, none yet (held), or held ones too."""
         if not self._settings.enabled or not frame.audio:
-            return frame
+            return [*self._release(original=False), frame]
         seconds = audio_seconds(frame)
         self._stats.frames += 1
-        if self._passes(pcm16_rms(frame.audio), seconds):
-            return frame
+        out = [] if self.mode == AUDIBLE else self._release(original=False)
+        rms = pcm16_rms(frame.audio)
+        decision = self._decide(rms, seconds)
+        if decision == HOLD:
+            self._held_rms.append(rms)
+            self._held.append(frame)
+            self._held_secs += seconds
+            while self._held_secs > self._max_hold_secs + DURATION_EPS:  # bounded lookback
+                out += self._release(original=False, count=1)
+            return out
+        if decision == PASS:
+            return [*out, *self._release(original=True), frame]
+        self._count_silenced(seconds)
+        return [*out, *self._release(original=False), silenced_copy(frame)]
+
+    def _release(self, *, original: bool, count: int | None = None) -> list[InputAudioRawFrame]:
+        """Let held frames go: as they were (a confirmed barge-in) or as silence."""
+        if not self._held:
+            return []
+        n = len(self._held) if count is None else min(count, len(self._held))
+        frames, self._held = self._held[:n], self._held[n:]
+        levels, self._held_rms = self._held_rms[:n], self._held_rms[n:]
+        for f, rms in zip(frames, levels):
+            self._held_secs -= audio_seconds(f)
+            if not original:
+                self._count_silenced(audio_seconds(f))
+                if self.mode == AUDIBLE:
+                    self._track_echo(rms, audio_seconds(f))  # a run that did not last was the echo
+        if not self._held:
+            self._held_secs = 0.0
+        return frames if original else [silenced_copy(f) for f in frames]
+
+    def _count_silenced(self, seconds: float) -> None:
         self._stats.suppressed_frames += 1
         self._stats.suppressed_seconds += seconds
-        return silenced_copy(frame)
+
+    @property
+    def _max_hold_secs(self) -> float:
+        return self._settings.barge_in_min_secs + MAX_HOLD_EXTRA_SECS
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
-        if isinstance(frame, InputAudioRawFrame):
-            if direction == FrameDirection.DOWNSTREAM:
-                frame = self.gate_audio(frame)
-        elif isinstance(frame, BotStartedSpeakingFrame):
+        if isinstance(frame, InputAudioRawFrame) and direction == FrameDirection.DOWNSTREAM:
+            for out in self.gate_audio(frame):
+                await self.push_frame(out, direction)
+            return
+        if isinstance(frame, BotStartedSpeakingFrame):
             self._set_frames_audible(True)
         elif isinstance(frame, BotStoppedSpeakingFrame):
             self._set_frames_audible(False)
         elif isinstance(frame, (EndFrame, CancelFrame)):
+            for out in self._release(original=False):
+                await self.push_frame(out, FrameDirection.DOWNSTREAM)
             self._report_summary()
         await self.push_frame(frame, direction)
 
@@ -252,20 +323,20 @@ class EchoGate(FrameProcessor):
 
     # --- the rule ---------------------------------------------------------------------------
 
-    def _passes(self, rms: float, seconds: float) -> bool:
-        """Decide one frame; updates the loud run, barge-in and hangover state."""
-        loud = rms > self._settings.barge_in_rms_threshold
+    def _decide(self, rms: float, seconds: float) -> str:
+        """PASS, SILENCE or HOLD for one frame; updates the loud run, barge-in, hangover and echo level."""
+        loud = rms > self.barge_in_threshold
         self._track_loud_run(loud, seconds)
         mode = self.mode
         if mode == AUDIBLE:
-            return self._passes_while_audible(loud, rms, seconds)
+            return self._decide_while_audible(loud, rms, seconds)
         self._barge_in_active = False
         if mode == TAIL:
-            return self._passes_in_tail(rms, seconds)
+            return PASS if self._passes_in_tail(rms, seconds) else SILENCE
         self._hold_secs = 0.0
         if rms < self._settings.normal_rms_threshold:
             self._stats.quiet_frames += 1
-        return True
+        return PASS
 
     def _track_loud_run(self, loud: bool, seconds: float) -> None:
         """Sum loud audio; a quiet gap longer than the tolerance ends the run."""
@@ -277,22 +348,50 @@ class EchoGate(FrameProcessor):
         if self._gap_secs > self._gap_tolerance_secs + DURATION_EPS:
             self._loud_run_secs = 0.0
 
-    def _passes_while_audible(self, loud: bool, rms: float, seconds: float) -> bool:
-        sustained = self._loud_run_secs + DURATION_EPS >= self._settings.barge_in_min_secs
-        if loud and (self._barge_in_active or sustained):
-            if not self._barge_in_active:
-                self._barge_in_active = True
-                self._stats.barge_ins += 1
-                self._report_barge_in(rms)
+    def _decide_while_audible(self, loud: bool, rms: float, seconds: float) -> str:
+        self._audible_secs += seconds
+        if self._barge_in_active:
+            if loud:
+                self._hold_secs = self._hangover_secs
+            elif not self._use_hold(seconds):
+                self._barge_in_active = False
+                self._hold_secs = 0.0
+                return SILENCE
+            self._stats.barge_in_frames += 1
+            return PASS
+        if loud and self._loud_run_secs + DURATION_EPS >= self._settings.barge_in_min_secs and self._echo_learned:
+            self._barge_in_active = True
             self._hold_secs = self._hangover_secs
-            self._stats.barge_in_frames += 1
-            return True
-        if self._barge_in_active and self._use_hold(seconds):
-            self._stats.barge_in_frames += 1
-            return True
-        self._barge_in_active = False
-        self._hold_secs = 0.0
-        return False
+            self._stats.barge_ins += 1
+            self._stats.barge_in_frames += 1 + len(self._held)
+            self._report_barge_in(rms)
+            return PASS
+        if self._loud_run_secs > DURATION_EPS:
+            return HOLD  # a loud run in progress: candidate or echo, decided when it ends or lasts
+        self._track_echo(rms, seconds)
+        return SILENCE
+
+    @property
+    def _echo_learned(self) -> bool:
+        return not self._settings.echo_tracking or self._audible_secs + DURATION_EPS >= ECHO_LEARN_SECS
+
+    def _track_echo(self, rms: float, seconds: float) -> None:
+        """Follow the echo level in frames that are not the candidate: a peak that holds, then fades.
+
+        It rises within a few frames, holds through the pauses between the bot's words and
+        sentences (``ECHO_HOLD_SECS``), and only then falls, so a new sentence's first
+        syllable is not taken for the candidate; a clean microphone lets it fall to the floor.
+        """
+        level = self._echo_level
+        if rms > level:
+            self._echo_level = level + (rms - level) * min(1.0, ECHO_RISE_PER_SEC * seconds)
+            self._echo_quiet_secs = 0.0
+        elif rms > level * ECHO_PRESENT_FRACTION:
+            self._echo_quiet_secs = 0.0
+        else:
+            self._echo_quiet_secs += seconds
+            if self._echo_quiet_secs > ECHO_HOLD_SECS:
+                self._echo_level = level * (1.0 - min(1.0, ECHO_FALL_PER_SEC * seconds))
 
     def _passes_in_tail(self, rms: float, seconds: float) -> bool:
         if rms > self._settings.cooldown_rms_threshold:
@@ -318,6 +417,8 @@ class EchoGate(FrameProcessor):
             number=self._stats.barge_ins,
             rms=round(rms, 4),
             run_secs=round(self._loud_run_secs, 3),
+            lookback_secs=round(self._held_secs, 3),
+            threshold=round(self.barge_in_threshold, 4),
             source="playback" if self._external else "bot_frames",
         )
 

@@ -48,10 +48,10 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 class BotUnderTest:
     """The bot as a child process of ``tree``, with /proc sampling of its RSS."""
 
-    def __init__(self, tree: Path, config: Path, env: dict[str, str]) -> None:
+    def __init__(self, tree: Path, config: Path, env: dict[str, str], transport: str = "websocket") -> None:
         python = tree / ".venv" / "bin" / "python"
         self.process = subprocess.Popen(
-            [str(python), str(tree / "bot.py"), "--transport", "websocket", "--port", "0", "--config", str(config)],
+            [str(python), str(tree / "bot.py"), "--transport", transport, "--port", "0", "--config", str(config)],
             cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )  # fmt: skip
         self.url: str | None = None

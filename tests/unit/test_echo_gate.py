@@ -22,6 +22,7 @@ from pipecat.frames.frames import (
     BotStartedSpeakingFrame,
     BotStoppedSpeakingFrame,
     CancelFrame,
+    EndFrame,
     Frame,
     InputAudioRawFrame,
     InterruptionFrame,
@@ -42,7 +43,8 @@ from processors.echo_gate import (
     pcm16_rms,
 )
 
-SETTINGS = EchoGateSettings()  # cooldown 1.5 s, thresholds 0.01 / 0.03 / 0.05, barge-in 0.2 s
+# The fixed rule: cooldown 1.5 s, thresholds 0.01 / 0.03 / 0.05, barge-in 0.2 s (echo tracking has its own tests).
+SETTINGS = EchoGateSettings(echo_tracking=False)
 RATES = [8000, 16000]
 
 
@@ -240,14 +242,53 @@ async def test_loud_sustained_barge_in_passes_from_the_frame_reaching_the_minimu
 
     echo, loud = audio[:15], audio[15:]
     assert all(is_silent(f) for f in echo)
-    assert all(is_silent(f) for f in loud[:9])  # 180 ms: not yet a barge-in
-    assert all(passed_unchanged(s, g) for s, g in zip(tl.audio[15 + 9 :], loud[9:]))  # from 200 ms on
+    # Held while undecided, then released as they were once the run reached 200 ms (lookback):
+    # the VAD and the recogniser get the barge-in from its first syllable.
+    assert all(passed_unchanged(s, g) for s, g in zip(tl.audio[15:], loud))
     assert gate.stats.barge_ins == 1
-    assert gate.stats.barge_in_frames == len(loud) - 9
+    assert gate.stats.barge_in_frames == len(loud)
     events = gate_events(record)
     assert [e["kind"] for e in events] == ["barge_in", "summary"]
     assert events[0]["run_secs"] == pytest.approx(0.2)
-    assert events[1]["suppressed_frames"] == 15 + 9 and events[1]["barge_ins"] == 1
+    assert events[0]["lookback_secs"] == pytest.approx(0.18)
+    assert events[1]["suppressed_frames"] == 15 and events[1]["barge_ins"] == 1
+
+
+@pytest.mark.parametrize("rate", RATES)
+async def test_with_echo_tracking_a_quiet_line_lets_soft_speech_barge_in(rate: int) -> None:
+    tracking = EchoGateSettings()  # echo_tracking on, the default
+    tl = Timeline(rate).bot(True).say(tone(3.0, rate, 0.001))  # a headset: the bot is not heard
+    start = len(tl.audio)
+    tl.say(speech_like(0.6, rate, 0.03))  # softer than the fixed 0.05 threshold
+    audio, _, _ = await run_gate(StampedGate(tracking), tl)
+    assert sum(not is_silent(f) for f in audio[start:]) >= 20
+    fixed, _, _ = await run_gate(StampedGate(SETTINGS), tl)
+    assert all(is_silent(f) for f in fixed[start:])
+
+
+@pytest.mark.parametrize("rate", RATES)
+async def test_with_echo_tracking_loud_echo_raises_the_bar_but_a_louder_candidate_passes(rate: int) -> None:
+    echo = speech_like(3.0, rate, 0.05)  # a speakerphone: the bot's voice, loud, with pauses
+    tl = Timeline(rate).bot(True).say(echo)
+    start = len(tl.audio)
+    tl.say(tone(0.6, rate, 0.3))
+    gate = StampedGate(EchoGateSettings())
+    audio, _, _ = await run_gate(gate, tl)
+    assert all(is_silent(f) for f in audio[:start])
+    assert all(not is_silent(f) for f in audio[start:])
+    assert gate.barge_in_threshold > SETTINGS.barge_in_rms_threshold
+    fixed = StampedGate(SETTINGS)
+    await run_gate(fixed, Timeline(rate).bot(True).say(echo))
+    assert fixed.stats.barge_ins > 0  # the fixed threshold takes this echo for the candidate
+
+
+async def test_with_echo_tracking_nothing_barges_in_before_the_echo_was_heard() -> None:
+    rate = 16000
+    tl = Timeline(rate).bot(True).say(tone(0.2, rate, 0.001)).say(tone(0.8, rate, 0.3)).say(tone(0.6, rate, 0.001))
+    gate = StampedGate(EchoGateSettings())
+    audio, _, _ = await run_gate(gate, tl)
+    assert all(is_silent(f) for f in audio) and gate.stats.barge_ins == 0
+    assert gate.barge_in_threshold > 0.2  # ...and it learnt that this line is loud
 
 
 @pytest.mark.parametrize("rate", RATES)
@@ -271,10 +312,9 @@ async def test_barge_in_survives_the_dips_between_syllables() -> None:
     gate = StampedGate()
     tl = Timeline(rate).bot(True).say(syllable * 4)
     audio, _, _ = await run_gate(gate, tl)
-    passed = [not is_silent(f) for f in audio]
-    # 7 loud + 3 quiet frames per syllable; the 200th ms of loud audio ends frame 12.
-    assert passed[:12] == [False] * 12
-    assert all(passed[12:])
+    # 7 loud + 3 quiet frames per syllable; the 200th ms of loud audio ends frame 12, and
+    # the run so far (dips included) is released with it.
+    assert all(not is_silent(f) for f in audio)
     assert gate.stats.barge_ins == 1
 
 
@@ -283,8 +323,7 @@ async def test_a_barge_in_continues_across_a_pause_shorter_than_the_hangover() -
     gate = StampedGate()
     tl = Timeline(rate).bot(True).say(tone(0.3, rate, 0.2)).say(tone(0.16, rate, 0.01)).say(tone(0.4, rate, 0.2))
     audio, _, _ = await run_gate(gate, tl)
-    passed = [not is_silent(f) for f in audio]
-    assert passed[:9] == [False] * 9 and all(passed[9:])
+    assert all(not is_silent(f) for f in audio)
     assert gate.stats.barge_ins == 1
 
 
@@ -486,11 +525,18 @@ LEVELS = [0.0, 0.004, 0.012, 0.02, 0.035, 0.045, 0.06, 0.1, 0.3]
 
 @dataclass
 class Reference:
-    """The gating rule written plainly, frame by frame (the spec the gate must match)."""
+    """The gating rule written plainly, frame by frame (the spec the gate must match).
+
+    ``decide`` fills ``expected`` (pass / silence per audio frame); a frame of a loud run
+    still undecided while the bot is audible stays ``None`` until the run becomes a
+    barge-in (all of it passes), breaks up or the bot goes quiet (all of it is silenced),
+    or the run's held audio exceeds the lookback (the oldest frames are silenced).
+    """
 
     s: EchoGateSettings
     hangover: float = 0.3  # the documented defaults, written out: the model must not follow the code
     gap_tolerance: float = 0.1
+    max_hold_extra: float = 0.3
     bot_frames: bool = False
     external: bool | None = None  # None until an external playback source reports
     stopped_at: float | None = None
@@ -499,6 +545,8 @@ class Reference:
     barging: bool = False
     hold: float = 0.0
     barge_ins: int = 0
+    expected: list[bool | None] = field(default_factory=list)
+    pending: list[tuple[int, float]] = field(default_factory=list)  # (frame index, secs)
 
     def audible(self) -> bool:
         return self.bot_frames if self.external is None else self.external
@@ -514,7 +562,26 @@ class Reference:
         elif self.audible() and not before:
             self.hold = 0.0
 
-    def passes(self, rms: float, secs: float, t: float) -> bool:
+    def settle(self, passes: bool) -> None:
+        for i, _ in self.pending:
+            self.expected[i] = passes
+        self.pending = []
+
+    def decide(self, rms: float, secs: float, t: float) -> None:
+        index = len(self.expected)
+        self.expected.append(None)
+        if not self.audible():
+            self.settle(False)
+        outcome = self._passes(rms, secs, t)
+        if outcome is None:
+            self.pending.append((index, secs))
+            while sum(x for _, x in self.pending) > self.s.barge_in_min_secs + self.max_hold_extra + DURATION_EPS:
+                self.expected[self.pending.pop(0)[0]] = False
+            return
+        self.settle(outcome)
+        self.expected[index] = outcome
+
+    def _passes(self, rms: float, secs: float, t: float) -> bool | None:
         s = self.s
         loud = rms > s.barge_in_rms_threshold
         if loud:
@@ -524,15 +591,20 @@ class Reference:
             if self.gap > self.gap_tolerance + DURATION_EPS:
                 self.loud_secs = 0.0
         if self.audible():
-            if loud and (self.barging or self.loud_secs + DURATION_EPS >= s.barge_in_min_secs):
-                self.barge_ins += 0 if self.barging else 1
+            if self.barging:
+                if loud:
+                    self.hold = self.hangover
+                    return True
+                if self.hold > DURATION_EPS:
+                    self.hold -= secs
+                    return True
+                self.barging, self.hold = False, 0.0
+                return False
+            if loud and self.loud_secs + DURATION_EPS >= s.barge_in_min_secs:
+                self.barge_ins += 1
                 self.barging, self.hold = True, self.hangover
                 return True
-            if self.barging and self.hold > DURATION_EPS:
-                self.hold -= secs
-                return True
-            self.barging, self.hold = False, 0.0
-            return False
+            return None if self.loud_secs > DURATION_EPS else False
         self.barging = False
         if self.stopped_at is not None and t - self.stopped_at < s.cooldown_secs:
             if rms > s.cooldown_rms_threshold:
@@ -575,7 +647,7 @@ _sequence = st.lists(_event, min_size=1, max_size=120)
 def _build(events: list[tuple], with_playback: bool) -> tuple[list[Frame], list[bool], Reference]:
     """Frames stamped with time, and what the reference model says each audio frame does."""
     model = Reference(SETTINGS)
-    t, frames, expected = 0.0, [], []
+    t, frames = 0.0, []
     for event in events:
         kind = event[0]
         if kind == "audio":
@@ -585,7 +657,7 @@ def _build(events: list[tuple], with_playback: bool) -> tuple[list[Frame], list[
                 frame = InputAudioRawFrame(audio=_square(n, level), sample_rate=rate, num_channels=channels)
                 frame.metadata["t"] = t
                 secs = len(frame.audio) / (2 * channels * rate)
-                expected.append(model.passes(pcm16_rms(frame.audio), secs, t))
+                model.decide(pcm16_rms(frame.audio), secs, t)
                 t += secs
                 frames.append(frame)
             continue
@@ -603,7 +675,8 @@ def _build(events: list[tuple], with_playback: bool) -> tuple[list[Frame], list[
             )
             frame.metadata["t"] = t
         frames.append(frame)
-    return frames, expected, model
+    model.settle(False)  # the end of the stream releases what is still held, as silence
+    return frames, [bool(x) for x in model.expected], model
 
 
 def _check(sent: list[Frame], got: list[Frame], expected: list[bool]) -> None:
@@ -635,8 +708,10 @@ def test_property_gate_matches_the_reference_model(events: list[tuple], with_pla
         for frame in frames:
             up = isinstance(frame, (BotStartedSpeakingFrame, BotStoppedSpeakingFrame))
             await gate.process_frame(frame, FrameDirection.UPSTREAM if up else FrameDirection.DOWNSTREAM)
+        await gate.process_frame(EndFrame(), FrameDirection.DOWNSTREAM)  # releases what is held
 
     asyncio.run(drive())
+    assert isinstance(pushed.pop(), EndFrame)
     _check(frames, pushed, expected)
     assert gate.stats.suppressed_frames == expected.count(False)
     assert gate.stats.barge_ins == model.barge_ins
