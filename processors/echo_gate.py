@@ -12,8 +12,9 @@ This gate sits right after ``transport.input()`` and rewrites inbound
 
 * **audible** (between ``BotStartedSpeakingFrame`` and ``BotStoppedSpeakingFrame``,
   which reach us travelling *upstream* from the output transport; or between
-  :meth:`EchoGate.playback_started` / :meth:`EchoGate.playback_finished` once an
-  external playback source such as Twilio marks reports them, which then wins):
+  :meth:`EchoGate.playback_started` / :meth:`EchoGate.playback_finished` when an
+  external playback source such as Twilio marks reports them; audible while either
+  says so: the server has started sending, or the listener still hears it):
   audio is replaced by silence of the same length, except **barge-in**: once
   frames louder than the barge-in threshold (below) add up to ``barge_in_min_secs``,
   the run and the following loud frames pass, so the VAD downstream can interrupt
@@ -209,8 +210,13 @@ class EchoGate(FrameProcessor):
 
     @property
     def bot_audible(self) -> bool:
-        """Whether the bot is audible: external playback state once reported, else bot frames."""
-        return self._external_audible if self._external else self._frames_audible
+        """Whether the bot may be audible: the server is sending its audio, or the listener still plays it.
+
+        Both, not the playback reports alone: they come back only after the audio before
+        them has played (Twilio marks follow the first TTS frame, often a whole sentence),
+        so the start of an utterance would be heard ungated.
+        """
+        return self._frames_audible or self._external_audible
 
     @property
     def mode(self) -> str:
@@ -224,7 +230,7 @@ class EchoGate(FrameProcessor):
         return OPEN
 
     def playback_started(self) -> None:
-        """The listener started hearing the bot (e.g. Twilio). From now on, bot frames are ignored."""
+        """The listener started hearing the bot (e.g. Twilio): audible until playback_finished, whatever the server does."""
         self._set_audible(external=True)
 
     def playback_finished(self) -> None:

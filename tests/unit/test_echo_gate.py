@@ -399,6 +399,15 @@ async def test_playback_reports_are_the_truth_once_used() -> None:
     assert all(passed_unchanged(s, g) for s, g in zip(tl.audio[after:], audio[after:]))
 
 
+async def test_with_playback_reports_the_start_is_gated_before_the_first_report_comes_back() -> None:
+    """Twilio's start mark returns only after the first TTS frame has played: the server's frames cover that."""
+    rate = 8000
+    gate = StampedGate()
+    tl = Timeline(rate).playback(True).playback(False).bot(True).say(tone(0.6, rate, 0.04))  # next utterance, no mark yet
+    audio, _, _ = await run_gate(gate, tl)
+    assert all(is_silent(f) for f in audio)
+
+
 def test_playback_methods_drive_the_state_directly() -> None:
     now = [100.0]
     gate = EchoGate(SETTINGS, clock=lambda: now[0])
@@ -549,7 +558,7 @@ class Reference:
     pending: list[tuple[int, float]] = field(default_factory=list)  # (frame index, secs)
 
     def audible(self) -> bool:
-        return self.bot_frames if self.external is None else self.external
+        return self.bot_frames or bool(self.external)
 
     def bot(self, audible: bool, t: float, external: bool) -> None:
         before = self.audible()
