@@ -162,10 +162,11 @@ class EchoGateSettings(StrictModel):
     barge_in_min_secs: float = Field(default=0.2, ge=0, le=5, description="...for this long counts as barge-in.")
     echo_tracking: bool = Field(
         default=True,
-        description="Follow the echo heard while the bot speaks: the barge-in threshold becomes echo_margin x that "
-        "level (barge_in_rms_threshold is the starting point), never below barge_in_min_rms.",
+        description="Predict the echo from the bot's own sent audio (coupling x output level a delay ago, learned "
+        "where the microphone follows the output): the barge-in threshold becomes echo_margin x that prediction, "
+        "never below barge_in_min_rms; off: the fixed barge_in_rms_threshold.",
     )
-    echo_margin: float = Field(default=1.0, ge=1, le=20, description="How much louder than the echo's held peak the candidate must be.")
+    echo_margin: float = Field(default=2.0, ge=1, le=20, description="How much louder than the predicted echo the candidate must be.")
     barge_in_min_rms: float = Field(default=0.015, ge=0, le=1, description="Threshold floor with echo_tracking (clean microphones).")
 
 

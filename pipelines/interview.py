@@ -20,6 +20,7 @@
       -> filler speech             one short phrase when the reply is late or a failover is under way
       -> (transport's own)         e.g. Twilio playback marks, in order with the audio
       -> transport.output()
+      -> echo gate's output tap    the audio the bot sent: the reference the echo gate predicts echo from
       -> latency probe (output)    first audio written
       -> evaluator interviewer tap what the candidate actually heard
       -> recorder                  stereo, candidate left (real mic audio) / interviewer right
@@ -234,6 +235,7 @@ def build_interview_pipeline(
             *([processors.filler] if processors.filler is not None else []),
             *before_output,
             transport.output(),
+            processors.echo_gate.output_tap(),
             latency.probe_after_output(),
             processors.evaluator.interviewer_tap(),
             recorder,

@@ -28,14 +28,14 @@ This gate sits right after ``transport.input()`` and rewrites inbound
   the barge-in from its first syllable; as silence when it breaks up, the bot goes
   quiet or the stream ends. Only undecided loud runs wait; everything else is pushed
   at once.
-  **Echo tracking** (``echo_tracking``, default on): the threshold is
-  ``echo_margin`` x the echo level heard on this line, never below
-  ``barge_in_min_rms`` (``barge_in_rms_threshold`` is the starting level, and the
-  threshold itself when tracking is off). The level follows frames that were not
-  the candidate (silenced frames, and runs that broke up): it rises within a few
-  frames, holds through the pauses between the bot's sentences, then fades, so a
-  headset's silent line lets soft speech through and a speakerphone raises the bar.
-  Until ``ECHO_LEARN_SECS`` of bot audio was heard no run becomes a barge-in.
+  **Echo estimate** (``echo_tracking``, default on): the threshold is ``echo_margin`` x
+  the echo predicted from the bot's own sent audio (:mod:`processors.echo_reference`:
+  coupling x output level ``delay`` ago, learned only where the microphone follows the
+  output), never below ``barge_in_min_rms``; so a headset's silent line lets soft speech
+  through, a speakerphone raises the bar only while the bot's voice is loud, and the pauses
+  between its words and sentences are open to the candidate. Without a reference (no
+  :meth:`EchoGate.output_tap` in the pipeline) or with tracking off the threshold is the
+  fixed ``barge_in_rms_threshold``.
 * **tail** (``cooldown_secs`` after the bot stops, for room reverb and network
   echo delay): audio passes only above ``cooldown_rms_threshold``.
 * **open** (after the tail): everything passes untouched. ``normal_rms_threshold``
@@ -55,10 +55,10 @@ Gated frames are copies carrying the original audio in
 Durations come from the audio itself (``len(audio) / (2 * channels * rate)``), the
 tail from ``clock``. Per frame this costs one numpy RMS and no allocation unless
 the frame is silenced (a few microseconds, see ``scripts/bench_echo_gate.py``).
-Energy gating cannot tell an echo from the candidate as loud as it: with the
-echo ~6 dB below the candidate's voice, barge-ins need the louder syllables
-(``scripts/bench_barge_in.py`` measures it); comparing with the audio the bot sent
-(a reference-based echo canceller) is what would do better.
+Energy gating still cannot hear a candidate much softer than the echo of the bot's
+voice at the same instant (it waits for their louder syllables or the bot's pauses);
+``scripts/bench_barge_in.py`` measures it. A real echo canceller (subtracting the
+reference waveform) would do better.
 """
 
 from __future__ import annotations
@@ -69,7 +69,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
 from loguru import logger
 from pipecat.frames.frames import (
     BotStartedSpeakingFrame,
@@ -82,6 +81,7 @@ from pipecat.frames.frames import (
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from interview.config import EchoGateSettings
+from processors.echo_reference import EchoEstimate, EchoOutputTap, OutputEnvelope, pcm16_rms
 from processors.events import EventSink
 
 ORIGINAL_AUDIO_KEY = "echo_gate_original_audio"
@@ -95,14 +95,6 @@ TAIL = "tail"
 OPEN = "open"
 PASS, SILENCE, HOLD = "pass", "silence", "hold"
 MAX_HOLD_EXTRA_SECS = 0.3  # lookback beyond barge_in_min_secs (the quiet gaps inside a run)
-ECHO_RISE_PER_SEC = 15.0  # echo level tracking: reaches a louder echo within ~70 ms ...
-ECHO_FALL_PER_SEC = 0.7  # ... and forgets it at 70 % a second ...
-ECHO_HOLD_SECS = 1.0  # ... after this long without it (pauses between sentences are shorter)
-ECHO_PRESENT_FRACTION = 0.5  # a frame this close to the level counts as the echo still being there
-ECHO_LEARN_SECS = 1.5  # with echo tracking, no barge-in before this much bot audio was heard: the line's echo is unknown
-
-_PCM16 = np.dtype("<i2")
-_FULL_SCALE = 32768.0
 
 
 @dataclass
@@ -116,15 +108,6 @@ class EchoGateStats:
     barge_in_frames: int = 0  # frames passed during bot audio because of a barge-in
     tail_passed_frames: int = 0  # frames passed in the tail
     quiet_frames: int = 0  # open-mode frames below normal_rms_threshold (passed as-is)
-
-
-def pcm16_rms(audio: bytes) -> float:
-    """RMS of 16-bit little-endian PCM on full scale = 1.0 (all channels together)."""
-    samples = np.frombuffer(audio, dtype=_PCM16, count=len(audio) // 2).astype(np.int64)
-    if samples.size == 0:
-        return 0.0
-    # Exact integer energy: faster than a float32 BLAS dot on 160-320 samples.
-    return (int(np.dot(samples, samples)) / samples.size) ** 0.5 / _FULL_SCALE
 
 
 def audio_seconds(frame: InputAudioRawFrame) -> float:
@@ -195,11 +178,9 @@ class EchoGate(FrameProcessor):
         self._barge_in_active = False
         self._hold_secs = 0.0  # hangover left
         self._held: list[InputAudioRawFrame] = []  # a loud run not decided yet (lookback)
-        self._held_rms: list[float] = []
         self._held_secs = 0.0
-        self._echo_level = settings.barge_in_rms_threshold / settings.echo_margin  # tracked echo RMS
-        self._audible_secs = 0.0  # microphone audio heard while the bot was audible, this session
-        self._echo_quiet_secs = 0.0  # since the echo was last heard
+        self.envelope = OutputEnvelope(clock)  # the bot's sent audio (fed by output_tap())
+        self.echo = EchoEstimate(self.envelope)
         self._summarized = False
 
     # --- public API ---------------------------------------------------------------------
@@ -237,12 +218,16 @@ class EchoGate(FrameProcessor):
         """The listener stopped hearing the bot (e.g. the last Twilio mark came back)."""
         self._set_audible(external=False)
 
+    def output_tap(self) -> EchoOutputTap:
+        """The processor to place right after ``transport.output()``: the reference for the echo estimate."""
+        return EchoOutputTap(self.envelope)
+
     @property
     def barge_in_threshold(self) -> float:
-        """Frame RMS that counts as the candidate while the bot is audible (follows the echo it hears)."""
-        if not self._settings.echo_tracking:
+        """Frame RMS that counts as the candidate while the bot is audible, now (above the echo predicted now)."""
+        if not self._settings.echo_tracking or not self.echo.has_reference:
             return self._settings.barge_in_rms_threshold
-        return max(self._settings.barge_in_min_rms, self._settings.echo_margin * self._echo_level)
+        return max(self._settings.barge_in_min_rms, self._settings.echo_margin * self.echo.predicted(self._clock()))
 
     def gate_audio(self, frame: InputAudioRawFrame) -> list[InputAudioRawFrame]:
         """The frames to push for ``frame``: itself, a silenced copy, none yet (held), or held ones too."""
@@ -254,7 +239,6 @@ class EchoGate(FrameProcessor):
         rms = pcm16_rms(frame.audio)
         decision = self._decide(rms, seconds)
         if decision == HOLD:
-            self._held_rms.append(rms)
             self._held.append(frame)
             self._held_secs += seconds
             while self._held_secs > self._max_hold_secs + DURATION_EPS:  # bounded lookback
@@ -271,13 +255,10 @@ class EchoGate(FrameProcessor):
             return []
         n = len(self._held) if count is None else min(count, len(self._held))
         frames, self._held = self._held[:n], self._held[n:]
-        levels, self._held_rms = self._held_rms[:n], self._held_rms[n:]
-        for f, rms in zip(frames, levels):
+        for f in frames:
             self._held_secs -= audio_seconds(f)
             if not original:
                 self._count_silenced(audio_seconds(f))
-                if self.mode == AUDIBLE:
-                    self._track_echo(rms, audio_seconds(f))  # a run that did not last was the echo
         if not self._held:
             self._held_secs = 0.0
         return frames if original else [silenced_copy(f) for f in frames]
@@ -355,7 +336,8 @@ class EchoGate(FrameProcessor):
             self._loud_run_secs = 0.0
 
     def _decide_while_audible(self, loud: bool, rms: float, seconds: float) -> str:
-        self._audible_secs += seconds
+        if self._settings.echo_tracking:
+            self.echo.heard(self._clock(), rms)
         if self._barge_in_active:
             if loud:
                 self._hold_secs = self._hangover_secs
@@ -365,7 +347,7 @@ class EchoGate(FrameProcessor):
                 return SILENCE
             self._stats.barge_in_frames += 1
             return PASS
-        if loud and self._loud_run_secs + DURATION_EPS >= self._settings.barge_in_min_secs and self._echo_learned:
+        if loud and self._loud_run_secs + DURATION_EPS >= self._settings.barge_in_min_secs:
             self._barge_in_active = True
             self._hold_secs = self._hangover_secs
             self._stats.barge_ins += 1
@@ -374,30 +356,7 @@ class EchoGate(FrameProcessor):
             return PASS
         if self._loud_run_secs > DURATION_EPS:
             return HOLD  # a loud run in progress: candidate or echo, decided when it ends or lasts
-        self._track_echo(rms, seconds)
         return SILENCE
-
-    @property
-    def _echo_learned(self) -> bool:
-        return not self._settings.echo_tracking or self._audible_secs + DURATION_EPS >= ECHO_LEARN_SECS
-
-    def _track_echo(self, rms: float, seconds: float) -> None:
-        """Follow the echo level in frames that are not the candidate: a peak that holds, then fades.
-
-        It rises within a few frames, holds through the pauses between the bot's words and
-        sentences (``ECHO_HOLD_SECS``), and only then falls, so a new sentence's first
-        syllable is not taken for the candidate; a clean microphone lets it fall to the floor.
-        """
-        level = self._echo_level
-        if rms > level:
-            self._echo_level = level + (rms - level) * min(1.0, ECHO_RISE_PER_SEC * seconds)
-            self._echo_quiet_secs = 0.0
-        elif rms > level * ECHO_PRESENT_FRACTION:
-            self._echo_quiet_secs = 0.0
-        else:
-            self._echo_quiet_secs += seconds
-            if self._echo_quiet_secs > ECHO_HOLD_SECS:
-                self._echo_level = level * (1.0 - min(1.0, ECHO_FALL_PER_SEC * seconds))
 
     def _passes_in_tail(self, rms: float, seconds: float) -> bool:
         if rms > self._settings.cooldown_rms_threshold:
@@ -425,6 +384,9 @@ class EchoGate(FrameProcessor):
             run_secs=round(self._loud_run_secs, 3),
             lookback_secs=round(self._held_secs, 3),
             threshold=round(self.barge_in_threshold, 4),
+            echo_coupling=round(self.echo.coupling, 3),
+            echo_delay_secs=self.echo.delay,
+            echo_correlation=self.echo.correlation,
             source="playback" if self._external else "bot_frames",
         )
 

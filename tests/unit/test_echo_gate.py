@@ -113,6 +113,14 @@ class BotSays(SystemFrame):
 
 
 @dataclass
+class BotOutput(SystemFrame):
+    """Test-only: the output transport sent this audio (the gate's echo reference), at the frame's stamp."""
+
+    audio: bytes = b""
+    seconds: float = 0.0
+
+
+@dataclass
 class Playback(SystemFrame):
     """Test-only: the gate calls playback_started()/playback_finished() when it gets this."""
 
@@ -143,6 +151,9 @@ class StampedGate(EchoGate):
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         self.now = frame.metadata.get("t", self.now)
+        if isinstance(frame, BotOutput):
+            self.envelope.sent(pcm16_rms(frame.audio), frame.seconds)
+            return
         if isinstance(frame, Playback):
             if frame.started:
                 self.playback_started()
@@ -176,6 +187,17 @@ class Timeline:
 
     def wait(self, secs: float) -> Timeline:
         self.t += secs
+        return self
+
+    def duplex(self, sent: bytes, heard: bytes) -> Timeline:
+        """The bot sends ``sent`` while the microphone hears ``heard`` (same rate, mono; 20 ms chunks in step)."""
+        for out, mic in zip(chunks(sent, self.rate), chunks(heard, self.rate)):
+            seconds = len(mic) / (2 * self.rate)
+            self.t += seconds
+            self.frames.append(self._stamp(BotOutput(audio=out, seconds=seconds)))
+            frame = self._stamp(InputAudioRawFrame(audio=mic, sample_rate=self.rate, num_channels=1))
+            self.frames.append(frame)
+            self.audio.append(frame)
         return self
 
     def say(self, audio: bytes, *, ms: int = 20) -> Timeline:
@@ -254,41 +276,101 @@ async def test_loud_sustained_barge_in_passes_from_the_frame_reaching_the_minimu
     assert events[1]["suppressed_frames"] == 15 and events[1]["barge_ins"] == 1
 
 
-@pytest.mark.parametrize("rate", RATES)
-async def test_with_echo_tracking_a_quiet_line_lets_soft_speech_barge_in(rate: int) -> None:
-    tracking = EchoGateSettings()  # echo_tracking on, the default
-    tl = Timeline(rate).bot(True).say(tone(3.0, rate, 0.001))  # a headset: the bot is not heard
-    start = len(tl.audio)
-    tl.say(speech_like(0.6, rate, 0.03))  # softer than the fixed 0.05 threshold
-    audio, _, _ = await run_gate(StampedGate(tracking), tl)
-    assert sum(not is_silent(f) for f in audio[start:]) >= 20
-    fixed, _, _ = await run_gate(StampedGate(SETTINGS), tl)
-    assert all(is_silent(f) for f in fixed[start:])
+def echo_of(sent: bytes, rate: int, gain_db: float, delay_secs: float = 0.06) -> np.ndarray:
+    """What a speakerphone's microphone hears of ``sent``: ``gain_db`` down, ``delay_secs`` late."""
+    samples = np.frombuffer(sent, dtype="<i2").astype(np.float64)
+    return np.concatenate([np.zeros(int(delay_secs * rate)), samples])[: samples.size] * 10 ** (gain_db / 20)
 
 
-@pytest.mark.parametrize("rate", RATES)
-async def test_with_echo_tracking_loud_echo_raises_the_bar_but_a_louder_candidate_passes(rate: int) -> None:
-    echo = speech_like(3.0, rate, 0.05)  # a speakerphone: the bot's voice, loud, with pauses
-    tl = Timeline(rate).bot(True).say(echo)
-    start = len(tl.audio)
-    tl.say(tone(0.6, rate, 0.3))
+def mix(*parts: np.ndarray | bytes) -> bytes:
+    arrays = [np.frombuffer(p, dtype="<i2").astype(np.float64) if isinstance(p, bytes) else p for p in parts]
+    n = max(a.size for a in arrays)
+    return _pcm(sum(np.pad(a, (0, n - a.size)) for a in arrays) / 32768.0)
+
+
+def scaled(pcm: bytes, rms: float) -> bytes:
+    """``pcm`` scaled to an RMS over its voiced part (full scale = 1.0)."""
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64) / 32768.0
+    voiced = samples[np.abs(samples) > 0.01]
+    return _pcm(samples * rms / np.sqrt(np.mean(voiced**2)))
+
+
+@pytest.fixture(scope="module")
+def voices() -> dict[str, bytes]:
+    """The interviewer's sentence and a candidate's answer, spoken by Piper at 16 kHz (steady: the same every run)."""
+    from scripts.candidate_voice import PiperCandidateVoice
+
+    voice = PiperCandidateVoice(steady=True)
+    bot = "Thanks. Now walk me through the last system you designed, from the first request to the database, and take your time."
+    answer = "So the first thing we built was a ledger service in Python, and every payment went through it."
+    return {"bot": scaled(voice.synthesize(bot, 16000), 0.1), "answer": voice.synthesize(answer, 16000)}
+
+
+def voiced_frames(pcm: bytes, rate: int) -> list[int]:
+    return [i for i, c in enumerate(chunks(pcm, rate)) if pcm16_rms(c) > 0.01]
+
+
+async def test_a_soft_candidate_on_a_clean_line_passes_while_the_bot_speaks(voices: dict[str, bytes]) -> None:
+    """A headset: the bot's loud voice is never heard back; the candidate answers softly over it."""
+    rate, bot = 16000, voices["bot"]
+    answer = scaled(voices["answer"], 0.03)  # softer than the fixed 0.05 threshold
+    lead = int(1.5 * rate) * 2  # the candidate starts 1.5 s into the bot's sentence
+    heard = bytes(lead) + answer
+    n = min(len(bot), len(heard)) // 640 * 640
+    tl = Timeline(rate).bot(True).duplex(bot[:n], heard[:n])
     gate = StampedGate(EchoGateSettings())
     audio, _, _ = await run_gate(gate, tl)
-    assert all(is_silent(f) for f in audio[:start])
-    assert all(not is_silent(f) for f in audio[start:])
-    assert gate.barge_in_threshold > SETTINGS.barge_in_rms_threshold
-    fixed = StampedGate(SETTINGS)
-    await run_gate(fixed, Timeline(rate).bot(True).say(echo))
-    assert fixed.stats.barge_ins > 0  # the fixed threshold takes this echo for the candidate
+    spoken = [i for i in voiced_frames(heard[:n], rate) if i >= lead // 640]
+    passed = [i for i in spoken if not is_silent(audio[i])]
+    assert len(spoken) > 100 and len(passed) >= 0.9 * len(spoken), (len(passed), len(spoken))
+    assert all(is_silent(f) for f in audio[: lead // 640])  # nothing passed before they spoke (a quiet line)
+    assert gate.echo.coupling < 0.1  # the line was learnt to be quiet, never the candidate's voice as echo
+    fixed, _, _ = await run_gate(StampedGate(SETTINGS), tl)
+    assert all(is_silent(fixed[i]) for i in spoken)
 
 
-async def test_with_echo_tracking_nothing_barges_in_before_the_echo_was_heard() -> None:
-    rate = 16000
-    tl = Timeline(rate).bot(True).say(tone(0.2, rate, 0.001)).say(tone(0.8, rate, 0.3)).say(tone(0.6, rate, 0.001))
+@pytest.mark.parametrize("gain_db", [-6.0, -12.0])
+async def test_a_speakerphone_echo_never_barges_in_but_the_candidate_over_it_does(voices: dict[str, bytes], gain_db: float) -> None:
+    rate, bot = 16000, voices["bot"]
+    echo = echo_of(bot, rate, gain_db)
+    tl = Timeline(rate).bot(True).duplex(bot, mix(echo))  # the whole sentence, echoed back
     gate = StampedGate(EchoGateSettings())
     audio, _, _ = await run_gate(gate, tl)
     assert all(is_silent(f) for f in audio) and gate.stats.barge_ins == 0
-    assert gate.barge_in_threshold > 0.2  # ...and it learnt that this line is loud
+    assert gate.echo.coupling == pytest.approx(10 ** (gain_db / 20), rel=0.35)
+    assert gate.echo.delay == pytest.approx(0.06, abs=0.041)
+    fixed = StampedGate(SETTINGS)
+    await run_gate(fixed, Timeline(rate).bot(True).duplex(bot, mix(echo_of(bot, rate, -6.0))))
+    assert fixed.stats.barge_ins > 0  # the fixed threshold takes a -6 dB echo for the candidate
+
+    # The same line, the candidate talking over the bot's next sentence at the bot's own level.
+    start = len(tl.audio)
+    answer = scaled(voices["answer"], 0.1)
+    n = min(len(bot), len(answer)) // 640 * 640
+    tl.duplex(bot[:n], mix(echo_of(bot[:n], rate, gain_db), answer[:n]))
+    audio, _, _ = await run_gate(gate := StampedGate(EchoGateSettings()), tl)
+    assert gate.stats.barge_ins >= 1
+    spoken = voiced_frames(answer[:n], rate)
+    passed = [i for i in spoken if not is_silent(audio[start + i])]
+    assert len(passed) >= 0.5 * len(spoken), (len(passed), len(spoken))
+
+
+async def test_before_the_line_is_learnt_only_a_candidate_louder_than_the_bot_passes() -> None:
+    rate = 16000
+    sent = tone(1.0, rate, 0.1)
+    tl = Timeline(rate).bot(True).duplex(sent, tone(1.0, rate, 0.1))  # an echo as loud as the bot, from the start
+    gate = StampedGate(EchoGateSettings())
+    audio, _, _ = await run_gate(gate, tl)
+    assert all(is_silent(f) for f in audio) and gate.stats.barge_ins == 0
+    tl = Timeline(rate).bot(True).duplex(sent, tone(1.0, rate, 0.3))  # three times louder: the candidate
+    audio, _, _ = await run_gate(StampedGate(EchoGateSettings()), tl)
+    assert sum(not is_silent(f) for f in audio) >= 35
+
+
+async def test_without_a_reference_the_threshold_is_the_fixed_one() -> None:
+    gate = StampedGate(EchoGateSettings())
+    await run_gate(gate, Timeline(16000).bot(True).say(tone(2.0, 16000, 0.3)))
+    assert gate.barge_in_threshold == EchoGateSettings().barge_in_rms_threshold
 
 
 @pytest.mark.parametrize("rate", RATES)
@@ -734,3 +816,14 @@ def test_property_through_a_pipeline_no_frame_is_lost_or_resized(events: list[tu
     gate = StampedGate()
     down, _ = asyncio.run(run_test(gate, frames_to_send=frames))
     _check(frames, list(down), expected)
+
+
+async def test_the_output_tap_records_what_the_bot_sent_and_passes_it_on() -> None:
+    from pipecat.frames.frames import OutputAudioRawFrame
+
+    gate = EchoGate(EchoGateSettings())
+    sent = [OutputAudioRawFrame(audio=c, sample_rate=24000, num_channels=1) for c in chunks(tone(0.2, 24000, 0.1), 24000)]
+    down, _ = await run_test(gate.output_tap(), frames_to_send=sent, expected_down_frames=[OutputAudioRawFrame] * 10)
+    assert gate.envelope.frames == 10
+    now = asyncio.get_running_loop().time()  # the envelope's clock is time.monotonic, like the loop's
+    assert gate.echo.has_reference and gate.envelope.level(now - 1.0, now) == pytest.approx(0.1, rel=0.01)
