@@ -13,6 +13,10 @@ This processor sits between the LLM and the TTS, where a reply's whole text pass
 rewrites the turn's context message as what was heard plus the cut sentence marked
 (:func:`interview.interruptions.mark_cut`), and keeps the reply so a false interruption
 can resume it (:attr:`interrupted_reply`). Replies the candidate heard in full are forgotten.
+
+A reply cut because the candidate went on with their answer (``AnswerResumedFrame`` from
+:mod:`processors.resumed_answer`) is no barge-in: that side drops the reply and keeps one
+answer, so here it is neither marked nor reported (:meth:`withdraw` if it already was).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from interview.interruptions import mark_cut, sentences, unheard_part
 from processors.events import EventSink
+from processors.resumed_answer import AnswerResumedFrame
 
 
 class InterruptedReply(FrameProcessor):
@@ -45,6 +50,9 @@ class InterruptedReply(FrameProcessor):
             self._reply.append(frame.text)
         elif isinstance(frame, InterruptionFrame):
             self._at_interruption, self._reply = "".join(self._reply).strip(), []
+        elif isinstance(frame, AnswerResumedFrame) and direction == FrameDirection.DOWNSTREAM:
+            self._at_interruption, self._reply = "", []  # the interruption on its way is the answer going on
+            self.withdraw()
         await self.push_frame(frame, direction)
 
     def on_assistant_turn_stopped(self, content: str, interrupted: bool) -> str:

@@ -94,6 +94,30 @@ async def test_interrupted_reply_rewrites_the_turn_in_the_context() -> None:
     assert tracker.on_assistant_turn_stopped("", interrupted=True) == ""  # e.g. a cue spoken outside the context
 
 
+class Events:
+    def __init__(self) -> None:
+        self.kinds: list[str] = []
+
+    def event(self, kind: str, **_data: object) -> None:
+        self.kinds.append(kind)
+
+
+async def test_a_reply_cut_by_the_candidate_going_on_with_their_answer_is_no_barge_in() -> None:
+    from processors.resumed_answer import AnswerResumedFrame
+
+    context = LLMContext(messages=[{"role": "system", "content": "prompt"}])
+    events = Events()
+    tracker = InterruptedReply(context, events=events)
+    frames = [LLMTextFrame(REPLY), SleepFrame(0.05), AnswerResumedFrame(previous_answer="I built a ledger."), InterruptionFrame()]
+    await run_test(tracker, frames_to_send=frames, expected_down_frames=None)
+    context.add_message({"role": "assistant", "content": "Thanks, that's helpful."})
+    assert tracker.on_assistant_turn_stopped("Thanks, that's helpful.", interrupted=True) == "Thanks, that's helpful."
+    assert context.messages[-1]["content"] == "Thanks, that's helpful." and not events.kinds
+    # The next reply cut by a real barge-in is marked again.
+    await run_test(tracker, frames_to_send=[LLMTextFrame(REPLY), SleepFrame(0.05), InterruptionFrame()], expected_down_frames=None)
+    assert tracker.on_assistant_turn_stopped("", interrupted=True).endswith(CUT_NOTE) and events.kinds == ["interviewer_cut"]
+
+
 async def test_a_reply_cut_before_its_first_sentence_ended_is_added() -> None:
     context = LLMContext(messages=[{"role": "system", "content": "prompt"}])
     tracker = InterruptedReply(context)
