@@ -81,7 +81,7 @@ from pipecat.frames.frames import (
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from interview.config import EchoGateSettings
-from processors.echo_reference import EchoEstimate, EchoOutputTap, OutputEnvelope, pcm16_rms
+from processors.echo_reference import EchoCanceller, EchoEstimate, EchoOutputTap, OutputEnvelope, pcm16_rms
 from processors.events import EventSink
 
 ORIGINAL_AUDIO_KEY = "echo_gate_original_audio"
@@ -181,6 +181,8 @@ class EchoGate(FrameProcessor):
         self._held_secs = 0.0
         self.envelope = OutputEnvelope(clock)  # the bot's sent audio (fed by output_tap())
         self.echo = EchoEstimate(self.envelope)
+        self.canceller = EchoCanceller()  # fed by output_tap() too
+        self._residual: float | None = None  # the current frame's RMS after the echo canceller
         self._summarized = False
 
     # --- public API ---------------------------------------------------------------------
@@ -220,7 +222,7 @@ class EchoGate(FrameProcessor):
 
     def output_tap(self) -> EchoOutputTap:
         """The processor to place right after ``transport.output()``: the reference for the echo estimate."""
-        return EchoOutputTap(self.envelope)
+        return EchoOutputTap(self.envelope, self.canceller)
 
     @property
     def barge_in_threshold(self) -> float:
@@ -237,6 +239,7 @@ class EchoGate(FrameProcessor):
         self._stats.frames += 1
         out = [] if self.mode == AUDIBLE else self._release(original=False)
         rms = pcm16_rms(frame.audio)
+        self._residual = self._cancel_echo(frame)
         decision = self._decide(rms, seconds)
         if decision == HOLD:
             self._held.append(frame)
@@ -310,9 +313,25 @@ class EchoGate(FrameProcessor):
 
     # --- the rule ---------------------------------------------------------------------------
 
+    def _cancel_echo(self, frame: InputAudioRawFrame) -> float | None:
+        """The frame's RMS once the bot's echo is cancelled (None without a reference or for stereo)."""
+        if not self._settings.echo_tracking or not self.echo.has_reference or frame.num_channels != 1:
+            return None
+        residual = self.canceller.residual(frame.audio, frame.sample_rate)
+        return None if residual is None else pcm16_rms(residual)
+
+    def _is_loud(self, rms: float) -> bool:
+        """Louder than the echo predicted now, before or (when the canceller has converged) after cancelling it."""
+        if rms > self.barge_in_threshold:
+            return True
+        if self._residual is None:
+            return False
+        floor = self._settings.barge_in_min_rms
+        return self._residual > max(floor, self.echo.residual_threshold(self._clock()))
+
     def _decide(self, rms: float, seconds: float) -> str:
         """PASS, SILENCE or HOLD for one frame; updates the loud run, barge-in, hangover and echo level."""
-        loud = rms > self.barge_in_threshold
+        loud = self._is_loud(rms)
         self._track_loud_run(loud, seconds)
         mode = self.mode
         if mode == AUDIBLE:
@@ -337,7 +356,7 @@ class EchoGate(FrameProcessor):
 
     def _decide_while_audible(self, loud: bool, rms: float, seconds: float) -> str:
         if self._settings.echo_tracking:
-            self.echo.heard(self._clock(), rms)
+            self.echo.heard(self._clock(), rms, self._residual)
         if self._barge_in_active:
             if loud:
                 self._hold_secs = self._hangover_secs
@@ -387,6 +406,8 @@ class EchoGate(FrameProcessor):
             echo_coupling=round(self.echo.coupling, 3),
             echo_delay_secs=self.echo.delay,
             echo_correlation=self.echo.correlation,
+            canceller_leak=round(self.echo.leak, 3),
+            residual_rms=None if self._residual is None else round(self._residual, 4),
             source="playback" if self._external else "bot_frames",
         )
 

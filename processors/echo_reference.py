@@ -52,6 +52,8 @@ TRACK_CORRELATION = 0.6
 INITIAL_COUPLING = 1.0
 BOUND_QUANTILE = 25  # percent: without tracking, the coupling is at most this quantile of mic/output
 LOG_FLOOR = 1e-4
+RESIDUAL_MARGIN = 4.0  # after the canceller: this many times the echo it typically leaves
+LEAK_MIC_FLOOR = 0.005  # microphone frames this loud under loud output measure the canceller's leak
 
 _PCM16 = np.dtype("<i2")
 _FULL_SCALE = 32768.0
@@ -110,8 +112,9 @@ class EchoEstimate:
         self.coupling = INITIAL_COUPLING
         self.delay: float | None = None  # unknown until the microphone was seen following the output
         self.correlation = 0.0
-        self._history: deque[tuple[float, float]] = deque()  # (time, microphone RMS) while the bot was audible
+        self._history: deque[tuple[float, float, float]] = deque()  # (time, microphone RMS, residual RMS) while audible
         self._next_update = 0.0
+        self.leak = 1.0  # residual / microphone on the bot's echo after the canceller (1: it cancels nothing yet)
 
     @property
     def has_reference(self) -> bool:
@@ -124,9 +127,13 @@ class EchoEstimate:
         jitter = JITTER_BINS * BIN_SECS
         return self.coupling * self.envelope.level(t - self.delay - jitter, t - self.delay + jitter)
 
-    def heard(self, t: float, rms: float) -> None:
+    def residual_threshold(self, t: float) -> float:
+        """Residual RMS (after the echo canceller) that cannot be the bot's echo: ``RESIDUAL_MARGIN`` x its leak."""
+        return RESIDUAL_MARGIN * self.leak * self.predicted(t)
+
+    def heard(self, t: float, rms: float, residual: float | None = None) -> None:
         """A microphone frame at ``t`` while the bot was audible (candidate or not: the estimate tells them apart)."""
-        self._history.append((t, rms))
+        self._history.append((t, rms, rms if residual is None else residual))
         while self._history and self._history[0][0] < t - HISTORY_SECS:
             self._history.popleft()
         if t >= self._next_update:
@@ -134,8 +141,9 @@ class EchoEstimate:
             self._update()
 
     def _update(self) -> None:
-        times = np.array([t for t, _ in self._history])
-        mic = np.array([r for _, r in self._history])
+        times = np.array([h[0] for h in self._history])
+        mic = np.array([h[1] for h in self._history])
+        residual = np.array([h[2] for h in self._history])
         delays = np.arange(0.0, MAX_DELAY_SECS + 1e-9, BIN_SECS)
         refs = self.envelope.levels(times, delays, spread=1)
         loud = refs.max(axis=0) > REF_FLOOR
@@ -154,6 +162,9 @@ class EchoEstimate:
         ratios = mic[loud][voiced] / ref[voiced]
         if ratios.size < MIN_LOUD_FRAMES:
             return
+        echoed = mic[loud][voiced] > LEAK_MIC_FLOOR
+        if echoed.sum() >= MIN_LOUD_FRAMES:  # what the canceller leaves of loud microphone frames under loud output
+            self.leak = float(np.median(residual[loud][voiced][echoed] / mic[loud][voiced][echoed]))
         if best_corr >= TRACK_CORRELATION:
             self.coupling, self.delay = float(np.median(ratios)), float(delays[best])
         else:
@@ -171,13 +182,89 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
 class EchoOutputTap(FrameProcessor):
     """After ``transport.output()``: tells the envelope about every audio frame the bot sent."""
 
-    def __init__(self, envelope: OutputEnvelope, **kwargs: Any) -> None:
+    def __init__(self, envelope: OutputEnvelope, canceller: EchoCanceller | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._envelope = envelope
+        self._canceller = canceller
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
         if isinstance(frame, OutputAudioRawFrame) and direction == FrameDirection.DOWNSTREAM and frame.audio:
             channels = max(1, frame.num_channels)
             self._envelope.sent(pcm16_rms(frame.audio), len(frame.audio) / (2 * channels * max(1, frame.sample_rate)))
+            if self._canceller is not None:
+                self._canceller.sent(frame.audio, frame.sample_rate, frame.num_channels)
         await self.push_frame(frame, direction)
+
+
+class EchoCanceller:
+    """WebRTC's echo canceller (AEC3, through the LiveKit SDK Pipecat's livekit extra installs) on the gate's decision path.
+
+    Render = the audio the bot sent, resampled to the microphone's rate; capture = the
+    microphone. Both go in as 10 ms frames in step with the microphone's clock (a render
+    chunk per capture chunk, silence when the bot sent nothing, catching up when the sent
+    audio runs ahead), so the render never lags its echo. The residual only *informs* the
+    gate (how much of a frame is not the bot's echo); the audio the VAD and the recogniser
+    get is the microphone's own.
+    """
+
+    def __init__(self) -> None:
+        self._rate = 0
+        self._apm: Any = None
+        self._render: deque[np.ndarray] = deque()  # 10 ms chunks at the capture rate
+        self._pending = np.zeros(0, dtype=np.int16)
+        self.available = _livekit_apm() is not None
+
+    def sent(self, audio: bytes, rate: int, channels: int) -> None:
+        """Audio the bot sent (any rate): queued as render for the next capture frames."""
+        if not self._rate or not self.available or channels != 1 or rate <= 0:
+            return
+        samples = np.frombuffer(audio, dtype=_PCM16, count=len(audio) // 2)
+        if rate != self._rate and samples.size:
+            n = int(round(samples.size * self._rate / rate))
+            samples = np.interp(np.arange(n) * (rate / self._rate), np.arange(samples.size), samples).astype(np.int16)
+        buffered = np.concatenate([self._pending, samples])
+        step = self._rate // 100
+        whole = buffered.size // step * step
+        self._render.extend(buffered[i : i + step] for i in range(0, whole, step))
+        self._pending = buffered[whole:]
+        while len(self._render) > MAX_RENDER_CHUNKS:
+            self._render.popleft()  # a burst beyond what any echo path holds
+
+    def residual(self, audio: bytes, rate: int) -> bytes | None:
+        """The microphone frame with the bot's echo cancelled (None when not possible: stereo, odd sizes, no SDK)."""
+        if not self.available:
+            return None
+        if rate != self._rate:
+            apm_class = _livekit_apm()
+            self._apm, self._rate = apm_class(echo_cancellation=True, high_pass_filter=True), rate
+            self._render.clear()
+            self._pending = np.zeros(0, dtype=np.int16)
+        step = rate // 100
+        samples = np.frombuffer(audio, dtype=_PCM16, count=len(audio) // 2)
+        if samples.size == 0 or samples.size % step:
+            return None
+        from livekit import rtc
+
+        out = bytearray()
+        for i in range(0, samples.size, step):
+            extra = max(0, len(self._render) - RENDER_LEAD_CHUNKS)
+            for _ in range(1 + min(extra, 1)):  # catch up one chunk at a time when the sent audio ran ahead
+                chunk = self._render.popleft() if self._render else np.zeros(step, dtype=np.int16)
+                self._apm.process_reverse_stream(rtc.AudioFrame(chunk.tobytes(), rate, 1, step))
+            frame = rtc.AudioFrame(samples[i : i + step].tobytes(), rate, 1, step)
+            self._apm.process_stream(frame)
+            out += bytes(frame.data.cast("B"))
+        return bytes(out)
+
+
+MAX_RENDER_CHUNKS = 100  # 1 s of sent audio not yet matched by the microphone
+RENDER_LEAD_CHUNKS = 4  # sent audio up to 40 ms ahead of the microphone is normal (frame sizes)
+
+
+def _livekit_apm() -> Any:
+    try:
+        from livekit.rtc import AudioProcessingModule
+    except ImportError:  # the SDK is part of pipecat-ai[livekit]; without it the gate uses the energy estimate alone
+        return None
+    return AudioProcessingModule

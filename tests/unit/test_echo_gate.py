@@ -118,6 +118,7 @@ class BotOutput(SystemFrame):
 
     audio: bytes = b""
     seconds: float = 0.0
+    rate: int = 16000
 
 
 @dataclass
@@ -153,6 +154,7 @@ class StampedGate(EchoGate):
         self.now = frame.metadata.get("t", self.now)
         if isinstance(frame, BotOutput):
             self.envelope.sent(pcm16_rms(frame.audio), frame.seconds)
+            self.canceller.sent(frame.audio, frame.rate, 1)
             return
         if isinstance(frame, Playback):
             if frame.started:
@@ -194,7 +196,7 @@ class Timeline:
         for out, mic in zip(chunks(sent, self.rate), chunks(heard, self.rate)):
             seconds = len(mic) / (2 * self.rate)
             self.t += seconds
-            self.frames.append(self._stamp(BotOutput(audio=out, seconds=seconds)))
+            self.frames.append(self._stamp(BotOutput(audio=out, seconds=seconds, rate=self.rate)))
             frame = self._stamp(InputAudioRawFrame(audio=mic, sample_rate=self.rate, num_channels=1))
             self.frames.append(frame)
             self.audio.append(frame)
