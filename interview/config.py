@@ -160,6 +160,14 @@ class EchoGateSettings(StrictModel):
     cooldown_rms_threshold: float = Field(default=0.03, ge=0, le=1, description="In the tail, only louder audio passes.")
     barge_in_rms_threshold: float = Field(default=0.05, ge=0, le=1, description="While the bot speaks, this loud...")
     barge_in_min_secs: float = Field(default=0.2, ge=0, le=5, description="...for this long counts as barge-in.")
+    echo_tracking: bool = Field(
+        default=True,
+        description="Predict the echo from the bot's own sent audio (coupling x output level a delay ago, learned "
+        "where the microphone follows the output): the barge-in threshold becomes echo_margin x that prediction, "
+        "never below barge_in_min_rms; off: the fixed barge_in_rms_threshold.",
+    )
+    echo_margin: float = Field(default=2.0, ge=1, le=20, description="How much louder than the predicted echo the candidate must be.")
+    barge_in_min_rms: float = Field(default=0.015, ge=0, le=1, description="Threshold floor with echo_tracking (clean microphones).")
 
 
 class PacingSettings(StrictModel):
@@ -201,7 +209,13 @@ class TurnTaking(StrictModel):
     """VAD and end-of-turn settings. Interviews want patience: candidates pause to think."""
 
     vad_confidence: float = Field(default=0.7, gt=0, le=1)
-    vad_start_secs: float = Field(default=0.2, gt=0, le=2)
+    vad_start_secs: float = Field(
+        default=0.15,
+        gt=0,
+        le=2,
+        description="Speech this long starts a turn (and, over the interviewer, interrupts it once the echo gate "
+        "passed it): with Silero's volume ramp that is ~0.3 s of speech, so a shorter cough or 'mm' does not.",
+    )
     vad_stop_secs: float = Field(default=0.2, gt=0, le=5)
     vad_min_volume: float = Field(default=0.6, ge=0, le=1)
     stop_strategy: Literal["interview", "smart_turn", "silence"] = "interview"

@@ -189,7 +189,7 @@ class PromptBuilder:
                 "Rules: your words are read aloud by text-to-speech, so speak in short sentences; "
                 "no markdown, lists or emoji.",
                 "Ask one question at a time.",
-                f"If interrupted, yield to the {person} and respond to what they said.",
+                f"If interrupted, yield to the {person} and respond to what they said; do not repeat yourself unless asked.",
                 probe,
                 scores,
                 "Stay neutral and inclusive; never comment on accent, background or personal life.",

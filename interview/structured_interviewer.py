@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from interview.config import InterviewConfig, InterviewType, Question
+from interview.interruptions import is_backchannel, is_cut, resume_text
 from interview.pacing import RESUME_MARKER, entered_phase_id, is_wrap_up
 from interview.tools import find_fact
 from interview.text_similarity import normalise
@@ -69,6 +70,7 @@ class _Cursor:
     pending_knowledge: bool = False
     candidate_questions_answered: int = 0
     notes: list[str] = field(default_factory=list)
+    last_move_text: str = ""
 
 
 class StructuredInterviewer:
@@ -100,6 +102,8 @@ class StructuredInterviewer:
         before = copy.deepcopy(self._cursor)
         move = self._decide(messages)
         self._before_call = before if move.tool_call is not None else None
+        if move.text:
+            self._cursor.last_move_text = move.text
         if tentative:
             self._tentative, self._cursor = (self._cursor, move.tool_call is not None), before
         else:
@@ -159,6 +163,9 @@ class StructuredInterviewer:
                 tool_call=ToolCall("end_interview", {"reason": "Interview time is up."}),
             )
 
+        resumed = self._resume_after_false_interruption(messages)
+        if resumed:
+            return Move(text=resumed)
         moved = self._follow_tracker(messages)
         last = _last_relevant_message(messages)
         if last is not None and last.get("role") == "tool":
@@ -209,6 +216,23 @@ class StructuredInterviewer:
         )
 
     # --- moves ------------------------------------------------------------------------
+
+    def _resume_after_false_interruption(self, messages: list[dict[str, Any]]) -> str:
+        """Cut off, then nothing but a cough or an "mm-hm": say the cut sentence again and go on.
+
+        A real answer after a cut is answered as usual (the candidate heard the question
+        up to the cut and chose to talk): the interviewer does not repeat itself.
+        """
+        for message in reversed(messages):
+            role = message.get("role")
+            text = _message_text(message)
+            if role == "user" and not is_backchannel(text):
+                return ""
+            if role == "assistant" and not message.get("tool_calls"):
+                return resume_text(self._cursor.last_move_text, text) if is_cut(text) else ""
+            if role == "tool":
+                return ""
+        return ""
 
     def _after_tool_result(self, message: dict[str, Any], moved: bool) -> Move:
         cursor = self._cursor

@@ -14,11 +14,13 @@
       -> PhaseTracker              phase clock, interview tools, injections, session time limit
       -> LLM                       OpenAI(-compatible) | local structured interviewer
       -> latency probe (llm)       first token
+      -> interrupted reply         a reply the candidate talks over is written to the context as cut
       -> TTS                       ElevenLabs | Piper (embedded)
       -> latency probe (tts)       first audio
       -> filler speech             one short phrase when the reply is late or a failover is under way
       -> (transport's own)         e.g. Twilio playback marks, in order with the audio
       -> transport.output()
+      -> echo gate's output tap    the audio the bot sent: the reference the echo gate predicts echo from
       -> latency probe (output)    first audio written
       -> evaluator interviewer tap what the candidate actually heard
       -> recorder                  stereo, candidate left (real mic audio) / interviewer right
@@ -38,6 +40,7 @@ from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.aggregators.llm_response_universal import (
+    AssistantTurnStoppedMessage,
     LLMAssistantAggregator,
     LLMContextAggregatorPair,
     LLMUserAggregator,
@@ -45,17 +48,19 @@ from pipecat.processors.aggregators.llm_response_universal import (
 )
 from pipecat.processors.frame_processor import FrameProcessor
 from pipecat.transports.base_transport import BaseTransport
-from pipecat.turns.user_start.transcription_user_turn_start_strategy import TranscriptionUserTurnStartStrategy
+from pipecat.turns.empty_user_turn import EmptyUserTurnConfig
 from pipecat.turns.user_start.vad_user_turn_start_strategy import VADUserTurnStartStrategy
 from pipecat.turns.user_stop.speech_timeout_user_turn_stop_strategy import SpeechTimeoutUserTurnStopStrategy
 from pipecat.turns.user_stop.turn_analyzer_user_turn_stop_strategy import TurnAnalyzerUserTurnStopStrategy
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
 from interview.config import TurnTaking
+from interview.interruptions import RESUME_INSTRUCTION
 from processors.dtmf_requests import KeypadRequests
 from processors.echo_gate import EchoGate
 from processors.events import EventSink
 from processors.filler_speech import FillerSpeech
+from processors.interrupted_reply import InterruptedReply
 from processors.interview_evaluator import InterviewEvaluator
 from processors.latency_probe import LatencyInstrumentation
 from processors.mic_recorder import MicRecorder
@@ -63,6 +68,7 @@ from processors.phase_tracker import PhaseTracker
 from processors.resumed_answer import ResumedAnswer
 from turn_taking.interview_turn_stop import InterviewTurnStopStrategy, QuestionContext
 from turn_taking.shared_smart_turn import SharedSmartTurnAnalyzer
+from turn_taking.transcription_start import TranscriptionStartUnlessBackchannel
 from turn_taking.vad_activity import SileroVADWithActivity
 
 RECORDING_CHUNK_SECONDS = 5
@@ -90,6 +96,7 @@ class InterviewPipeline:
     user_aggregator: LLMUserAggregator
     assistant_aggregator: LLMAssistantAggregator
     recorder: MicRecorder
+    interrupted_reply: InterruptedReply
 
 
 def build_vad_analyzer(turn_taking: TurnTaking) -> SileroVADWithActivity:
@@ -110,7 +117,7 @@ def build_turn_strategies(
     events: EventSink | None = None,
     vad: SileroVADWithActivity | None = None,
 ) -> UserTurnStrategies:
-    """Start on voice (or a transcript); stop with the interview strategy, Smart Turn or silence.
+    """Start on voice (or a transcript, unless it is an "mm-hm" over the bot); stop with the interview strategy, Smart Turn or silence.
 
     Interviews differ from chit-chat: candidates pause to think mid-answer. The interview
     strategy (default) weighs the words, Smart Turn's probability and this candidate's
@@ -118,7 +125,7 @@ def build_turn_strategies(
     """
     start = [
         VADUserTurnStartStrategy(enable_interruptions=turn_taking.allow_interruptions),
-        TranscriptionUserTurnStartStrategy(enable_interruptions=turn_taking.allow_interruptions),
+        TranscriptionStartUnlessBackchannel(enable_interruptions=turn_taking.allow_interruptions),
     ]
     if turn_taking.stop_strategy == "silence":
         stop = [SpeechTimeoutUserTurnStopStrategy(user_speech_timeout=turn_taking.silence_timeout_secs)]
@@ -193,10 +200,19 @@ def build_interview_pipeline(
             ),
             user_turn_stop_timeout=turn_stop_backstop_secs(turn_taking),
             user_idle_timeout=user_idle_timeout,
+            # An interruption with no words after it (a cough): resume the cut reply, not "please repeat".
+            empty_user_turn=EmptyUserTurnConfig(interrupted_prompt=RESUME_INSTRUCTION),
         ),
     )
     latency = processors.latency
     recorder = build_recorder(recording_sample_rate)
+    interrupted_reply = InterruptedReply(context, events=events)
+
+    # Registered before any session handler, so it runs first: they see the marked text.
+    @aggregators.assistant().event_handler("on_assistant_turn_stopped")
+    async def mark_cut_reply(_aggregator: LLMAssistantAggregator, message: AssistantTurnStoppedMessage) -> None:
+        message.content = interrupted_reply.on_assistant_turn_stopped(message.content, message.interrupted)
+
     pipeline = Pipeline(
         [
             transport.input(),
@@ -213,11 +229,13 @@ def build_interview_pipeline(
             processors.phase_tracker,
             llm,
             latency.probe_after_llm(),
+            interrupted_reply,
             tts,
             latency.probe_after_tts(),
             *([processors.filler] if processors.filler is not None else []),
             *before_output,
             transport.output(),
+            processors.echo_gate.output_tap(),
             latency.probe_after_output(),
             processors.evaluator.interviewer_tap(),
             recorder,
@@ -230,4 +248,5 @@ def build_interview_pipeline(
         user_aggregator=aggregators.user(),
         assistant_aggregator=aggregators.assistant(),
         recorder=recorder,
+        interrupted_reply=interrupted_reply,
     )

@@ -12,17 +12,30 @@ This gate sits right after ``transport.input()`` and rewrites inbound
 
 * **audible** (between ``BotStartedSpeakingFrame`` and ``BotStoppedSpeakingFrame``,
   which reach us travelling *upstream* from the output transport; or between
-  :meth:`EchoGate.playback_started` / :meth:`EchoGate.playback_finished` once an
-  external playback source such as Twilio marks reports them, which then wins):
+  :meth:`EchoGate.playback_started` / :meth:`EchoGate.playback_finished` when an
+  external playback source such as Twilio marks reports them; audible while either
+  says so: the server has started sending, or the listener still hears it):
   audio is replaced by silence of the same length, except **barge-in**: once
-  frames above ``barge_in_rms_threshold`` add up to ``barge_in_min_secs``, that
-  frame and the following loud ones pass, so the VAD downstream can interrupt the
-  bot. Quiet gaps up to ``gap_tolerance_secs`` do not break the run (they add
+  frames louder than the barge-in threshold (below) add up to ``barge_in_min_secs``,
+  the run and the following loud frames pass, so the VAD downstream can interrupt
+  the bot. Quiet gaps up to ``gap_tolerance_secs`` do not break the run (they add
   nothing to it): syllables are ~100-200 ms with dips between them, so strictly
   consecutive loud frames would almost never reach 200 ms of real speech. A loud
-  click shorter than ``barge_in_min_secs`` stays silenced. The first
-  ``barge_in_min_secs`` of a barge-in are always silenced (the recording keeps
-  them, see below).
+  click shorter than ``barge_in_min_secs`` stays silenced.
+  **Lookback**: the frames of a run still undecided are *held* (at most
+  ``barge_in_min_secs`` + ``MAX_HOLD_EXTRA_SECS`` of audio), then pushed in order:
+  as they were when the run becomes a barge-in, so the VAD and the recogniser get
+  the barge-in from its first syllable; as silence when it breaks up, the bot goes
+  quiet or the stream ends. Only undecided loud runs wait; everything else is pushed
+  at once.
+  **Echo estimate** (``echo_tracking``, default on): the threshold is ``echo_margin`` x
+  the echo predicted from the bot's own sent audio (:mod:`processors.echo_reference`:
+  coupling x output level ``delay`` ago, learned only where the microphone follows the
+  output), never below ``barge_in_min_rms``; so a headset's silent line lets soft speech
+  through, a speakerphone raises the bar only while the bot's voice is loud, and the pauses
+  between its words and sentences are open to the candidate. Without a reference (no
+  :meth:`EchoGate.output_tap` in the pipeline) or with tracking off the threshold is the
+  fixed ``barge_in_rms_threshold``.
 * **tail** (``cooldown_secs`` after the bot stops, for room reverb and network
   echo delay): audio passes only above ``cooldown_rms_threshold``.
 * **open** (after the tail): everything passes untouched. ``normal_rms_threshold``
@@ -42,8 +55,10 @@ Gated frames are copies carrying the original audio in
 Durations come from the audio itself (``len(audio) / (2 * channels * rate)``), the
 tail from ``clock``. Per frame this costs one numpy RMS and no allocation unless
 the frame is silenced (a few microseconds, see ``scripts/bench_echo_gate.py``).
-Energy gating cannot tell a loud echo from the candidate: keep
-``barge_in_rms_threshold`` above the echo level of the worst device you support.
+Energy gating still cannot hear a candidate much softer than the echo of the bot's
+voice at the same instant (it waits for their louder syllables or the bot's pauses);
+``scripts/bench_barge_in.py`` measures it. A real echo canceller (subtracting the
+reference waveform) would do better.
 """
 
 from __future__ import annotations
@@ -54,7 +69,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
 from loguru import logger
 from pipecat.frames.frames import (
     BotStartedSpeakingFrame,
@@ -67,6 +81,7 @@ from pipecat.frames.frames import (
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from interview.config import EchoGateSettings
+from processors.echo_reference import EchoCanceller, EchoEstimate, EchoOutputTap, OutputEnvelope, pcm16_rms
 from processors.events import EventSink
 
 ORIGINAL_AUDIO_KEY = "echo_gate_original_audio"
@@ -78,9 +93,8 @@ DURATION_EPS = 1e-6
 AUDIBLE = "audible"
 TAIL = "tail"
 OPEN = "open"
-
-_PCM16 = np.dtype("<i2")
-_FULL_SCALE = 32768.0
+PASS, SILENCE, HOLD = "pass", "silence", "hold"
+MAX_HOLD_EXTRA_SECS = 0.3  # lookback beyond barge_in_min_secs (the quiet gaps inside a run)
 
 
 @dataclass
@@ -94,15 +108,6 @@ class EchoGateStats:
     barge_in_frames: int = 0  # frames passed during bot audio because of a barge-in
     tail_passed_frames: int = 0  # frames passed in the tail
     quiet_frames: int = 0  # open-mode frames below normal_rms_threshold (passed as-is)
-
-
-def pcm16_rms(audio: bytes) -> float:
-    """RMS of 16-bit little-endian PCM on full scale = 1.0 (all channels together)."""
-    samples = np.frombuffer(audio, dtype=_PCM16, count=len(audio) // 2).astype(np.int64)
-    if samples.size == 0:
-        return 0.0
-    # Exact integer energy: faster than a float32 BLAS dot on 160-320 samples.
-    return (int(np.dot(samples, samples)) / samples.size) ** 0.5 / _FULL_SCALE
 
 
 def audio_seconds(frame: InputAudioRawFrame) -> float:
@@ -172,6 +177,12 @@ class EchoGate(FrameProcessor):
         self._gap_secs = 0.0  # quiet audio since the last loud frame
         self._barge_in_active = False
         self._hold_secs = 0.0  # hangover left
+        self._held: list[InputAudioRawFrame] = []  # a loud run not decided yet (lookback)
+        self._held_secs = 0.0
+        self.envelope = OutputEnvelope(clock)  # the bot's sent audio (fed by output_tap())
+        self.echo = EchoEstimate(self.envelope)
+        self.canceller = EchoCanceller()  # fed by output_tap() too
+        self._residual: float | None = None  # the current frame's RMS after the echo canceller
         self._summarized = False
 
     # --- public API ---------------------------------------------------------------------
@@ -182,8 +193,13 @@ class EchoGate(FrameProcessor):
 
     @property
     def bot_audible(self) -> bool:
-        """Whether the bot is audible: external playback state once reported, else bot frames."""
-        return self._external_audible if self._external else self._frames_audible
+        """Whether the bot may be audible: the server is sending its audio, or the listener still plays it.
+
+        Both, not the playback reports alone: they come back only after the audio before
+        them has played (Twilio marks follow the first TTS frame, often a whole sentence),
+        so the start of an utterance would be heard ungated.
+        """
+        return self._frames_audible or self._external_audible
 
     @property
     def mode(self) -> str:
@@ -197,35 +213,80 @@ class EchoGate(FrameProcessor):
         return OPEN
 
     def playback_started(self) -> None:
-        """The listener started hearing the bot (e.g. Twilio). From now on, bot frames are ignored."""
+        """The listener started hearing the bot (e.g. Twilio): audible until playback_finished, whatever the server does."""
         self._set_audible(external=True)
 
     def playback_finished(self) -> None:
         """The listener stopped hearing the bot (e.g. the last Twilio mark came back)."""
         self._set_audible(external=False)
 
-    def gate_audio(self, frame: InputAudioRawFrame) -> InputAudioRawFrame:
-        """Return the frame to push in place of ``frame`` (itself, or a silenced copy)."""
+    def output_tap(self) -> EchoOutputTap:
+        """The processor to place right after ``transport.output()``: the reference for the echo estimate."""
+        return EchoOutputTap(self.envelope, self.canceller)
+
+    @property
+    def barge_in_threshold(self) -> float:
+        """Frame RMS that counts as the candidate while the bot is audible, now (above the echo predicted now)."""
+        if not self._settings.echo_tracking or not self.echo.has_reference:
+            return self._settings.barge_in_rms_threshold
+        return max(self._settings.barge_in_min_rms, self._settings.echo_margin * self.echo.predicted(self._clock()))
+
+    def gate_audio(self, frame: InputAudioRawFrame) -> list[InputAudioRawFrame]:
+        """The frames to push for ``frame``: itself, a silenced copy, none yet (held), or held ones too."""
         if not self._settings.enabled or not frame.audio:
-            return frame
+            return [*self._release(original=False), frame]
         seconds = audio_seconds(frame)
         self._stats.frames += 1
-        if self._passes(pcm16_rms(frame.audio), seconds):
-            return frame
+        out = [] if self.mode == AUDIBLE else self._release(original=False)
+        rms = pcm16_rms(frame.audio)
+        self._residual = self._cancel_echo(frame)
+        decision = self._decide(rms, seconds)
+        if decision == HOLD:
+            self._held.append(frame)
+            self._held_secs += seconds
+            while self._held_secs > self._max_hold_secs + DURATION_EPS:  # bounded lookback
+                out += self._release(original=False, count=1)
+            return out
+        if decision == PASS:
+            return [*out, *self._release(original=True), frame]
+        self._count_silenced(seconds)
+        return [*out, *self._release(original=False), silenced_copy(frame)]
+
+    def _release(self, *, original: bool, count: int | None = None) -> list[InputAudioRawFrame]:
+        """Let held frames go: as they were (a confirmed barge-in) or as silence."""
+        if not self._held:
+            return []
+        n = len(self._held) if count is None else min(count, len(self._held))
+        frames, self._held = self._held[:n], self._held[n:]
+        for f in frames:
+            self._held_secs -= audio_seconds(f)
+            if not original:
+                self._count_silenced(audio_seconds(f))
+        if not self._held:
+            self._held_secs = 0.0
+        return frames if original else [silenced_copy(f) for f in frames]
+
+    def _count_silenced(self, seconds: float) -> None:
         self._stats.suppressed_frames += 1
         self._stats.suppressed_seconds += seconds
-        return silenced_copy(frame)
+
+    @property
+    def _max_hold_secs(self) -> float:
+        return self._settings.barge_in_min_secs + MAX_HOLD_EXTRA_SECS
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
-        if isinstance(frame, InputAudioRawFrame):
-            if direction == FrameDirection.DOWNSTREAM:
-                frame = self.gate_audio(frame)
-        elif isinstance(frame, BotStartedSpeakingFrame):
+        if isinstance(frame, InputAudioRawFrame) and direction == FrameDirection.DOWNSTREAM:
+            for out in self.gate_audio(frame):
+                await self.push_frame(out, direction)
+            return
+        if isinstance(frame, BotStartedSpeakingFrame):
             self._set_frames_audible(True)
         elif isinstance(frame, BotStoppedSpeakingFrame):
             self._set_frames_audible(False)
         elif isinstance(frame, (EndFrame, CancelFrame)):
+            for out in self._release(original=False):
+                await self.push_frame(out, FrameDirection.DOWNSTREAM)
             self._report_summary()
         await self.push_frame(frame, direction)
 
@@ -252,20 +313,36 @@ class EchoGate(FrameProcessor):
 
     # --- the rule ---------------------------------------------------------------------------
 
-    def _passes(self, rms: float, seconds: float) -> bool:
-        """Decide one frame; updates the loud run, barge-in and hangover state."""
-        loud = rms > self._settings.barge_in_rms_threshold
+    def _cancel_echo(self, frame: InputAudioRawFrame) -> float | None:
+        """The frame's RMS once the bot's echo is cancelled (None without a reference or for stereo)."""
+        if not self._settings.echo_tracking or not self.echo.has_reference or frame.num_channels != 1:
+            return None
+        residual = self.canceller.residual(frame.audio, frame.sample_rate)
+        return None if residual is None else pcm16_rms(residual)
+
+    def _is_loud(self, rms: float) -> bool:
+        """Louder than the echo predicted now, before or (when the canceller has converged) after cancelling it."""
+        if rms > self.barge_in_threshold:
+            return True
+        if self._residual is None:
+            return False
+        floor = self._settings.barge_in_min_rms
+        return self._residual > max(floor, self.echo.residual_threshold(self._clock()))
+
+    def _decide(self, rms: float, seconds: float) -> str:
+        """PASS, SILENCE or HOLD for one frame; updates the loud run, barge-in, hangover and echo level."""
+        loud = self._is_loud(rms)
         self._track_loud_run(loud, seconds)
         mode = self.mode
         if mode == AUDIBLE:
-            return self._passes_while_audible(loud, rms, seconds)
+            return self._decide_while_audible(loud, rms, seconds)
         self._barge_in_active = False
         if mode == TAIL:
-            return self._passes_in_tail(rms, seconds)
+            return PASS if self._passes_in_tail(rms, seconds) else SILENCE
         self._hold_secs = 0.0
         if rms < self._settings.normal_rms_threshold:
             self._stats.quiet_frames += 1
-        return True
+        return PASS
 
     def _track_loud_run(self, loud: bool, seconds: float) -> None:
         """Sum loud audio; a quiet gap longer than the tolerance ends the run."""
@@ -277,22 +354,28 @@ class EchoGate(FrameProcessor):
         if self._gap_secs > self._gap_tolerance_secs + DURATION_EPS:
             self._loud_run_secs = 0.0
 
-    def _passes_while_audible(self, loud: bool, rms: float, seconds: float) -> bool:
-        sustained = self._loud_run_secs + DURATION_EPS >= self._settings.barge_in_min_secs
-        if loud and (self._barge_in_active or sustained):
-            if not self._barge_in_active:
-                self._barge_in_active = True
-                self._stats.barge_ins += 1
-                self._report_barge_in(rms)
+    def _decide_while_audible(self, loud: bool, rms: float, seconds: float) -> str:
+        if self._settings.echo_tracking:
+            self.echo.heard(self._clock(), rms, self._residual)
+        if self._barge_in_active:
+            if loud:
+                self._hold_secs = self._hangover_secs
+            elif not self._use_hold(seconds):
+                self._barge_in_active = False
+                self._hold_secs = 0.0
+                return SILENCE
+            self._stats.barge_in_frames += 1
+            return PASS
+        if loud and self._loud_run_secs + DURATION_EPS >= self._settings.barge_in_min_secs:
+            self._barge_in_active = True
             self._hold_secs = self._hangover_secs
-            self._stats.barge_in_frames += 1
-            return True
-        if self._barge_in_active and self._use_hold(seconds):
-            self._stats.barge_in_frames += 1
-            return True
-        self._barge_in_active = False
-        self._hold_secs = 0.0
-        return False
+            self._stats.barge_ins += 1
+            self._stats.barge_in_frames += 1 + len(self._held)
+            self._report_barge_in(rms)
+            return PASS
+        if self._loud_run_secs > DURATION_EPS:
+            return HOLD  # a loud run in progress: candidate or echo, decided when it ends or lasts
+        return SILENCE
 
     def _passes_in_tail(self, rms: float, seconds: float) -> bool:
         if rms > self._settings.cooldown_rms_threshold:
@@ -318,6 +401,13 @@ class EchoGate(FrameProcessor):
             number=self._stats.barge_ins,
             rms=round(rms, 4),
             run_secs=round(self._loud_run_secs, 3),
+            lookback_secs=round(self._held_secs, 3),
+            threshold=round(self.barge_in_threshold, 4),
+            echo_coupling=round(self.echo.coupling, 3),
+            echo_delay_secs=self.echo.delay,
+            echo_correlation=self.echo.correlation,
+            canceller_leak=round(self.echo.leak, 3),
+            residual_rms=None if self._residual is None else round(self._residual, 4),
             source="playback" if self._external else "bot_frames",
         )
 

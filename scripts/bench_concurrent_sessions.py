@@ -48,11 +48,13 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 class BotUnderTest:
     """The bot as a child process of ``tree``, with /proc sampling of its RSS."""
 
-    def __init__(self, tree: Path, config: Path, env: dict[str, str], log: Path | None = None) -> None:
+    def __init__(
+        self, tree: Path, config: Path, env: dict[str, str], transport: str = "websocket", log: Path | None = None
+    ) -> None:
         python = tree / ".venv" / "bin" / "python"
         self._log = open(log, "w") if log is not None else subprocess.DEVNULL  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
-            [str(python), str(tree / "bot.py"), "--transport", "websocket", "--port", "0", "--config", str(config)],
+            [str(python), str(tree / "bot.py"), "--transport", transport, "--port", "0", "--config", str(config)],
             cwd=tree, env=env, stdout=subprocess.PIPE, stderr=self._log, text=True,
         )  # fmt: skip
         self.url: str | None = None

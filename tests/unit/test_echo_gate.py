@@ -22,6 +22,7 @@ from pipecat.frames.frames import (
     BotStartedSpeakingFrame,
     BotStoppedSpeakingFrame,
     CancelFrame,
+    EndFrame,
     Frame,
     InputAudioRawFrame,
     InterruptionFrame,
@@ -42,7 +43,8 @@ from processors.echo_gate import (
     pcm16_rms,
 )
 
-SETTINGS = EchoGateSettings()  # cooldown 1.5 s, thresholds 0.01 / 0.03 / 0.05, barge-in 0.2 s
+# The fixed rule: cooldown 1.5 s, thresholds 0.01 / 0.03 / 0.05, barge-in 0.2 s (echo tracking has its own tests).
+SETTINGS = EchoGateSettings(echo_tracking=False)
 RATES = [8000, 16000]
 
 
@@ -111,6 +113,15 @@ class BotSays(SystemFrame):
 
 
 @dataclass
+class BotOutput(SystemFrame):
+    """Test-only: the output transport sent this audio (the gate's echo reference), at the frame's stamp."""
+
+    audio: bytes = b""
+    seconds: float = 0.0
+    rate: int = 16000
+
+
+@dataclass
 class Playback(SystemFrame):
     """Test-only: the gate calls playback_started()/playback_finished() when it gets this."""
 
@@ -141,6 +152,10 @@ class StampedGate(EchoGate):
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         self.now = frame.metadata.get("t", self.now)
+        if isinstance(frame, BotOutput):
+            self.envelope.sent(pcm16_rms(frame.audio), frame.seconds)
+            self.canceller.sent(frame.audio, frame.rate, 1)
+            return
         if isinstance(frame, Playback):
             if frame.started:
                 self.playback_started()
@@ -174,6 +189,17 @@ class Timeline:
 
     def wait(self, secs: float) -> Timeline:
         self.t += secs
+        return self
+
+    def duplex(self, sent: bytes, heard: bytes) -> Timeline:
+        """The bot sends ``sent`` while the microphone hears ``heard`` (same rate, mono; 20 ms chunks in step)."""
+        for out, mic in zip(chunks(sent, self.rate), chunks(heard, self.rate)):
+            seconds = len(mic) / (2 * self.rate)
+            self.t += seconds
+            self.frames.append(self._stamp(BotOutput(audio=out, seconds=seconds, rate=self.rate)))
+            frame = self._stamp(InputAudioRawFrame(audio=mic, sample_rate=self.rate, num_channels=1))
+            self.frames.append(frame)
+            self.audio.append(frame)
         return self
 
     def say(self, audio: bytes, *, ms: int = 20) -> Timeline:
@@ -240,14 +266,113 @@ async def test_loud_sustained_barge_in_passes_from_the_frame_reaching_the_minimu
 
     echo, loud = audio[:15], audio[15:]
     assert all(is_silent(f) for f in echo)
-    assert all(is_silent(f) for f in loud[:9])  # 180 ms: not yet a barge-in
-    assert all(passed_unchanged(s, g) for s, g in zip(tl.audio[15 + 9 :], loud[9:]))  # from 200 ms on
+    # Held while undecided, then released as they were once the run reached 200 ms (lookback):
+    # the VAD and the recogniser get the barge-in from its first syllable.
+    assert all(passed_unchanged(s, g) for s, g in zip(tl.audio[15:], loud))
     assert gate.stats.barge_ins == 1
-    assert gate.stats.barge_in_frames == len(loud) - 9
+    assert gate.stats.barge_in_frames == len(loud)
     events = gate_events(record)
     assert [e["kind"] for e in events] == ["barge_in", "summary"]
     assert events[0]["run_secs"] == pytest.approx(0.2)
-    assert events[1]["suppressed_frames"] == 15 + 9 and events[1]["barge_ins"] == 1
+    assert events[0]["lookback_secs"] == pytest.approx(0.18)
+    assert events[1]["suppressed_frames"] == 15 and events[1]["barge_ins"] == 1
+
+
+def echo_of(sent: bytes, rate: int, gain_db: float, delay_secs: float = 0.06) -> np.ndarray:
+    """What a speakerphone's microphone hears of ``sent``: ``gain_db`` down, ``delay_secs`` late."""
+    samples = np.frombuffer(sent, dtype="<i2").astype(np.float64)
+    return np.concatenate([np.zeros(int(delay_secs * rate)), samples])[: samples.size] * 10 ** (gain_db / 20)
+
+
+def mix(*parts: np.ndarray | bytes) -> bytes:
+    arrays = [np.frombuffer(p, dtype="<i2").astype(np.float64) if isinstance(p, bytes) else p for p in parts]
+    n = max(a.size for a in arrays)
+    return _pcm(sum(np.pad(a, (0, n - a.size)) for a in arrays) / 32768.0)
+
+
+def scaled(pcm: bytes, rms: float) -> bytes:
+    """``pcm`` scaled to an RMS over its voiced part (full scale = 1.0)."""
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64) / 32768.0
+    voiced = samples[np.abs(samples) > 0.01]
+    return _pcm(samples * rms / np.sqrt(np.mean(voiced**2)))
+
+
+@pytest.fixture(scope="module")
+def voices() -> dict[str, bytes]:
+    """The interviewer's sentence and a candidate's answer, spoken by Piper at 16 kHz (steady: the same every run)."""
+    from scripts.candidate_voice import PiperCandidateVoice
+
+    voice = PiperCandidateVoice(steady=True)
+    bot = "Thanks. Now walk me through the last system you designed, from the first request to the database, and take your time."
+    answer = "So the first thing we built was a ledger service in Python, and every payment went through it."
+    return {"bot": scaled(voice.synthesize(bot, 16000), 0.1), "answer": voice.synthesize(answer, 16000)}
+
+
+def voiced_frames(pcm: bytes, rate: int) -> list[int]:
+    return [i for i, c in enumerate(chunks(pcm, rate)) if pcm16_rms(c) > 0.01]
+
+
+async def test_a_soft_candidate_on_a_clean_line_passes_while_the_bot_speaks(voices: dict[str, bytes]) -> None:
+    """A headset: the bot's loud voice is never heard back; the candidate answers softly over it."""
+    rate, bot = 16000, voices["bot"]
+    answer = scaled(voices["answer"], 0.03)  # softer than the fixed 0.05 threshold
+    lead = int(1.5 * rate) * 2  # the candidate starts 1.5 s into the bot's sentence
+    heard = bytes(lead) + answer
+    n = min(len(bot), len(heard)) // 640 * 640
+    tl = Timeline(rate).bot(True).duplex(bot[:n], heard[:n])
+    gate = StampedGate(EchoGateSettings())
+    audio, _, _ = await run_gate(gate, tl)
+    spoken = [i for i in voiced_frames(heard[:n], rate) if i >= lead // 640]
+    passed = [i for i in spoken if not is_silent(audio[i])]
+    assert len(spoken) > 100 and len(passed) >= 0.9 * len(spoken), (len(passed), len(spoken))
+    assert all(is_silent(f) for f in audio[: lead // 640])  # nothing passed before they spoke (a quiet line)
+    assert gate.echo.coupling < 0.1  # the line was learnt to be quiet, never the candidate's voice as echo
+    fixed, _, _ = await run_gate(StampedGate(SETTINGS), tl)
+    assert all(is_silent(fixed[i]) for i in spoken)
+
+
+@pytest.mark.parametrize("gain_db", [-6.0, -12.0])
+async def test_a_speakerphone_echo_never_barges_in_but_the_candidate_over_it_does(voices: dict[str, bytes], gain_db: float) -> None:
+    rate, bot = 16000, voices["bot"]
+    echo = echo_of(bot, rate, gain_db)
+    tl = Timeline(rate).bot(True).duplex(bot, mix(echo))  # the whole sentence, echoed back
+    gate = StampedGate(EchoGateSettings())
+    audio, _, _ = await run_gate(gate, tl)
+    assert all(is_silent(f) for f in audio) and gate.stats.barge_ins == 0
+    assert gate.echo.coupling == pytest.approx(10 ** (gain_db / 20), rel=0.35)
+    assert gate.echo.delay == pytest.approx(0.06, abs=0.041)
+    fixed = StampedGate(SETTINGS)
+    await run_gate(fixed, Timeline(rate).bot(True).duplex(bot, mix(echo_of(bot, rate, -6.0))))
+    assert fixed.stats.barge_ins > 0  # the fixed threshold takes a -6 dB echo for the candidate
+
+    # The same line, the candidate talking over the bot's next sentence at the bot's own level.
+    start = len(tl.audio)
+    answer = scaled(voices["answer"], 0.1)
+    n = min(len(bot), len(answer)) // 640 * 640
+    tl.duplex(bot[:n], mix(echo_of(bot[:n], rate, gain_db), answer[:n]))
+    audio, _, _ = await run_gate(gate := StampedGate(EchoGateSettings()), tl)
+    assert gate.stats.barge_ins >= 1
+    spoken = voiced_frames(answer[:n], rate)
+    passed = [i for i in spoken if not is_silent(audio[start + i])]
+    assert len(passed) >= 0.5 * len(spoken), (len(passed), len(spoken))
+
+
+async def test_before_the_line_is_learnt_only_a_candidate_louder_than_the_bot_passes() -> None:
+    rate = 16000
+    sent = tone(1.0, rate, 0.1)
+    tl = Timeline(rate).bot(True).duplex(sent, tone(1.0, rate, 0.1))  # an echo as loud as the bot, from the start
+    gate = StampedGate(EchoGateSettings())
+    audio, _, _ = await run_gate(gate, tl)
+    assert all(is_silent(f) for f in audio) and gate.stats.barge_ins == 0
+    tl = Timeline(rate).bot(True).duplex(sent, tone(1.0, rate, 0.3))  # three times louder: the candidate
+    audio, _, _ = await run_gate(StampedGate(EchoGateSettings()), tl)
+    assert sum(not is_silent(f) for f in audio) >= 35
+
+
+async def test_without_a_reference_the_threshold_is_the_fixed_one() -> None:
+    gate = StampedGate(EchoGateSettings())
+    await run_gate(gate, Timeline(16000).bot(True).say(tone(2.0, 16000, 0.3)))
+    assert gate.barge_in_threshold == EchoGateSettings().barge_in_rms_threshold
 
 
 @pytest.mark.parametrize("rate", RATES)
@@ -271,10 +396,9 @@ async def test_barge_in_survives_the_dips_between_syllables() -> None:
     gate = StampedGate()
     tl = Timeline(rate).bot(True).say(syllable * 4)
     audio, _, _ = await run_gate(gate, tl)
-    passed = [not is_silent(f) for f in audio]
-    # 7 loud + 3 quiet frames per syllable; the 200th ms of loud audio ends frame 12.
-    assert passed[:12] == [False] * 12
-    assert all(passed[12:])
+    # 7 loud + 3 quiet frames per syllable; the 200th ms of loud audio ends frame 12, and
+    # the run so far (dips included) is released with it.
+    assert all(not is_silent(f) for f in audio)
     assert gate.stats.barge_ins == 1
 
 
@@ -283,8 +407,7 @@ async def test_a_barge_in_continues_across_a_pause_shorter_than_the_hangover() -
     gate = StampedGate()
     tl = Timeline(rate).bot(True).say(tone(0.3, rate, 0.2)).say(tone(0.16, rate, 0.01)).say(tone(0.4, rate, 0.2))
     audio, _, _ = await run_gate(gate, tl)
-    passed = [not is_silent(f) for f in audio]
-    assert passed[:9] == [False] * 9 and all(passed[9:])
+    assert all(not is_silent(f) for f in audio)
     assert gate.stats.barge_ins == 1
 
 
@@ -358,6 +481,15 @@ async def test_playback_reports_are_the_truth_once_used() -> None:
     assert all(is_silent(f) for f in audio[still_playing:tail])
     assert all(is_silent(f) for f in audio[tail:after])
     assert all(passed_unchanged(s, g) for s, g in zip(tl.audio[after:], audio[after:]))
+
+
+async def test_with_playback_reports_the_start_is_gated_before_the_first_report_comes_back() -> None:
+    """Twilio's start mark returns only after the first TTS frame has played: the server's frames cover that."""
+    rate = 8000
+    gate = StampedGate()
+    tl = Timeline(rate).playback(True).playback(False).bot(True).say(tone(0.6, rate, 0.04))  # next utterance, no mark yet
+    audio, _, _ = await run_gate(gate, tl)
+    assert all(is_silent(f) for f in audio)
 
 
 def test_playback_methods_drive_the_state_directly() -> None:
@@ -486,11 +618,18 @@ LEVELS = [0.0, 0.004, 0.012, 0.02, 0.035, 0.045, 0.06, 0.1, 0.3]
 
 @dataclass
 class Reference:
-    """The gating rule written plainly, frame by frame (the spec the gate must match)."""
+    """The gating rule written plainly, frame by frame (the spec the gate must match).
+
+    ``decide`` fills ``expected`` (pass / silence per audio frame); a frame of a loud run
+    still undecided while the bot is audible stays ``None`` until the run becomes a
+    barge-in (all of it passes), breaks up or the bot goes quiet (all of it is silenced),
+    or the run's held audio exceeds the lookback (the oldest frames are silenced).
+    """
 
     s: EchoGateSettings
     hangover: float = 0.3  # the documented defaults, written out: the model must not follow the code
     gap_tolerance: float = 0.1
+    max_hold_extra: float = 0.3
     bot_frames: bool = False
     external: bool | None = None  # None until an external playback source reports
     stopped_at: float | None = None
@@ -499,9 +638,11 @@ class Reference:
     barging: bool = False
     hold: float = 0.0
     barge_ins: int = 0
+    expected: list[bool | None] = field(default_factory=list)
+    pending: list[tuple[int, float]] = field(default_factory=list)  # (frame index, secs)
 
     def audible(self) -> bool:
-        return self.bot_frames if self.external is None else self.external
+        return self.bot_frames or bool(self.external)
 
     def bot(self, audible: bool, t: float, external: bool) -> None:
         before = self.audible()
@@ -514,7 +655,26 @@ class Reference:
         elif self.audible() and not before:
             self.hold = 0.0
 
-    def passes(self, rms: float, secs: float, t: float) -> bool:
+    def settle(self, passes: bool) -> None:
+        for i, _ in self.pending:
+            self.expected[i] = passes
+        self.pending = []
+
+    def decide(self, rms: float, secs: float, t: float) -> None:
+        index = len(self.expected)
+        self.expected.append(None)
+        if not self.audible():
+            self.settle(False)
+        outcome = self._passes(rms, secs, t)
+        if outcome is None:
+            self.pending.append((index, secs))
+            while sum(x for _, x in self.pending) > self.s.barge_in_min_secs + self.max_hold_extra + DURATION_EPS:
+                self.expected[self.pending.pop(0)[0]] = False
+            return
+        self.settle(outcome)
+        self.expected[index] = outcome
+
+    def _passes(self, rms: float, secs: float, t: float) -> bool | None:
         s = self.s
         loud = rms > s.barge_in_rms_threshold
         if loud:
@@ -524,15 +684,20 @@ class Reference:
             if self.gap > self.gap_tolerance + DURATION_EPS:
                 self.loud_secs = 0.0
         if self.audible():
-            if loud and (self.barging or self.loud_secs + DURATION_EPS >= s.barge_in_min_secs):
-                self.barge_ins += 0 if self.barging else 1
+            if self.barging:
+                if loud:
+                    self.hold = self.hangover
+                    return True
+                if self.hold > DURATION_EPS:
+                    self.hold -= secs
+                    return True
+                self.barging, self.hold = False, 0.0
+                return False
+            if loud and self.loud_secs + DURATION_EPS >= s.barge_in_min_secs:
+                self.barge_ins += 1
                 self.barging, self.hold = True, self.hangover
                 return True
-            if self.barging and self.hold > DURATION_EPS:
-                self.hold -= secs
-                return True
-            self.barging, self.hold = False, 0.0
-            return False
+            return None if self.loud_secs > DURATION_EPS else False
         self.barging = False
         if self.stopped_at is not None and t - self.stopped_at < s.cooldown_secs:
             if rms > s.cooldown_rms_threshold:
@@ -575,7 +740,7 @@ _sequence = st.lists(_event, min_size=1, max_size=120)
 def _build(events: list[tuple], with_playback: bool) -> tuple[list[Frame], list[bool], Reference]:
     """Frames stamped with time, and what the reference model says each audio frame does."""
     model = Reference(SETTINGS)
-    t, frames, expected = 0.0, [], []
+    t, frames = 0.0, []
     for event in events:
         kind = event[0]
         if kind == "audio":
@@ -585,7 +750,7 @@ def _build(events: list[tuple], with_playback: bool) -> tuple[list[Frame], list[
                 frame = InputAudioRawFrame(audio=_square(n, level), sample_rate=rate, num_channels=channels)
                 frame.metadata["t"] = t
                 secs = len(frame.audio) / (2 * channels * rate)
-                expected.append(model.passes(pcm16_rms(frame.audio), secs, t))
+                model.decide(pcm16_rms(frame.audio), secs, t)
                 t += secs
                 frames.append(frame)
             continue
@@ -603,7 +768,8 @@ def _build(events: list[tuple], with_playback: bool) -> tuple[list[Frame], list[
             )
             frame.metadata["t"] = t
         frames.append(frame)
-    return frames, expected, model
+    model.settle(False)  # the end of the stream releases what is still held, as silence
+    return frames, [bool(x) for x in model.expected], model
 
 
 def _check(sent: list[Frame], got: list[Frame], expected: list[bool]) -> None:
@@ -635,8 +801,10 @@ def test_property_gate_matches_the_reference_model(events: list[tuple], with_pla
         for frame in frames:
             up = isinstance(frame, (BotStartedSpeakingFrame, BotStoppedSpeakingFrame))
             await gate.process_frame(frame, FrameDirection.UPSTREAM if up else FrameDirection.DOWNSTREAM)
+        await gate.process_frame(EndFrame(), FrameDirection.DOWNSTREAM)  # releases what is held
 
     asyncio.run(drive())
+    assert isinstance(pushed.pop(), EndFrame)
     _check(frames, pushed, expected)
     assert gate.stats.suppressed_frames == expected.count(False)
     assert gate.stats.barge_ins == model.barge_ins
@@ -650,3 +818,14 @@ def test_property_through_a_pipeline_no_frame_is_lost_or_resized(events: list[tu
     gate = StampedGate()
     down, _ = asyncio.run(run_test(gate, frames_to_send=frames))
     _check(frames, list(down), expected)
+
+
+async def test_the_output_tap_records_what_the_bot_sent_and_passes_it_on() -> None:
+    from pipecat.frames.frames import OutputAudioRawFrame
+
+    gate = EchoGate(EchoGateSettings())
+    sent = [OutputAudioRawFrame(audio=c, sample_rate=24000, num_channels=1) for c in chunks(tone(0.2, 24000, 0.1), 24000)]
+    down, _ = await run_test(gate.output_tap(), frames_to_send=sent, expected_down_frames=[OutputAudioRawFrame] * 10)
+    assert gate.envelope.frames == 10
+    now = asyncio.get_running_loop().time()  # the envelope's clock is time.monotonic, like the loop's
+    assert gate.echo.has_reference and gate.envelope.level(now - 1.0, now) == pytest.approx(0.1, rel=0.01)

@@ -104,7 +104,7 @@ def test_behavioural_guidelines_present() -> None:
         "one question at a time",
         "text-to-speech",
         "no markdown, lists or emoji",
-        "If interrupted, yield to the candidate and respond to what they said.",
+        "If interrupted, yield to the candidate and respond to what they said; do not repeat yourself unless asked.",
         "Probe a vague answer with up to one follow-up",
         "Never reveal scores",
         "neutral and inclusive",
