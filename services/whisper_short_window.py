@@ -30,6 +30,10 @@ FULL_WINDOW_FRAMES = 3000
 # faster-whisper's defaults for falling back to a retry (TranscriptionOptions)
 COMPRESSION_RATIO_LIMIT = 2.4
 LOG_PROB_LIMIT = -1.0
+# Tokens the decoder may produce per second of audio (speech is ~4): a greedy decode that falls
+# into a loop ("Merchant merchant merchant ...") stops here instead of at Whisper's 448 tokens,
+# which took 1.3-2 s on a one-word segment here before the loop was sent to the full path.
+TOKENS_PER_SEC = 12
 
 
 class ShortWindowDecoder:
@@ -67,7 +71,7 @@ class ShortWindowDecoder:
             encoder_output,
             [prompt],
             beam_size=1,
-            max_length=self._model.max_length,
+            max_length=min(self._model.max_length, len(prompt) + 8 + int(TOKENS_PER_SEC * len(audio) / sampling_rate)),
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
