@@ -52,7 +52,10 @@ TRACK_CORRELATION = 0.6
 INITIAL_COUPLING = 1.0
 BOUND_QUANTILE = 25  # percent: without tracking, the coupling is at most this quantile of mic/output
 LOG_FLOOR = 1e-4
-RESIDUAL_MARGIN = 4.0  # after the canceller: this many times the echo it typically leaves
+RESIDUAL_MARGIN = 4.0  # after the canceller: this many times the echo it leaves (its LEAK_QUANTILE) ...
+LEAK_QUANTILE = 90  # percent of echo frames
+MIN_LEAK = 0.05  # ... and never less than 4 x 5 % of the predicted echo (-14 dB: the canceller's weakest moments)
+LEAK_LEARN_FRAMES = 500  # echo frames counted per update (each about 6 times): ~1.7 s of echo heard before the leak counts
 LEAK_MIC_FLOOR = 0.005  # microphone frames this loud under loud output measure the canceller's leak
 
 _PCM16 = np.dtype("<i2")
@@ -115,6 +118,7 @@ class EchoEstimate:
         self._history: deque[tuple[float, float, float]] = deque()  # (time, microphone RMS, residual RMS) while audible
         self._next_update = 0.0
         self.leak = 1.0  # residual / microphone on the bot's echo after the canceller (1: it cancels nothing yet)
+        self._leak_frames = 0  # loud microphone frames under loud output seen so far (the canceller's training)
 
     @property
     def has_reference(self) -> bool:
@@ -163,8 +167,10 @@ class EchoEstimate:
         if ratios.size < MIN_LOUD_FRAMES:
             return
         echoed = mic[loud][voiced] > LEAK_MIC_FLOOR
-        if echoed.sum() >= MIN_LOUD_FRAMES:  # what the canceller leaves of loud microphone frames under loud output
-            self.leak = float(np.median(residual[loud][voiced][echoed] / mic[loud][voiced][echoed]))
+        self._leak_frames += int(echoed.sum())
+        if self._leak_frames >= LEAK_LEARN_FRAMES:  # what the canceller leaves of loud microphone frames under loud output
+            leaks = residual[loud][voiced][echoed] / mic[loud][voiced][echoed]
+            self.leak = max(MIN_LEAK, float(np.percentile(leaks, LEAK_QUANTILE))) if leaks.size else self.leak
         if best_corr >= TRACK_CORRELATION:
             self.coupling, self.delay = float(np.median(ratios)), float(delays[best])
         else:
