@@ -34,6 +34,11 @@ LOG_PROB_LIMIT = -1.0
 # into a loop ("Merchant merchant merchant ...") stops here instead of at Whisper's 448 tokens,
 # which took 1.3-2 s on a one-word segment here before the loop was sent to the full path.
 TOKENS_PER_SEC = 12
+# A phrase said again at once ("and retries and retries and ..."): a loop the compression-ratio
+# check misses on short text (too few characters to compress). Words in a row that may repeat:
+# one word three times ("no, no, no" is speech), a phrase of two to eight words twice.
+LOOP_WORD_REPEATS = 3
+LOOP_PHRASE_WORDS = range(2, 9)
 
 
 class ShortWindowDecoder:
@@ -81,7 +86,8 @@ class ShortWindowDecoder:
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
         text = self._tokenizer.decode(tokens)
         compression_ratio = get_compression_ratio(text.strip())
-        if compression_ratio > COMPRESSION_RATIO_LIMIT or (avg_logprob < LOG_PROB_LIMIT and result.no_speech_prob < 0.6):
+        doubtful = avg_logprob < LOG_PROB_LIMIT and result.no_speech_prob < 0.6
+        if compression_ratio > COMPRESSION_RATIO_LIMIT or doubtful or repeats_itself(text):
             self.fallbacks += 1
             return None
         self.fast += 1
@@ -93,3 +99,20 @@ class ShortWindowDecoder:
                 no_speech_prob=result.no_speech_prob, words=None, temperature=0.0,
             )
         ]  # fmt: skip
+
+
+def repeats_itself(text: str) -> bool:
+    """Whether the decode looped: a word said three times in a row, or a 2-8 word phrase twice.
+
+    A person who stammers a phrase twice costs one full-window pass (which then keeps it);
+    a loop that slipped through would put words into the candidate's mouth.
+    """
+    words = ["".join(ch for ch in word.lower() if ch.isalnum()) for word in text.split()]
+    words = [w for w in words if w]
+    for start in range(len(words)):
+        if words[start : start + LOOP_WORD_REPEATS] == [words[start]] * LOOP_WORD_REPEATS:
+            return True
+        for size in LOOP_PHRASE_WORDS:
+            if len(words) >= start + 2 * size and words[start : start + size] == words[start + size : start + 2 * size]:
+                return True
+    return False
