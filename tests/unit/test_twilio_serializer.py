@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pipecat.frames.frames import InputAudioRawFrame, InputDTMFFrame
 
+from tests.fakes.twilio_rest import FakeTwilioRest
 from scripts.twilio_media_sim import dtmf_message, mark_message, media_message, stop_message
 from transports.twilio_marks import PlaybackMarks
 from transports.twilio_serializer import InterviewTwilioSerializer
@@ -62,10 +63,27 @@ async def test_garbage_is_dropped_and_counted(data, reason: str) -> None:
     assert s.dropped[reason] == 1
 
 
+async def test_the_end_of_an_interview_hangs_up_through_twilios_rest_api() -> None:
+    rest = await FakeTwilioRest("AC1", "t").start()
+    try:
+        s = serializer(account_sid="AC1", auth_token="t", base_url=rest.base_url)
+        await s._hang_up_call()
+        [request] = rest.hang_ups()
+        assert request.path == "/2010-04-01/Accounts/AC1/Calls/CA1.json"
+        assert request.form == {"Status": "completed"} and request.auth == ("AC1", "t")
+    finally:
+        await rest.stop()
+
+
 async def test_no_hang_up_request_after_the_caller_hung_up() -> None:
-    s = serializer(account_sid="AC1", auth_token="t", base_url="http://127.0.0.1:9")  # nothing listens there
-    s.marks.stream_stopped()
-    await s._hang_up_call()  # returns without trying the network
+    rest = await FakeTwilioRest("AC1", "t").start()
+    try:
+        s = serializer(account_sid="AC1", auth_token="t", base_url=rest.base_url)
+        s.marks.stream_stopped()
+        await s._hang_up_call()
+        assert rest.requests == [], "a call that is over gets no hang-up request"
+    finally:
+        await rest.stop()
 
 
 json_values = st.recursive(
