@@ -217,18 +217,19 @@ class DeepgramEmulator(EmulatorServer):
             self.transcripts.append(transcript)
         await ws.send_json(_results(stream, transcript, start, stream.seconds(len(audio)), from_finalize=from_finalize))
 
-    async def warm(self) -> None:
+    async def warm(self) -> Transcriber:
         """Load Whisper now (about a second), so the first answer is not late because of it."""
         if self._transcriber is None:
             self._transcriber = await asyncio.to_thread(whisper_transcriber)
+        return self._transcriber
 
     async def _transcribe(self, audio: bytes, stream: _Stream) -> str:
-        await self.warm()
+        transcribe = await self.warm()
         samples = np.frombuffer(audio, dtype=np.int16).astype(np.float32) / 32768.0
         if stream.sample_rate != WHISPER_RATE and samples.size:
             n = int(samples.size * WHISPER_RATE / stream.sample_rate)
             samples = np.interp(np.linspace(0, samples.size - 1, n), np.arange(samples.size), samples).astype(np.float32)
-        return await asyncio.to_thread(self._transcriber, samples, stream.prompt)
+        return await asyncio.to_thread(transcribe, samples, stream.prompt)
 
 
 def _parse_query(query: object) -> _Stream:

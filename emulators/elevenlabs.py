@@ -117,14 +117,14 @@ class ElevenLabsEmulator(EmulatorServer):
         await _Connection(self, request, ws, OUTPUT_RATES[output_format]).serve()
         return ws
 
-    async def warm(self) -> None:
+    async def warm(self) -> Synthesizer:
         """Load Piper now (about a second), so the first context is not late because of it."""
         if self._synthesizer is None:
             self._synthesizer = await asyncio.to_thread(piper_synthesizer)
+        return self._synthesizer
 
     async def synthesize(self, text: str) -> tuple[bytes, int]:
-        await self.warm()
-        return await asyncio.to_thread(self._synthesizer, text)
+        return await asyncio.to_thread(await self.warm(), text)
 
 
 class _Connection:

@@ -155,9 +155,8 @@ class FakeOpenAIServer(EmulatorServer):
     async def _next_response(self, body: dict[str, Any]) -> FakeResponse:
         reply: FakeResponse | str | None = None
         if self.responder is not None:
-            reply = self.responder(body)
-            if inspect.isawaitable(reply):
-                reply = await reply
+            produced = self.responder(body)
+            reply = await produced if inspect.isawaitable(produced) else produced
         if reply is None:
             reply = self._responses.popleft() if self._responses else self.default_text
         return FakeResponse(text=reply) if isinstance(reply, str) else reply

@@ -252,7 +252,7 @@ def _summarise(
     recommendation: str | None = None
     confidence = 0.0
     if scored:
-        weighted_total = round(sum(a.weight * a.score for a in scored.values()) / scored_weight, 2)  # type: ignore[operator]
+        weighted_total = round(sum(a.weight * a.score for a in scored.values() if a.score is not None) / scored_weight, 2)
         recommendation = recommendation_for((weighted_total - lo) / (hi - lo))
         reliability = sum(weights[a_id] * _reliability(a, hi - lo) for a_id, a in scored.items())
         ceiling = getattr(scorer, "confidence_ceiling", 1.0)

@@ -62,10 +62,14 @@ class ScoringError(Exception):
 class Scorer(Protocol):
     """One scoring run over some QA pairs. Raise `ScoringError` when no usable result comes out."""
 
-    name: str  # "heuristic" | "llm"
-    model: str | None
-    note: str | None  # shown in evaluation.json, e.g. "this is a heuristic"
-    confidence_ceiling: float  # how far this scorer's verdicts can be trusted at best (0-1)
+    @property
+    def name(self) -> str: ...  # "heuristic" | "llm"
+    @property
+    def model(self) -> str | None: ...
+    @property
+    def note(self) -> str | None: ...  # shown in evaluation.json, e.g. "this is a heuristic"
+    @property
+    def confidence_ceiling(self) -> float: ...  # how far this scorer's verdicts can be trusted at best (0-1)
     # Optional `recommends: bool` (default True): False for scorers whose numbers are indicative only.
 
     async def evaluate(

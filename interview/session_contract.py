@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationErro
 from interview.config import InterviewConfig, Phase
 from interview.loader import ConfigError, config_from_data, describe_validation_error, load_bundled_config, parse_json_text
 
-CONTRACT_VERSION = 1
+CONTRACT_VERSION: Literal[1] = 1
 NAME_MAX = 200  # names, identities, model and voice ids
 INSTRUCTIONS_MAX = 4000  # extra prompt text: every turn pays for it
 

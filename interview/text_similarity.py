@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
 from interview.spoken_numbers import numbers_to_words
@@ -54,9 +54,9 @@ def content_words(text: str) -> list[str]:
     return [stem(w) for w in _WORD.findall(normalise(text)) if w not in STOPWORDS]
 
 
-def features(text: str) -> Counter[str]:
+def features(text: str) -> defaultdict[str, float]:
     """Word stems plus character 4-grams of each stem (robust to inflection and STT spelling)."""
-    counts: Counter[str] = Counter()
+    counts: defaultdict[str, float] = defaultdict(float)
     for word in content_words(text):
         counts["w:" + word] += 1.0
         padded = f" {word} "

@@ -64,13 +64,14 @@ def decide(settings: InterviewTurnStop, inputs: PauseInputs) -> TurnDecision:
     needed = expected_min_words(inputs.question, settings.min_answer_words)
     audio_mid_thought = p is not None and p < settings.smart_turn_mid_thought
     audio_done = p is not None and p >= settings.smart_turn_threshold
+    verdict: Verdict
     if text.punctuation_only and audio_done:
         # A trailing comma is the recogniser's guess; the words and the audio both say done.
         verdict, wait = "unsure", settings.unsure_wait_secs
     elif not text.finished or audio_mid_thought:
         # Whisper tends to tidy a trailing "is" or "and" away ("...I would do for the service."),
         # so a confident audio "mid-thought" counts as unfinished words.
-        verdict: Verdict = "unfinished"
+        verdict = "unfinished"
         wait = max(settings.unfinished_wait_secs, _habit(inputs.resumed_pauses, settings))
     elif p is not None and p < settings.smart_turn_threshold:
         verdict, wait = "unsure", settings.unsure_wait_secs

@@ -81,7 +81,7 @@ class FillerSpeech(FrameProcessor):
             self._end_wait()
         await self.push_frame(frame, direction)
 
-    async def setup(self, setup: FrameProcessorSetup) -> None:
+    async def setup(self, setup: FrameProcessorSetup) -> None:  # type: ignore[override]  # as Pipecat narrows BaseObject.setup
         await super().setup(setup)
         self._sample_rate = setup.audio_out_sample_rate
 

@@ -75,7 +75,7 @@ class InterruptedReply(FrameProcessor):
 
     def withdraw(self) -> bool:
         """Take the last marked reply out of the context (the candidate's turn resumed and the reply is void)."""
-        messages = self._context.messages
+        messages: list[Any] = self._context.messages
         if not self.last_marked or not messages or messages[-1].get("content") != self.last_marked:
             return False
         self._context.set_messages(messages[:-1])

@@ -147,14 +147,14 @@ def merge_resumed_answer(context: LLMContext, first_part: str) -> bool:
     A is the last user message reading ``first_part``; False (and nothing changed) when B is
     not there yet or a tool call stands between them.
     """
-    messages = list(context.get_messages())
+    messages: list[Any] = list(context.get_messages())  # OpenAI-format dicts (LLMSpecificMessage never here)
     start = _last_user_index(messages, first_part)
     if start is None:
         return False
     for index in range(start + 1, len(messages)):
         message = messages[index]
         if _is_user_text(message):
-            joined = {**messages[start], "content": f"{first_part.strip()} {message['content'].strip()}".strip()}
+            joined: Any = {**messages[start], "content": f"{first_part.strip()} {message['content'].strip()}".strip()}
             context.set_messages([*messages[:start], joined, *messages[index + 1 :]])
             return True
         if not isinstance(message, dict) or message.get("role") != "assistant" or message.get("tool_calls"):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from report.record import RecordData
+from report.record import RecordData, json_object
 from report.timing import clock
 
 END_LABELS = {
@@ -58,7 +58,7 @@ def build_header(record: RecordData) -> HeaderView:
     errors = [str(e.get("message")) for e in record.events_of("error") if e.get("message")]
     company = interview.get("company", {}).get("name") if isinstance(interview.get("company"), dict) else None
     role = str(interview.get("role") or "Unknown role")
-    providers = config.get("providers") if isinstance(config.get("providers"), dict) else {}
+    providers = json_object(config, "providers")
     return HeaderView(
         title=f"{name or person} — {role}",
         candidate=str(name) if name else f"{person} (name not given)",
@@ -98,7 +98,7 @@ def _date(stamp: Any) -> str:
 def _duration(ended: dict[str, Any] | None, record: RecordData) -> str:
     seconds = (ended or {}).get("duration_s")
     if not isinstance(seconds, (int, float)):
-        stamps = [e.get("elapsed_s") for e in record.events + record.transcript if isinstance(e.get("elapsed_s"), (int, float))]
+        stamps = [float(e["elapsed_s"]) for e in record.events + record.transcript if isinstance(e.get("elapsed_s"), (int, float))]
         if not stamps:
             return "unknown"
         return f"at least {clock(max(stamps))}"

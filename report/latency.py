@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from report.record import json_object
+
 STAGE_LABELS = {
     "endpointing": "End of turn",
     "stt": "Speech-to-text",
@@ -79,10 +81,10 @@ class LatencyView:
 
 def build_latency(latency: dict[str, Any]) -> LatencyView:
     turns = [t for t in latency.get("turns") or [] if isinstance(t, dict) and isinstance(t.get("stages_ms"), dict)]
-    stats = latency.get("stats") if isinstance(latency.get("stats"), dict) else {}
-    total = stats.get("total_ms") if isinstance(stats.get("total_ms"), dict) else {}
-    budget = latency.get("budget") if isinstance(latency.get("budget"), dict) else {}
-    verdict = latency.get("verdict") if isinstance(latency.get("verdict"), dict) else {}
+    stats = json_object(latency, "stats")
+    total = json_object(stats, "total_ms")
+    budget = json_object(latency, "budget")
+    verdict = json_object(latency, "verdict")
     budget_ms = _num(budget.get("total_ms"))
     stacks = [(t, _stack(t["stages_ms"])) for t in turns]
     top = max([sum(ms for _, ms in stack) for _, stack in stacks] + [budget_ms or 0.0, 1.0])

@@ -53,6 +53,12 @@ class RecordData:
         return next((e for e in self.events if e.get("type") == event_type), None)
 
 
+def json_object(parent: dict[str, Any], key: str) -> dict[str, Any]:
+    """``parent[key]`` when it is a JSON object, else ``{}``: a record written by an older or broken run still renders."""
+    value = parent.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def read_record(directory: Path) -> RecordData:
     data = RecordData(directory=Path(directory))
     for attribute, name in FILES.items():

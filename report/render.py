@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from report.cost import CostView, build_cost
 from report.header import HeaderView, build_header
 from report.latency import LatencyView, build_latency
-from report.record import RecordData, read_record
+from report.record import RecordData, json_object, read_record
 from report.scorecard import ScorecardView, build_scorecard
 from report.timeline import TimelineView, build_timeline
 from report.timing import TimedLine, clock, recording_origin, timed_lines
@@ -109,7 +109,7 @@ def _score(value: float | None) -> str:
 
 def _candidate_tail(interview: dict[str, Any]) -> float:
     """Silence after the candidate's last word before the turn (and its transcript line) closed."""
-    turn = interview.get("turn_taking") if isinstance(interview.get("turn_taking"), dict) else {}
+    turn = json_object(interview, "turn_taking")
     stop = turn.get("vad_stop_secs", 0.2)
     wait = turn.get("silence_timeout_secs") if turn.get("stop_strategy") == "silence" else turn.get("smart_turn_max_silence_secs")
     numbers = [v for v in (stop, wait) if isinstance(v, (int, float))]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from report.record import json_object
 from report.timing import TimedLine, clock, locate_quote
 
 RECOMMENDATION_LABELS = {
@@ -67,9 +68,9 @@ class ScorecardView:
 
 
 def build_scorecard(evaluation: dict[str, Any], lines: list[TimedLine]) -> ScorecardView:
-    scale_data = evaluation.get("score_scale") if isinstance(evaluation.get("score_scale"), dict) else {}
+    scale_data = json_object(evaluation, "score_scale")
     scale = (_number(scale_data.get("minimum")) or 1.0, _number(scale_data.get("maximum")) or 10.0)
-    areas_data = evaluation.get("areas") if isinstance(evaluation.get("areas"), dict) else {}
+    areas_data = json_object(evaluation, "areas")
     areas = [_area(area_id, raw, lines) for area_id, raw in areas_data.items() if isinstance(raw, dict)]
     scorer_name = str(evaluation.get("scorer") or "unknown")
     indicative = bool(evaluation.get("indicative", scorer_name == "heuristic"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pipecat.transcriptions.language import Language
+from pipecat.utils.types import NOT_GIVEN
 
 if TYPE_CHECKING:
     from pipecat.services.deepgram.stt import DeepgramSTTService
@@ -37,7 +38,7 @@ def create_deepgram_stt(settings: Settings, sample_rate: int, keyterms: list[str
             interim_results=True,
             smart_format=True,
             punctuate=True,
-            **({"keyterm": keyterms[:MAX_KEYTERMS]} if keyterms else {}),
+            keyterm=keyterms[:MAX_KEYTERMS] if keyterms else NOT_GIVEN,
         ),
     )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+from typing import Any
 
 from pipecat.frames.frames import (
     EagerEndOfTurnCancelFrame,
@@ -106,7 +107,8 @@ class LocalInterviewerLLMService(LLMService):
         await self.start_processing_metrics()
         await self.start_ttfb_metrics()
         try:
-            move = self._engine.next_move(list(context.get_messages()), tentative=tentative)
+            messages: list[Any] = list(context.get_messages())
+            move = self._engine.next_move(messages, tentative=tentative)
             await self.stop_ttfb_metrics()
             await self._stream_text(move)
             if move.tool_call is not None:

@@ -212,7 +212,7 @@ class LocalModels:
     def stats(self) -> dict[str, Any]:
         """Per loaded model, its pool's load and waits."""
         with self._lock:
-            models = [*self._whisper.values(), *self._piper.values()]
+            models: list[SharedWhisperModel | SharedPiperVoice] = [*self._whisper.values(), *self._piper.values()]
         return {f"{type(m).__name__}:{m.name}": m.pool.stats() for m in models}
 
 

@@ -37,7 +37,8 @@ class SharedPiperTTSService(PiperTTSService):
             settings=PiperTTSService.Settings(model=None, voice=voice.name, language=None),
             **kwargs,
         )
-        self._voice = voice  # read by PiperTTSService.run_tts: .synthesize(text), .config.sample_rate
+        # Duck-typed for PiperVoice: PiperTTSService.run_tts reads only .synthesize(text) and .config.sample_rate.
+        self._voice = voice  # type: ignore[assignment]
 
 
 def create_local_tts(settings: Settings) -> SharedPiperTTSService:

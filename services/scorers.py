@@ -26,6 +26,7 @@ from settings import Settings
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
+    from openai.types.chat import ChatCompletionMessageParam
 
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 
@@ -97,7 +98,7 @@ class LLMScorer:
         from openai import APIError
 
         wanted = list(areas) if areas is not None else config.rubric_area_ids
-        messages: list[dict[str, str]] = [
+        messages: list[ChatCompletionMessageParam] = [
             {"role": "system", "content": PromptBuilder(config).evaluator_prompt().text},
             {"role": "user", "content": self._user_message(config, pairs, wanted, areas is not None)},
         ]
@@ -107,7 +108,7 @@ class LLMScorer:
             try:
                 response = await self._client.chat.completions.create(
                     model=self.model,
-                    messages=messages,  # type: ignore[arg-type]
+                    messages=messages,
                     temperature=config.evaluation.temperature,
                     response_format={"type": "json_object"},
                     stream=False,

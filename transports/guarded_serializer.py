@@ -85,7 +85,8 @@ class GuardedSerializer(ProtobufFrameSerializer):
             return f"audio of {len(frame.audio)} bytes (whole 16-bit samples only)"
         return None
 
-    def _drop(self, reason: str) -> None:
+    def _drop(self, reason: str) -> Frame | None:
+        """Count (and at most once a second log) a message that becomes no frame; returns that no-frame."""
         self.dropped[reason.split(" (")[0]] += 1
         now = self._clock()
         if now - self._last_log >= 1.0:

@@ -98,7 +98,7 @@ class InterviewTwilioSerializer(TwilioFrameSerializer):
     async def _media(self, message: dict[str, Any], data: str | bytes) -> Frame | None:
         media = message.get("media")
         payload = media.get("payload") if isinstance(media, dict) else None
-        if not isinstance(payload, str):
+        if not isinstance(media, dict) or not isinstance(payload, str):
             return self._drop("malformed media", repr(media)[:60])
         if media.get("track", "inbound") not in ("inbound", "inbound_track"):
             return None  # only the caller's side is interviewed
@@ -114,7 +114,8 @@ class InterviewTwilioSerializer(TwilioFrameSerializer):
             return
         await super()._hang_up_call()
 
-    def _drop(self, reason: str, detail: str) -> None:
+    def _drop(self, reason: str, detail: str) -> Frame | None:
+        """Count (and now and then log) a message that becomes no frame; returns that no-frame."""
         self.dropped[reason] += 1
         count = self.dropped[reason]
         if count <= LOG_FIRST or count % LOG_EVERY == 0:

@@ -106,7 +106,7 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
 
     # -- Pipecat strategy hooks -------------------------------------------------------------
 
-    async def setup(self, setup: FrameProcessorSetup) -> None:
+    async def setup(self, setup: FrameProcessorSetup) -> None:  # type: ignore[override]  # as Pipecat narrows BaseObject.setup
         await super().setup(setup)
         if self._smart_turn is not None:
             self._smart_turn.set_sample_rate(setup.audio_in_sample_rate)
