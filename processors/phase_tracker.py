@@ -17,6 +17,21 @@ page); transports without a client channel drop it.
 Injections are added to the shared context without running the LLM, so they
 shape the next response and never start a second, overlapping one. Sits between
 the user aggregator and the LLM; every frame passes through untouched.
+
+Why not ``pipecat.flows`` (checked against its 1.14 source, ``flows/manager.py``): a phase
+would map onto a ``NodeConfig`` (its prompt suffix as ``task_messages``, ``transition_section``
+as the function that returns the next node, the other tools as ``global_functions``), and that
+part would shrink. But a FlowManager moves only when the LLM calls a function; everything this
+class is mostly about is time, which it lacks: the phase clock, the 80 % time warning, the
+rubric reminder at half time, the wrap-up when a phase's or the interview's time is up, and the
+session timeout with a goodbye the candidate hears before the call ends. That clock would stay
+and call ``set_node_from_config`` from outside, so moving adds a second state machine instead of
+replacing one. Two more frictions: a node's ``role_message`` reaches the LLM as an
+``LLMUpdateSettingsFrame`` system instruction, which the embedded structured interviewer (it reads
+its prompt from the context) would have to learn; and Flows keeps no record of its own (our
+``state.json``, the ``phase_changed`` events and the candidate page's progress messages would be
+written from its callbacks anyway). Revisit when interviews branch (a route that depends on the
+candidate's answers), which is what a flow graph is for.
 """
 
 from __future__ import annotations
