@@ -40,7 +40,7 @@ import numpy as np
 from aiohttp import WSMsgType, web
 from loguru import logger
 
-from emulators.faults import Fault, FaultKind, FaultPlan
+from emulators.faults import Fault, FaultKind
 from emulators.server import EmulatorServer, cut, run_cli
 
 WHISPER_RATE = 16000
@@ -138,7 +138,7 @@ class DeepgramEmulator(EmulatorServer):
         while not ws.closed:
             try:
                 msg = await ws.receive(timeout=IDLE_TIMEOUT_SECS)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 await ws.close(code=1011, message=b"NET-0001: no audio or KeepAlive for 10 s")
                 return
             if msg.type == WSMsgType.BINARY:
@@ -272,7 +272,7 @@ def _results(stream: _Stream, transcript: str, start: float, duration: float, *,
                     "confidence": 0.9 if transcript else 0.0,
                     "words": [
                         {"word": w.strip(".,?!").lower(), "punctuated_word": w, "confidence": 0.9,
-                         "start": round(start + i * step, 3), "end": round(start + (i + 1) * step, 3)}  # fmt: skip
+                         "start": round(start + i * step, 3), "end": round(start + (i + 1) * step, 3)}
                         for i, w in enumerate(words)
                     ],
                 }

@@ -38,7 +38,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from loguru import logger
 
-from emulators.faults import Fault, FaultKind, FaultPlan
+from emulators.faults import Fault, FaultKind
 from emulators.server import EmulatorServer, cut, run_cli
 from services.local_tts import resample_pcm16
 

@@ -40,7 +40,7 @@ from typing import Any
 from aiohttp import web
 
 from emulators.faults import Fault, FaultKind, FaultPlan
-from emulators.server import EmulatorServer, cut, run_cli, hang_forever
+from emulators.server import EmulatorServer, cut, hang_forever, run_cli
 
 VALID_ROLES = ("system", "user", "assistant", "tool", "developer")
 DEFAULT_TEXT = "Thank you. Could you tell me a bit more about that?"
@@ -83,7 +83,7 @@ class FakeResponse:
         return out
 
 
-Responder = Callable[[dict[str, Any]], "FakeResponse | str | None | Awaitable[FakeResponse | str | None]"]
+Responder = Callable[[dict[str, Any]], "FakeResponse | str | Awaitable[FakeResponse | str | None] | None"]
 
 
 class FakeOpenAIServer(EmulatorServer):

@@ -240,7 +240,7 @@ class TurnTaking(StrictModel):
         description="The candidate speaking again this soon after the interviewer began replying is the same "
         "answer going on: the reply stops and leaves the context, the two parts become one answer. 0 = off.",
     )
-    interview: "InterviewTurnStop" = Field(
+    interview: InterviewTurnStop = Field(
         default_factory=lambda: InterviewTurnStop(),
         description="With stop_strategy=interview: how long to wait at each pause, from text, audio and context.",
     )
@@ -281,7 +281,7 @@ class InterviewTurnStop(StrictModel):
     backchannel: Backchannel = Field(default_factory=Backchannel)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "InterviewTurnStop":
+    def _ordered(self) -> InterviewTurnStop:
         if not self.done_wait_secs <= self.unsure_wait_secs <= self.unfinished_wait_secs <= self.max_wait_secs:
             raise ValueError("waits must grow: done_wait_secs <= unsure_wait_secs <= unfinished_wait_secs <= max_wait_secs")
         return self
@@ -432,7 +432,7 @@ class InterviewConfig(StrictModel):
             for q in phase.questions:
                 parts += [q.text, q.follow_up]
         for area in self.rubric:
-            parts += [area.name, area.description] + area.follow_up_triggers
+            parts += [area.name, area.description, *area.follow_up_triggers]
             for anchor in area.anchors:
                 parts += [anchor.description, anchor.example_answer]
         return "\n".join(p for p in parts if p)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from interview.text_similarity import STOPWORDS, normalise
 
@@ -67,7 +68,7 @@ def fluency(text: str) -> Fluency:
     if len(words) < MIN_WORDS:
         return Fluency(1.0, len(words), 0.0, 0)
     share = sum(w in STOPWORDS for w in words) / len(words)
-    broken = sum(_broken(a, b) for a, b in zip(words, words[1:]))
+    broken = sum(_broken(a, b) for a, b in pairwise(words))
     share_part = _ramp(share, FUNCTION_SHARE_FLOOR, FUNCTION_SHARE_FLUENT)
     pair_part = 1.0 - _ramp(max(0, broken - len(words) // WORDS_PER_SLIP) / (len(words) - 1), 0.0, BROKEN_PAIR_CEILING)
     return Fluency(round(share_part * pair_part, 3), len(words), round(share, 3), broken)

@@ -100,7 +100,7 @@ class HeuristicScorer:
         rationale = (
             f"Heuristic: addresses the area; nearest the score-{model.anchors[closest][0]} anchor "
             f"(similarity {similarities[closest]:.2f}; "
-            + ", ".join(f"{s}: {sim:.2f}" for (s, _), sim in zip(model.anchors, similarities))
+            + ", ".join(f"{s}: {sim:.2f}" for (s, _), sim in zip(model.anchors, similarities, strict=True))
             + f"); certainty {certainty:.2f} (anchor match {match:.2f}, {speech.describe()}), "
             f"so {score:.1f} of {nearest:.1f} is credited."
         )
@@ -137,7 +137,7 @@ def _interpolate(scores: Sequence[int], similarities: Sequence[float]) -> float:
     """Softmax-weighted mean of the anchor scores: a score between the anchors the answer resembles."""
     top = max(similarities)
     weights = [math.exp((s - top) / SOFTMAX_TEMPERATURE) for s in similarities]
-    return sum(w * score for w, score in zip(weights, scores)) / sum(weights)
+    return sum(w * score for w, score in zip(weights, scores, strict=True)) / sum(weights)
 
 
 def _ramp(value: float, low: float, high: float) -> float:

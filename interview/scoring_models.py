@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from interview.config import InterviewConfig
@@ -141,7 +141,7 @@ class Evaluation:
     recommendation_reason: str | None = None  # why there is no (banded) recommendation
     indicative: bool = False  # the scorer's numbers are indicative only (the offline heuristic)
     interview_seconds: float | None = None
-    created_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready; the shape of evaluation.json."""

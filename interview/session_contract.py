@@ -17,7 +17,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationError
 
 from interview.config import InterviewConfig, Phase
-from interview.loader import ConfigError, config_from_data, describe_validation_error, load_bundled_config, parse_json_text
+from interview.loader import (
+    ConfigError,
+    config_from_data,
+    describe_validation_error,
+    load_bundled_config,
+    parse_json_text,
+)
 
 CONTRACT_VERSION: Literal[1] = 1
 NAME_MAX = 200  # names, identities, model and voice ids

@@ -24,8 +24,8 @@ from typing import Any, Literal
 from interview.config import InterviewConfig, InterviewType, Question
 from interview.interruptions import is_backchannel, is_cut, resume_text
 from interview.pacing import RESUME_MARKER, entered_phase_id, is_wrap_up
-from interview.tools import find_fact
 from interview.text_similarity import normalise
+from interview.tools import find_fact
 
 Persona = Literal["interviewer", "coach"]
 

@@ -17,12 +17,7 @@ MAX_PROMPT_WORDS = 90
 _TERM = re.compile(r"[A-Za-z][A-Za-z0-9+#.'/-]*[A-Za-z0-9+#]|[A-Za-z]")
 # Words a recogniser gets right anyway; listing them only spends the budget.
 _COMMON = frozenset(
-    """a an the and or but if so of to in on at by for with from as is are was were be been being it its this that these
-    those you your we our they their he she his her i me my what which who whom how why when where would could should can
-    will do does did done have has had not no yes about into over under more most less very just also than then there here
-    tell describe walk through example time team work working worked use used using make made way ways thing things
-    something someone some any each every all both one two three first next last give given like well good great
-    question questions answer answers interview candidate role company""".split()
+    ["a", "an", "the", "and", "or", "but", "if", "so", "of", "to", "in", "on", "at", "by", "for", "with", "from", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "these", "those", "you", "your", "we", "our", "they", "their", "he", "she", "his", "her", "i", "me", "my", "what", "which", "who", "whom", "how", "why", "when", "where", "would", "could", "should", "can", "will", "do", "does", "did", "done", "have", "has", "had", "not", "no", "yes", "about", "into", "over", "under", "more", "most", "less", "very", "just", "also", "than", "then", "there", "here", "tell", "describe", "walk", "through", "example", "time", "team", "work", "working", "worked", "use", "used", "using", "make", "made", "way", "ways", "thing", "things", "something", "someone", "some", "any", "each", "every", "all", "both", "one", "two", "three", "first", "next", "last", "give", "given", "like", "well", "good", "great", "question", "questions", "answer", "answers", "interview", "candidate", "role", "company"]
 )
 
 

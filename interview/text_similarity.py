@@ -22,14 +22,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 _NON_WORD = re.compile(r"[^a-z0-9']+")
 
 STOPWORDS = frozenset(
-    """a about above after again all also am an and any are as at be because been before being
-    below between both but by can could did do does doing done down during each few for from
-    further get got had has have having he her here hers him his how i i'd i'll i'm i've if in
-    into is it it's its itself just let's me might more most much my myself no nor not now of off
-    on once only or other our ours out over own really same she should so some such than that
-    that's the their theirs them then there these they this those through to too under until up
-    us very was we we'd we're were what when where which while who whom why will with would you
-    your yours yeah um uh like well okay ok""".split()
+    ["a", "about", "above", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "done", "down", "during", "each", "few", "for", "from", "further", "get", "got", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "i'd", "i'll", "i'm", "i've", "if", "in", "into", "is", "it", "it's", "its", "itself", "just", "let's", "me", "might", "more", "most", "much", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "really", "same", "she", "should", "so", "some", "such", "than", "that", "that's", "the", "their", "theirs", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "us", "very", "was", "we", "we'd", "we're", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yeah", "um", "uh", "like", "well", "okay", "ok"]
 )
 
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "ly", "s")

@@ -179,8 +179,7 @@ def _check_value(name: str, value: Any, schema: dict[str, Any]) -> str | None:
 # --- company knowledge lookup ------------------------------------------------------------
 
 _STOPWORDS = frozenset(
-    "a an and are about at be can do does for how i in is it me of on or the to what when where which who "
-    "why will with you your there their this that".split()
+    ["a", "an", "and", "are", "about", "at", "be", "can", "do", "does", "for", "how", "i", "in", "is", "it", "me", "of", "on", "or", "the", "to", "what", "when", "where", "which", "who", "why", "will", "with", "you", "your", "there", "their", "this", "that"]
 )
 
 

@@ -9,6 +9,7 @@ are missing); moments are events and transcript lines placed on the recording's 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import zip_longest
 from typing import Any
 
 from interview.text_similarity import containment
@@ -101,7 +102,7 @@ def _phases(interview: dict[str, Any], events: list[dict[str, Any]], origin: flo
                 entered[target] = float(event["elapsed_s"])
                 order.append(target)
     leave: dict[str, float | None] = {}
-    for current, following in zip(order, order[1:] + [None]):
+    for current, following in zip_longest(order, order[1:]):
         leave[current] = entered[following] if following else end_s
     views = []
     for phase in planned:

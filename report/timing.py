@@ -39,7 +39,7 @@ def clock(seconds: float | None) -> str:
     """m:ss (or h:mm:ss) for display."""
     if seconds is None:
         return "–"
-    total = max(0, int(round(seconds)))
+    total = max(0, round(seconds))
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

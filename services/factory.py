@@ -70,13 +70,11 @@ def preload_local_models(settings: Settings, configs: Iterable[InterviewConfig])
     Blocking (seconds): call it before serving, or in a thread. Raises LocalModelError
     (missing package or file) and ProviderConfigError so startup fails with one line.
     """
-    from services.local_models import LOCAL_MODELS
-
     # Every LLM service resolves its adapter on construction, which imports the openai SDK
     # (~0.6 s): do it here, not on the event loop when the first candidate connects.
     import pipecat.adapters.llm.services.open_ai_adapter  # noqa: F401
 
-    from services.local_models import warm_up
+    from services.local_models import LOCAL_MODELS, warm_up
     from services.local_stt import whisper_options
     from services.local_tts import piper_options
 

@@ -18,10 +18,10 @@ from pipecat.frames.frames import (
     EagerEndOfTurnCancelFrame,
     Frame,
     FunctionCallFromLLM,
+    InterruptionFrame,
     LLMContextFrame,
     LLMFullResponseEndFrame,
     LLMFullResponseStartFrame,
-    InterruptionFrame,
     UserStartedSpeakingFrame,
     UserStoppedSpeakingFrame,
 )

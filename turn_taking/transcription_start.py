@@ -63,9 +63,10 @@ class TranscriptionStartUnlessBackchannel(TranscriptionUserTurnStartStrategy):
             self._vad_stopped_at = self._clock()
         elif isinstance(frame, STTMetadataFrame):
             self._heard_speech_secs = max(self._heard_speech_secs, SLOW_STT_FACTOR * frame.ttfs_p99_latency)
-        elif isinstance(frame, (TranscriptionFrame, InterimTranscriptionFrame)):
-            if self._of_speech_the_vad_heard() or (self._bot_speaking and is_backchannel(frame.text)):
-                return ProcessFrameResult.CONTINUE
+        elif isinstance(frame, (TranscriptionFrame, InterimTranscriptionFrame)) and (
+            self._of_speech_the_vad_heard() or (self._bot_speaking and is_backchannel(frame.text))
+        ):
+            return ProcessFrameResult.CONTINUE
         return await super().process_frame(frame)
 
     def _of_speech_the_vad_heard(self) -> bool:

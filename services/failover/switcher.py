@@ -79,7 +79,7 @@ class FailoverSwitcher(ServiceSwitcher[FailoverStrategy]):
     ) -> None:
         self.injected: set[int] = set()  # ids of frames we replayed: never let them out twice
         super().__init__(services, FailoverStrategy)
-        self.names = dict(zip(services, names))
+        self.names = dict(zip(services, names, strict=True))
         self.policy = policy
         self.strategy.configure(policy.recovery_secs, names)
         self._listener = listener
