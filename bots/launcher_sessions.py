@@ -19,10 +19,10 @@ import json
 import re
 import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from loguru import logger
 
@@ -139,7 +139,7 @@ class Supervisor:
         _signal(process, signal.SIGTERM)
         try:
             await asyncio.wait_for(process.wait(), self.grace_seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             logger.warning(f"launcher: session {session_id} ignored SIGTERM for {self.grace_seconds:g}s; killing")
             _signal(process, signal.SIGKILL)
             await process.wait()
@@ -157,14 +157,14 @@ class Supervisor:
 
     # --- watching -------------------------------------------------------------------------
 
-    def _spawn(self, coro: object) -> None:
-        task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _watch(self, session: LaunchedSession, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
-        with open(session.directory / "bot.log", "ab") as log:
+        with open(session.directory / "bot.log", "ab") as log:  # noqa: ASYNC230 - opened once; line writes are tiny
             async for raw in process.stdout:
                 log.write(raw)
                 log.flush()
@@ -184,7 +184,10 @@ class Supervisor:
         if session.killed == "session_timeout_exceeded":
             session.state, session.exit_reason = "failed", session.killed
         elif code < 0:  # killed by a signal: after a DELETE's grace, at shutdown, or from outside
-            session.state, session.exit_reason = "ended" if session.killed else "failed", session.killed or reason_for_exit_code(code)
+            session.state, session.exit_reason = (
+                "ended" if session.killed else "failed",
+                session.killed or reason_for_exit_code(code),
+            )
         else:
             session.state = "ended" if code in ENDED_NORMALLY else "failed"
             session.exit_reason = _reason(code, session.record)
@@ -196,12 +199,18 @@ class Supervisor:
         exited = asyncio.ensure_future(process.wait())
         joined = asyncio.ensure_future(self._joined[session.id].wait())
         try:
-            await asyncio.wait({exited, joined}, timeout=self.join_window_seconds + session_limit, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {exited, joined}, timeout=self.join_window_seconds + session_limit, return_when=asyncio.FIRST_COMPLETED
+            )
             if not exited.done() and joined.done():  # the bot's clock starts now: count from here
                 await asyncio.wait({exited}, timeout=session_limit)
             if exited.done():
                 return
-            limit = f"{session_limit:g}s after the join" if joined.done() else f"{self.join_window_seconds + session_limit:g}s without a join"
+            limit = (
+                f"{session_limit:g}s after the join"
+                if joined.done()
+                else f"{self.join_window_seconds + session_limit:g}s without a join"
+            )
             logger.warning(f"launcher: session {session.id} outlived {limit}; killing pid {process.pid}")
             session.killed = "session_timeout_exceeded"
             _signal(process, signal.SIGKILL)

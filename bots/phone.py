@@ -33,7 +33,9 @@ class PhoneSetupError(ValueError):
     """The phone server cannot start (missing setting, unknown interview); the message says which."""
 
 
-def load_interview_catalog(default_source: str, default_config: InterviewConfig, settings: Settings) -> dict[str, InterviewConfig]:
+def load_interview_catalog(
+    default_source: str, default_config: InterviewConfig, settings: Settings
+) -> dict[str, InterviewConfig]:
     """Every interview a call may run, loaded up front so a bad one fails at startup, not mid-call."""
     catalog = {name: load_interview_config(name) for name in bundled_config_names()}
     catalog[default_source] = default_config
@@ -46,7 +48,9 @@ def load_interview_catalog(default_source: str, default_config: InterviewConfig,
     return catalog
 
 
-def server_options(settings: Settings, catalog: Mapping[str, InterviewConfig], default_source: str) -> TwilioServerOptions:
+def server_options(
+    settings: Settings, catalog: Mapping[str, InterviewConfig], default_source: str
+) -> TwilioServerOptions:
     if not settings.public_host:
         raise PhoneSetupError("--transport twilio needs PUBLIC_HOST (the host Twilio reaches this server at)")
     secret = settings.twilio_stream_token_secret
@@ -90,9 +94,7 @@ async def run_phone_call(
     )
     session = InterviewSession(settings, config, handle, persona=persona, candidate_name=candidate_name)
     marks.add_listener(SessionPlayback(session.processors.echo_gate, session.processors.latency.tracker))
-    session.record.event(
-        "phone_call", call_sid=call.call_sid, stream_sid=call.stream_sid, interview=call.interview
-    )
+    session.record.event("phone_call", call_sid=call.call_sid, stream_sid=call.stream_sid, interview=call.interview)
     if stop is not None:
         stop.track(session, handle)
     try:

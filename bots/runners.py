@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 
-from loguru import logger
-
 from bots.budget import BudgetGuard, SpendMeter, charged_stages, prices_from
 from bots.graceful_stop import GracefulStop
 from bots.session import InterviewSession, SessionOutcome
@@ -63,7 +61,9 @@ async def serve_websocket_sessions(
         print(f"Interview server listening on ws://{host}:{bound_port}/ws", flush=True)
         reason = page_unavailable_reason()
         if reason is None:
-            print(f"Candidate page: {page_url(host, bound_port)} (open it in a browser to take the interview)", flush=True)
+            print(
+                f"Candidate page: {page_url(host, bound_port)} (open it in a browser to take the interview)", flush=True
+            )
         else:
             print(f"Candidate page unavailable: {reason}", flush=True)
 
@@ -118,13 +118,12 @@ async def run_room_session(
 
 
 def _budget_guard(settings: Settings, session: InterviewSession, limit_usd: float) -> BudgetGuard:
-    meter = SpendMeter(
-        prices_from(settings),
-        charged=charged_stages(session.services.providers),
-    )
+    meter = SpendMeter(prices_from(settings), charged=charged_stages(session.services.providers))
 
     async def exhausted(spent: float) -> None:
-        session.record.event("budget_exhausted", spent_usd=round(spent, 4), limit_usd=limit_usd, by_stage=meter.by_stage)
+        session.record.event(
+            "budget_exhausted", spent_usd=round(spent, 4), limit_usd=limit_usd, by_stage=meter.by_stage
+        )
         await session.tracker.end_session("budget exhausted", goodbye=BUDGET_GOODBYE, end_reason="budget_exhausted")
 
     return BudgetGuard(meter, limit_usd, exhausted)

@@ -8,15 +8,15 @@ handle says when the candidate arrives and leaves.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from loguru import logger
 from pipecat.frames.frames import LLMMessagesAppendFrame, LLMRunFrame
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+from pipecat.processors.aggregators.llm_context import LLMContext, LLMContextMessage
 from pipecat.processors.frameworks.rtvi.frames import RTVIServerMessageFrame
-from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.workers.runner import WorkerRunner
 
 from bots.budget import SpendMeter, UsageObserver, charged_stages, prices_from
@@ -28,8 +28,8 @@ from interview.progress import session_message
 from interview.prompts import PromptBuilder, SessionDetails
 from interview.structured_interviewer import Persona
 from pipelines.interview import InterviewPipeline, InterviewProcessors, build_interview_pipeline
-from processors.dtmf_requests import KeypadRequests
 from processors.circuit_breaker import BreakerState
+from processors.dtmf_requests import KeypadRequests
 from processors.echo_gate import EchoGate
 from processors.filler_speech import FillerSpeech
 from processors.interview_evaluator import InterviewEvaluator
@@ -37,8 +37,8 @@ from processors.latency_probe import LatencyInstrumentation
 from processors.phase_tracker import PhaseTracker
 from processors.resumed_answer import ResumedAnswer
 from report import write_report
-from services.scorers import create_scorer
 from services.factory import SessionServices, create_session_services
+from services.scorers import create_scorer
 from settings import Settings
 from transports.common import TransportHandle
 
@@ -49,8 +49,7 @@ IDLE_NUDGE_INSTRUCTION = (
     "or rephrase the last question. Do not move on."
 )
 SILENT_CANDIDATE_GOODBYE = (
-    "It seems we may have lost you, so I'll end the interview here. "
-    "We'll be in touch about next steps. Goodbye."
+    "It seems we may have lost you, so I'll end the interview here. We'll be in touch about next steps. Goodbye."
 )
 
 
@@ -124,7 +123,9 @@ class InterviewSession:
 
     async def run(self) -> SessionOutcome:
         logger.info(f"session {self.session_id}: {self._handle.description}, providers {self.services.providers}")
-        self.record.event("session_started", transport=self._handle.kind, persona=self._persona, providers=self.services.providers)
+        self.record.event(
+            "session_started", transport=self._handle.kind, persona=self._persona, providers=self.services.providers
+        )
         try:
             runner = WorkerRunner(handle_sigint=False)
             await runner.add_workers(self.worker)
@@ -197,7 +198,7 @@ class InterviewSession:
         details = SessionDetails(
             candidate_name=candidate_name,
             session_id=self.session_id,
-            started_at_iso=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            started_at_iso=datetime.now(UTC).isoformat(timespec="seconds"),
             resume_note=None,
         )
         prompt = builder.coach_prompt(details) if self._persona == "coach" else builder.interviewer_prompt(details)
@@ -326,7 +327,9 @@ class InterviewSession:
 
         @self.worker.event_handler("on_pipeline_error")
         async def on_pipeline_error(_worker: Any, frame: Any) -> None:
-            record.event("error", message=str(getattr(frame, "error", frame)), fatal=bool(getattr(frame, "fatal", False)))
+            record.event(
+                "error", message=str(getattr(frame, "error", frame)), fatal=bool(getattr(frame, "fatal", False))
+            )
 
         @self.worker.event_handler("on_idle_timeout")
         async def on_idle_timeout(_worker: Any) -> None:
@@ -359,7 +362,9 @@ class InterviewSession:
         self._idle_nudges += 1
         self.record.event("candidate_silent", nudge=self._idle_nudges, seconds=self._config.timeouts.user_idle_seconds)
         if self._idle_nudges > MAX_IDLE_NUDGES:
-            await self.tracker.end_session("candidate silent", goodbye=SILENT_CANDIDATE_GOODBYE, end_reason="candidate_silent")
+            await self.tracker.end_session(
+                "candidate silent", goodbye=SILENT_CANDIDATE_GOODBYE, end_reason="candidate_silent"
+            )
             return
-        nudge = {"role": "system", "content": IDLE_NUDGE_INSTRUCTION}
+        nudge: LLMContextMessage = {"role": "system", "content": IDLE_NUDGE_INSTRUCTION}
         await self.worker.queue_frames([LLMMessagesAppendFrame([nudge], run_llm=True)])

@@ -21,7 +21,7 @@ import time
 import uuid
 import wave
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,12 +29,12 @@ from loguru import logger
 
 
 def new_session_id() -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return f"{stamp}-{uuid.uuid4().hex[:6]}"
 
 
 def _now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass
@@ -56,8 +56,8 @@ class SessionRecord:
         directory = Path(sessions_dir) / session_id
         directory.mkdir(parents=True, exist_ok=False)
         record = cls(directory=directory, session_id=session_id)
-        record._transcript = open(directory / "transcript.jsonl", "a", encoding="utf-8")
-        record._events = open(directory / "events.jsonl", "a", encoding="utf-8")
+        record._transcript = open(directory / "transcript.jsonl", "a", encoding="utf-8")  # noqa: SIM115 - open for the record's life
+        record._events = open(directory / "events.jsonl", "a", encoding="utf-8")  # noqa: SIM115 - open for the record's life
         return record
 
     # --- paths -------------------------------------------------------------------------
@@ -88,7 +88,9 @@ class SessionRecord:
         return path
 
     def transcript(self, speaker: str, text: str, **extra: Any) -> None:
-        self._append(self._transcript, {"t": _now_iso(), "elapsed_s": self.elapsed(), "speaker": speaker, "text": text, **extra})
+        self._append(
+            self._transcript, {"t": _now_iso(), "elapsed_s": self.elapsed(), "speaker": speaker, "text": text, **extra}
+        )
 
     def event(self, event_type: str, **data: Any) -> None:
         self._append(self._events, {"t": _now_iso(), "elapsed_s": self.elapsed(), "type": event_type, **data})
@@ -123,7 +125,7 @@ class SessionRecord:
             if self._closed:
                 return
             if self._wav is None:
-                self._wav = wave.open(str(self.recording_path), "wb")
+                self._wav = wave.open(str(self.recording_path), "wb")  # noqa: SIM115 - closed in close()
                 self._wav.setnchannels(num_channels)
                 self._wav.setsampwidth(2)
                 self._wav.setframerate(sample_rate)

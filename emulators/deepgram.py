@@ -90,12 +90,7 @@ class _Stream:
 class DeepgramEmulator(EmulatorServer):
     name = "deepgram"
 
-    def __init__(
-        self,
-        *,
-        transcriber: Transcriber | None = None,
-        **server: Any,
-    ) -> None:
+    def __init__(self, *, transcriber: Transcriber | None = None, **server: Any) -> None:
         """`server`: EmulatorServer's api_key, faults, host, port."""
         super().__init__(**server)
         self._transcriber = transcriber
@@ -228,7 +223,9 @@ class DeepgramEmulator(EmulatorServer):
         samples = np.frombuffer(audio, dtype=np.int16).astype(np.float32) / 32768.0
         if stream.sample_rate != WHISPER_RATE and samples.size:
             n = int(samples.size * WHISPER_RATE / stream.sample_rate)
-            samples = np.interp(np.linspace(0, samples.size - 1, n), np.arange(samples.size), samples).astype(np.float32)
+            samples = np.interp(np.linspace(0, samples.size - 1, n), np.arange(samples.size), samples).astype(
+                np.float32
+            )
         return await asyncio.to_thread(transcribe, samples, stream.prompt)
 
 
@@ -271,8 +268,13 @@ def _results(stream: _Stream, transcript: str, start: float, duration: float, *,
                     "transcript": transcript,
                     "confidence": 0.9 if transcript else 0.0,
                     "words": [
-                        {"word": w.strip(".,?!").lower(), "punctuated_word": w, "confidence": 0.9,
-                         "start": round(start + i * step, 3), "end": round(start + (i + 1) * step, 3)}
+                        {
+                            "word": w.strip(".,?!").lower(),
+                            "punctuated_word": w,
+                            "confidence": 0.9,
+                            "start": round(start + i * step, 3),
+                            "end": round(start + (i + 1) * step, 3),
+                        }
                         for i, w in enumerate(words)
                     ],
                 }
@@ -296,7 +298,9 @@ def _metadata(stream: _Stream) -> dict:
         "duration": round(stream.seconds(stream.total_bytes), 3),
         "channels": 1,
         "models": ["00000000-0000-0000-0000-000000000000"],
-        "model_info": {"00000000-0000-0000-0000-000000000000": {"name": "emulated-whisper", "version": "1", "arch": "whisper"}},
+        "model_info": {
+            "00000000-0000-0000-0000-000000000000": {"name": "emulated-whisper", "version": "1", "arch": "whisper"}
+        },
     }
 
 

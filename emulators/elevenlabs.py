@@ -79,12 +79,7 @@ class _Context:
 class ElevenLabsEmulator(EmulatorServer):
     name = "elevenlabs"
 
-    def __init__(
-        self,
-        *,
-        synthesizer: Synthesizer | None = None,
-        **server: Any,
-    ) -> None:
+    def __init__(self, *, synthesizer: Synthesizer | None = None, **server: Any) -> None:
         """`server`: EmulatorServer's api_key, faults, host, port."""
         super().__init__(**server)
         self._synthesizer = synthesizer
@@ -100,17 +95,22 @@ class ElevenLabsEmulator(EmulatorServer):
 
     def error_response(self, fault: Fault) -> web.Response:
         status = "too_many_concurrent_requests" if fault.status == 429 else "internal_error"
-        return web.json_response({"detail": {"status": status, "message": f"emulated {fault.status}"}}, status=fault.status)
+        return web.json_response(
+            {"detail": {"status": status, "message": f"emulated {fault.status}"}}, status=fault.status
+        )
 
     async def _multi_stream(self, request: web.Request) -> web.StreamResponse:
         if (faulted := await self.connection_fault(request)) is not None:
             return faulted
         if self.api_key is not None and request.headers.get("xi-api-key") != self.api_key:
-            return web.json_response({"detail": {"status": "invalid_api_key", "message": "Invalid API key"}}, status=401)
+            return web.json_response(
+                {"detail": {"status": "invalid_api_key", "message": "Invalid API key"}}, status=401
+            )
         output_format = request.query.get("output_format", "mp3_44100_128")
         if output_format not in OUTPUT_RATES:
             return web.json_response(
-                {"detail": {"status": "invalid_output_format", "message": f"emulator serves {sorted(OUTPUT_RATES)}"}}, status=400
+                {"detail": {"status": "invalid_output_format", "message": f"emulator serves {sorted(OUTPUT_RATES)}"}},
+                status=400,
             )
         ws = web.WebSocketResponse(heartbeat=None, max_msg_size=0)
         await ws.prepare(request)
@@ -239,7 +239,11 @@ def _chunks(sentence: str, audio: bytes, rate: int) -> list[dict]:
             chars.append(text[char])
             starts.append(int(char * per_char_ms - chunk_start_ms))
             char += 1
-        alignment = {"chars": chars, "charStartTimesMs": starts, "charDurationsMs": [max(1, int(per_char_ms))] * len(chars)}
+        alignment = {
+            "chars": chars,
+            "charStartTimesMs": starts,
+            "charDurationsMs": [max(1, int(per_char_ms))] * len(chars),
+        }
         messages.append({"audio": base64.b64encode(pcm).decode(), "alignment": alignment if chars else None,
                          "normalizedAlignment": alignment if chars else None, "isFinal": None})  # fmt: skip
     return messages

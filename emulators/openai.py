@@ -202,7 +202,8 @@ class FakeOpenAIServer(EmulatorServer):
         self, request: web.Request, completion: _Completion, chunk_delay: float, fault: Fault | None = None
     ) -> web.StreamResponse:
         response = web.StreamResponse(
-            status=200, headers={"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache", **_headers()}
+            status=200,
+            headers={"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache", **_headers()},
         )
         await response.prepare(request)
         include_usage = bool((completion.body.get("stream_options") or {}).get("include_usage"))
@@ -215,7 +216,7 @@ class FakeOpenAIServer(EmulatorServer):
                     cut(request)
                     return response
                 if fault is not None and fault.kind is FaultKind.MALFORMED and i >= 1:
-                    await response.write(b"data: {\"choices\": [{\"delta\": not json\n\n")
+                    await response.write(b'data: {"choices": [{"delta": not json\n\n')
                     await response.write_eof()
                     return response
                 await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
@@ -340,24 +341,44 @@ def validate_chat_request(body: Any) -> tuple[str, str, str | None, str | None] 
     """The first problem the real API would report: (message, type, param, code), or None if valid."""
     bad = "invalid_request_error"
     if not isinstance(body, dict):
-        return (f"Invalid type for request body: expected an object, but got {_json_type(body)} instead.", bad, None, "invalid_type")
+        return (
+            f"Invalid type for request body: expected an object, but got {_json_type(body)} instead.",
+            bad,
+            None,
+            "invalid_type",
+        )
     if not body.get("model"):
         return ("you must provide a model parameter", bad, None, None)
     if "messages" not in body:
         return ("Missing required parameter: 'messages'.", bad, "messages", "missing_required_parameter")
     messages = body["messages"]
     if not isinstance(messages, list):
-        return (f"Invalid type for 'messages': expected an array, but got {_json_type(messages)} instead.", bad, "messages", "invalid_type")
+        return (
+            f"Invalid type for 'messages': expected an array, but got {_json_type(messages)} instead.",
+            bad,
+            "messages",
+            "invalid_type",
+        )
     if not messages:
         return ("Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
                 bad, "messages", "empty_array")  # fmt: skip
     if "stream" in body and body["stream"] is not None and not isinstance(body["stream"], bool):
-        return (f"Invalid type for 'stream': expected a boolean, but got {_json_type(body['stream'])} instead.", bad, "stream", "invalid_type")
+        return (
+            f"Invalid type for 'stream': expected a boolean, but got {_json_type(body['stream'])} instead.",
+            bad,
+            "stream",
+            "invalid_type",
+        )
     pending_calls: dict[str, int] = {}  # tool_call_id -> index of the assistant message that made it
     for i, msg in enumerate(messages):
         where = f"messages[{i}]"
         if not isinstance(msg, dict):
-            return (f"Invalid type for '{where}': expected an object, but got {_json_type(msg)} instead.", bad, where, "invalid_type")
+            return (
+                f"Invalid type for '{where}': expected an object, but got {_json_type(msg)} instead.",
+                bad,
+                where,
+                "invalid_type",
+            )
         role = msg.get("role")
         if role is None:
             return (f"Missing required parameter: '{where}.role'.", bad, f"{where}.role", "missing_required_parameter")
@@ -377,7 +398,12 @@ def validate_chat_request(body: Any) -> tuple[str, str, str | None, str | None] 
                 return ("Invalid value for 'content': expected a string, got null.", bad, f"{where}.content", None)
             if calls is not None:
                 if not isinstance(calls, list):
-                    return (f"Invalid type for '{where}.tool_calls': expected an array.", bad, f"{where}.tool_calls", "invalid_type")
+                    return (
+                        f"Invalid type for '{where}.tool_calls': expected an array.",
+                        bad,
+                        f"{where}.tool_calls",
+                        "invalid_type",
+                    )
                 for k, call in enumerate(calls):
                     fn = call.get("function") if isinstance(call, dict) else None
                     if not isinstance(fn, dict) or not fn.get("name") or not call.get("id"):
@@ -386,7 +412,12 @@ def validate_chat_request(body: Any) -> tuple[str, str, str | None, str | None] 
                     pending_calls[str(call["id"])] = i
         else:
             if "content" not in msg or content is None:
-                return (f"Missing required parameter: '{where}.content'.", bad, f"{where}.content", "missing_required_parameter")
+                return (
+                    f"Missing required parameter: '{where}.content'.",
+                    bad,
+                    f"{where}.content",
+                    "missing_required_parameter",
+                )
         if content is not None and not isinstance(content, (str, list)):
             return (f"Invalid type for '{where}.content': expected one of a string or array of objects, but got "
                     f"{_json_type(content)} instead.", bad, f"{where}.content", "invalid_type")  # fmt: skip
@@ -395,7 +426,12 @@ def validate_chat_request(body: Any) -> tuple[str, str, str | None, str | None] 
         if role == "tool":
             call_id = msg.get("tool_call_id")
             if not call_id:
-                return (f"Missing required parameter: '{where}.tool_call_id'.", bad, f"{where}.tool_call_id", "missing_required_parameter")
+                return (
+                    f"Missing required parameter: '{where}.tool_call_id'.",
+                    bad,
+                    f"{where}.tool_call_id",
+                    "missing_required_parameter",
+                )
             if pending_calls.pop(str(call_id), None) is None:
                 return ("Invalid parameter: messages with role 'tool' must be a response to a preceeding message with "
                         "'tool_calls'.", bad, f"messages.[{i}].role", None)  # fmt: skip
@@ -408,11 +444,21 @@ def validate_chat_request(body: Any) -> tuple[str, str, str | None, str | None] 
     tools = body.get("tools")
     if tools is not None:
         if not isinstance(tools, list):
-            return (f"Invalid type for 'tools': expected an array, but got {_json_type(tools)} instead.", bad, "tools", "invalid_type")
+            return (
+                f"Invalid type for 'tools': expected an array, but got {_json_type(tools)} instead.",
+                bad,
+                "tools",
+                "invalid_type",
+            )
         for k, tool in enumerate(tools):
             fn = tool.get("function") if isinstance(tool, dict) else None
             if not isinstance(tool, dict) or tool.get("type") != "function" or not isinstance(fn, dict):
-                return (f"Missing required parameter: 'tools[{k}].function'.", bad, f"tools[{k}].function", "missing_required_parameter")
+                return (
+                    f"Missing required parameter: 'tools[{k}].function'.",
+                    bad,
+                    f"tools[{k}].function",
+                    "missing_required_parameter",
+                )
             if not _FUNCTION_NAME.match(str(fn.get("name", ""))):
                 return (f"Invalid 'tools[{k}].function.name': string does not match pattern. Expected a string that "
                         "matches the pattern '^[a-zA-Z0-9_-]+$'.", bad, f"tools[{k}].function.name", "invalid_value")  # fmt: skip
@@ -465,7 +511,12 @@ def _openai_arguments(p: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> None:
     run_cli(
         lambda args, plan: FakeOpenAIServer(
-            responses=args.reply or (), api_key=args.api_key, chunk_delay=args.chunk_delay, faults=plan, host=args.host, port=args.port
+            responses=args.reply or (),
+            api_key=args.api_key,
+            chunk_delay=args.chunk_delay,
+            faults=plan,
+            host=args.host,
+            port=args.port,
         ),
         description="Local OpenAI-compatible Chat Completions emulator with scripted replies.",
         port=8999,

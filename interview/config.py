@@ -50,8 +50,7 @@ class RubricArea(StrictModel):
     description: str = Field(min_length=1)
     anchors: list[Anchor] = Field(min_length=2)
     follow_up_triggers: list[str] = Field(
-        default_factory=list,
-        description="Phrases that, when heard in an answer, deserve one probing follow-up.",
+        default_factory=list, description="Phrases that, when heard in an answer, deserve one probing follow-up."
     )
 
     @field_validator("anchors")
@@ -69,8 +68,7 @@ class Question(StrictModel):
     text: str = Field(min_length=1)
     rubric_areas: list[str] = Field(default_factory=list)
     follow_up: str = Field(
-        default="",
-        description="The probing follow-up to ask when the answer is short or hits a trigger.",
+        default="", description="The probing follow-up to ask when the answer is short or hits a trigger."
     )
 
     @model_validator(mode="before")
@@ -101,8 +99,7 @@ class CompanyContext(StrictModel):
     description: str = ""
     values: list[str] = Field(default_factory=list)
     facts: dict[str, str] = Field(
-        default_factory=dict,
-        description="Topic -> answer, searched by the query_knowledge tool.",
+        default_factory=dict, description="Topic -> answer, searched by the query_knowledge tool."
     )
 
 
@@ -157,7 +154,9 @@ class EchoGateSettings(StrictModel):
     enabled: bool = True
     cooldown_secs: float = Field(default=1.5, ge=0, le=10, description="Tail after the bot stops speaking.")
     normal_rms_threshold: float = Field(default=0.01, ge=0, le=1, description="Below this, audio is silence.")
-    cooldown_rms_threshold: float = Field(default=0.03, ge=0, le=1, description="In the tail, only louder audio passes.")
+    cooldown_rms_threshold: float = Field(
+        default=0.03, ge=0, le=1, description="In the tail, only louder audio passes."
+    )
     barge_in_rms_threshold: float = Field(default=0.05, ge=0, le=1, description="While the bot speaks, this loud...")
     barge_in_min_secs: float = Field(default=0.2, ge=0, le=5, description="...for this long counts as barge-in.")
     echo_tracking: bool = Field(
@@ -166,15 +165,23 @@ class EchoGateSettings(StrictModel):
         "where the microphone follows the output): the barge-in threshold becomes echo_margin x that prediction, "
         "never below barge_in_min_rms; off: the fixed barge_in_rms_threshold.",
     )
-    echo_margin: float = Field(default=2.0, ge=1, le=20, description="How much louder than the predicted echo the candidate must be.")
-    barge_in_min_rms: float = Field(default=0.015, ge=0, le=1, description="Threshold floor with echo_tracking (clean microphones).")
+    echo_margin: float = Field(
+        default=2.0, ge=1, le=20, description="How much louder than the predicted echo the candidate must be."
+    )
+    barge_in_min_rms: float = Field(
+        default=0.015, ge=0, le=1, description="Threshold floor with echo_tracking (clean microphones)."
+    )
 
 
 class PacingSettings(StrictModel):
     """When the phase tracker nudges the interviewer about time."""
 
-    phase_warning_fraction: float = Field(default=0.8, gt=0, lt=1, description="Warn at this share of a phase's budget.")
-    rubric_reminder_fraction: float = Field(default=0.5, gt=0, lt=1, description="Re-inject the rubric at this share of the interview.")
+    phase_warning_fraction: float = Field(
+        default=0.8, gt=0, lt=1, description="Warn at this share of a phase's budget."
+    )
+    rubric_reminder_fraction: float = Field(
+        default=0.5, gt=0, lt=1, description="Re-inject the rubric at this share of the interview."
+    )
 
 
 class EvaluationSettings(StrictModel):
@@ -220,10 +227,7 @@ class TurnTaking(StrictModel):
     vad_min_volume: float = Field(default=0.6, ge=0, le=1)
     stop_strategy: Literal["interview", "smart_turn", "silence"] = "interview"
     silence_timeout_secs: float = Field(
-        default=1.2,
-        gt=0,
-        le=10,
-        description="With stop_strategy=silence: quiet time that ends the candidate's turn.",
+        default=1.2, gt=0, le=10, description="With stop_strategy=silence: quiet time that ends the candidate's turn."
     )
     smart_turn_max_silence_secs: float = Field(
         default=3.0,
@@ -266,13 +270,22 @@ class InterviewTurnStop(StrictModel):
     done_wait_secs: float = Field(default=0.8, ge=0, le=5)
     unsure_wait_secs: float = Field(default=1.5, gt=0, le=10)
     unfinished_wait_secs: float = Field(default=2.5, gt=0, le=30)
-    max_wait_secs: float = Field(default=4.0, gt=0, le=60, description="Hard ceiling: the turn ends after this much silence.")
-    smart_turn_threshold: float = Field(default=0.5, ge=0, le=1, description="Smart Turn probability that counts as 'done'.")
+    max_wait_secs: float = Field(
+        default=4.0, gt=0, le=60, description="Hard ceiling: the turn ends after this much silence."
+    )
+    smart_turn_threshold: float = Field(
+        default=0.5, ge=0, le=1, description="Smart Turn probability that counts as 'done'."
+    )
     smart_turn_mid_thought: float = Field(
-        default=0.15, ge=0, le=1, description="Below this Smart Turn probability the pause counts as mid-thought (unfinished)."
+        default=0.15,
+        ge=0,
+        le=1,
+        description="Below this Smart Turn probability the pause counts as mid-thought (unfinished).",
     )
     min_answer_words: int = Field(default=6, ge=1, le=200, description="Fewer words to an open question: unsure.")
-    pause_margin_secs: float = Field(default=0.6, ge=0, le=10, description="Added to this candidate's longest resumed pause.")
+    pause_margin_secs: float = Field(
+        default=0.6, ge=0, le=10, description="Added to this candidate's longest resumed pause."
+    )
     speculate: bool = Field(
         default=True,
         description="Prepare the reply (LLM) as soon as the answer reads done or unsure; it plays only once the turn "
@@ -283,7 +296,9 @@ class InterviewTurnStop(StrictModel):
     @model_validator(mode="after")
     def _ordered(self) -> InterviewTurnStop:
         if not self.done_wait_secs <= self.unsure_wait_secs <= self.unfinished_wait_secs <= self.max_wait_secs:
-            raise ValueError("waits must grow: done_wait_secs <= unsure_wait_secs <= unfinished_wait_secs <= max_wait_secs")
+            raise ValueError(
+                "waits must grow: done_wait_secs <= unsure_wait_secs <= unfinished_wait_secs <= max_wait_secs"
+            )
         return self
 
 

@@ -22,7 +22,9 @@ from interview.text_similarity import STOPWORDS, normalise
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 ARTICLES = frozenset({"the", "a", "an"})
 # Function words that can follow an article ("the most", "a few", "the other").
-AFTER_ARTICLE = frozenset({"most", "only", "same", "other", "very", "more", "few", "much", "own", "first", "next", "last"})
+AFTER_ARTICLE = frozenset(
+    {"most", "only", "same", "other", "very", "more", "few", "much", "own", "first", "next", "last"}
+)
 PREPOSITIONS = frozenset({"of", "to", "in", "on", "at", "by", "for", "with", "from", "into", "about", "under", "over"})
 SUBJECTS = frozenset({"i", "we", "they", "you", "he", "she"})
 MODALS = frozenset({"would", "could", "should", "will", "can", "might", "must"})
@@ -97,8 +99,29 @@ def _plural(word: str) -> bool:
 
 def _verb_s(word: str) -> bool:
     """A third-person verb form after "we"/"they" ("we returns"): words in -s that are not nouns we can tell."""
-    return word in {"returns", "says", "goes", "makes", "takes", "uses", "gets", "needs", "wants", "works", "runs",
-                    "writes", "sends", "stores", "keeps", "calls", "checks", "tests", "handles", "owns", "cares"}
+    return word in {
+        "returns",
+        "says",
+        "goes",
+        "makes",
+        "takes",
+        "uses",
+        "gets",
+        "needs",
+        "wants",
+        "works",
+        "runs",
+        "writes",
+        "sends",
+        "stores",
+        "keeps",
+        "calls",
+        "checks",
+        "tests",
+        "handles",
+        "owns",
+        "cares",
+    }
 
 
 def _ramp(value: float, low: float, high: float) -> float:

@@ -74,7 +74,9 @@ class HeuristicScorer:
 
     def _score_area(self, tfidf: TfIdf, model: _AreaModel, pairs: Sequence[QAPair]) -> AreaJudgement:
         area = model.area
-        texts = [p.answer.strip() for p in pairs if p.answer.strip() and (not p.rubric_areas or area.id in p.rubric_areas)]
+        texts = [
+            p.answer.strip() for p in pairs if p.answer.strip() and (not p.rubric_areas or area.id in p.rubric_areas)
+        ]
         if not texts:
             return AreaJudgement(None, (), "No answer to a question about this area.")
         joined = " ".join(texts)
@@ -86,8 +88,10 @@ class HeuristicScorer:
         speech = fluency(joined)
         if speech.score < MIN_FLUENCY:
             return AreaJudgement(
-                None, (), f"Not scored: the transcript does not read as speech ({speech.describe()}); "
-                "likely a transcription failure, listen to the recording."
+                None,
+                (),
+                f"Not scored: the transcript does not read as speech ({speech.describe()}); "
+                "likely a transcription failure, listen to the recording.",
             )
         anchor_scores = [s for s, _ in model.anchors]
         nearest = _interpolate(anchor_scores, similarities)

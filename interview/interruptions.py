@@ -24,7 +24,25 @@ RESUME_INSTRUCTION = (
 )
 # Spelled without hyphens: recognisers write "mm-hm", "MHM", "M-H-M", "uh-huh" for the same sounds.
 BACKCHANNEL_WORDS = frozenset(
-    {"mm", "mmm", "hm", "hmm", "mhm", "mmhm", "mmhmm", "uhhuh", "uh", "um", "yeah", "yep", "yes", "okay", "ok", "right", "sure"}
+    {
+        "mm",
+        "mmm",
+        "hm",
+        "hmm",
+        "mhm",
+        "mmhm",
+        "mmhmm",
+        "uhhuh",
+        "uh",
+        "um",
+        "yeah",
+        "yep",
+        "yes",
+        "okay",
+        "ok",
+        "right",
+        "sure",
+    }
 )
 MAX_BACKCHANNEL_WORDS = 3
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")

@@ -276,9 +276,8 @@ class PromptBuilder:
                 "summary": "two or three sentences",
             },
         }
-        return (
-            "Output: a single JSON object, no prose around it, with exactly this shape:\n"
-            + json.dumps(shape, indent=2, ensure_ascii=False)
+        return "Output: a single JSON object, no prose around it, with exactly this shape:\n" + json.dumps(
+            shape, indent=2, ensure_ascii=False
         )
 
     def _bias_rules(self) -> str:

@@ -96,7 +96,9 @@ def _check(judgement: AreaJudgement, answers: Sequence[str], scale: tuple[int, i
     """Apply the evidence rules to one judgement: verbatim quotes only, no evidence -> no score."""
     kept = [q for q in judgement.evidence if occurs_verbatim(q, answers)]
     dropped = [q for q in judgement.evidence if q not in kept]
-    result = RunResult(run=0, score=judgement.score, evidence=kept, dropped_evidence=dropped, rationale=judgement.rationale)
+    result = RunResult(
+        run=0, score=judgement.score, evidence=kept, dropped_evidence=dropped, rationale=judgement.rationale
+    )
     if result.score is not None and not scale[0] <= result.score <= scale[1]:
         result.error = f"score {result.score:g} is outside the scale {scale[0]}..{scale[1]}"
         result.score = None
@@ -172,7 +174,11 @@ async def _one_run(
 
 
 def _aggregate_area(
-    config: InterviewConfig, area_id: str, outcomes: Sequence[ScoringRun | str], answers: Sequence[str], scale: tuple[int, int]
+    config: InterviewConfig,
+    area_id: str,
+    outcomes: Sequence[ScoringRun | str],
+    answers: Sequence[str],
+    scale: tuple[int, int],
 ) -> AreaResult:
     area = next(a for a in config.rubric if a.id == area_id)
     results: list[RunResult] = []
@@ -210,7 +216,9 @@ def _aggregate_area(
         spread = round(max(scores) - min(scores), 2)
         if spread > tolerance:
             flags.append(FLAG_REVIEW)
-            reason = f"runs disagree: scores {', '.join(f'{s:g}' for s in scores)} differ by {spread:g} (> {tolerance:g})"
+            reason = (
+                f"runs disagree: scores {', '.join(f'{s:g}' for s in scores)} differ by {spread:g} (> {tolerance:g})"
+            )
     if FLAG_FABRICATED in flags:
         note = "quotes not found verbatim in the answers were dropped"
         reason = f"{reason}; {note}" if reason else note
@@ -252,7 +260,9 @@ def _summarise(
     recommendation: str | None = None
     confidence = 0.0
     if scored:
-        weighted_total = round(sum(a.weight * a.score for a in scored.values() if a.score is not None) / scored_weight, 2)
+        weighted_total = round(
+            sum(a.weight * a.score for a in scored.values() if a.score is not None) / scored_weight, 2
+        )
         recommendation = recommendation_for((weighted_total - lo) / (hi - lo))
         reliability = sum(weights[a_id] * _reliability(a, hi - lo) for a_id, a in scored.items())
         ceiling = getattr(scorer, "confidence_ceiling", 1.0)

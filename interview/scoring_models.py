@@ -70,6 +70,7 @@ class Scorer(Protocol):
     def note(self) -> str | None: ...  # shown in evaluation.json, e.g. "this is a heuristic"
     @property
     def confidence_ceiling(self) -> float: ...  # how far this scorer's verdicts can be trusted at best (0-1)
+
     # Optional `recommends: bool` (default True): False for scorers whose numbers are indicative only.
 
     async def evaluate(

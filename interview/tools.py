@@ -179,7 +179,44 @@ def _check_value(name: str, value: Any, schema: dict[str, Any]) -> str | None:
 # --- company knowledge lookup ------------------------------------------------------------
 
 _STOPWORDS = frozenset(
-    ["a", "an", "and", "are", "about", "at", "be", "can", "do", "does", "for", "how", "i", "in", "is", "it", "me", "of", "on", "or", "the", "to", "what", "when", "where", "which", "who", "why", "will", "with", "you", "your", "there", "their", "this", "that"]
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "about",
+        "at",
+        "be",
+        "can",
+        "do",
+        "does",
+        "for",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "me",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+        "there",
+        "their",
+        "this",
+        "that",
+    ]
 )
 
 
@@ -235,10 +272,7 @@ class InterviewToolHandlers:
     """Runs tool calls against one interview's state; never raises on bad input."""
 
     def __init__(
-        self,
-        config: InterviewConfig,
-        state: InterviewState,
-        clock: Callable[[], float] = time.monotonic,
+        self, config: InterviewConfig, state: InterviewState, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.config = config
         self.state = state

@@ -14,14 +14,129 @@ from dataclasses import dataclass
 # Last words nobody ends an answer on: conjunctions, prepositions, articles, auxiliaries,
 # fillers. ("so" and "then" end answers rarely enough to count as unfinished.)
 _CONNECTIVES = frozenset(
-    ["and", "but", "or", "nor", "so", "because", "since", "although", "though", "while", "whereas", "if", "unless", "until", "when", "whenever", "where", "which", "who", "whom", "whose", "that", "than", "then", "also", "plus", "like"]
+    [
+        "and",
+        "but",
+        "or",
+        "nor",
+        "so",
+        "because",
+        "since",
+        "although",
+        "though",
+        "while",
+        "whereas",
+        "if",
+        "unless",
+        "until",
+        "when",
+        "whenever",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "that",
+        "than",
+        "then",
+        "also",
+        "plus",
+        "like",
+    ]
 )
 _PREPOSITIONS = frozenset(
-    ["to", "of", "in", "on", "at", "by", "for", "from", "with", "without", "into", "onto", "about", "over", "under", "between", "through", "across", "after", "before", "during", "against", "towards", "toward", "via", "per", "around", "behind"]
+    [
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "from",
+        "with",
+        "without",
+        "into",
+        "onto",
+        "about",
+        "over",
+        "under",
+        "between",
+        "through",
+        "across",
+        "after",
+        "before",
+        "during",
+        "against",
+        "towards",
+        "toward",
+        "via",
+        "per",
+        "around",
+        "behind",
+    ]
 )
-_DETERMINERS = frozenset(["a", "an", "the", "my", "our", "your", "their", "his", "her", "its", "this", "that", "these", "those", "some", "any", "each", "every"])
+_DETERMINERS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "my",
+        "our",
+        "your",
+        "their",
+        "his",
+        "her",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "some",
+        "any",
+        "each",
+        "every",
+    ]
+)
 _AUXILIARIES = frozenset(
-    ["would", "will", "could", "can", "should", "might", "must", "may", "shall", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "have", "has", "had", "i'd", "i'll", "we'd", "we'll", "you'd", "it's", "i'm", "we're", "they're", "there's", "let's", "gonna", "wanna"]
+    [
+        "would",
+        "will",
+        "could",
+        "can",
+        "should",
+        "might",
+        "must",
+        "may",
+        "shall",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "do",
+        "does",
+        "did",
+        "have",
+        "has",
+        "had",
+        "i'd",
+        "i'll",
+        "we'd",
+        "we'll",
+        "you'd",
+        "it's",
+        "i'm",
+        "we're",
+        "they're",
+        "there's",
+        "let's",
+        "gonna",
+        "wanna",
+    ]
 )
 _FILLERS = frozenset(["um", "uh", "er", "erm", "hmm", "mm", "uhm", "ah"])
 _FILLER_PHRASES = ("you know", "i mean", "kind of", "sort of", "and then", "let me think", "let me see")
@@ -70,8 +185,20 @@ def _read_words(words: list[str]) -> TextVerdict:
 
 
 _SHORT_ANSWER_OPENINGS = (
-    "is there", "are there", "do you", "did you", "does", "have you", "would you", "could you confirm",
-    "anything else", "any questions", "any other", "can you hear", "are you ready", "shall we",
+    "is there",
+    "are there",
+    "do you",
+    "did you",
+    "does",
+    "have you",
+    "would you",
+    "could you confirm",
+    "anything else",
+    "any questions",
+    "any other",
+    "can you hear",
+    "are you ready",
+    "shall we",
 )
 
 

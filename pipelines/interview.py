@@ -50,6 +50,7 @@ from pipecat.processors.frame_processor import FrameProcessor
 from pipecat.transports.base_transport import BaseTransport
 from pipecat.turns.empty_user_turn import EmptyUserTurnConfig
 from pipecat.turns.user_start.vad_user_turn_start_strategy import VADUserTurnStartStrategy
+from pipecat.turns.user_stop.base_user_turn_stop_strategy import BaseUserTurnStopStrategy
 from pipecat.turns.user_stop.speech_timeout_user_turn_stop_strategy import SpeechTimeoutUserTurnStopStrategy
 from pipecat.turns.user_stop.turn_analyzer_user_turn_stop_strategy import TurnAnalyzerUserTurnStopStrategy
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
@@ -127,6 +128,7 @@ def build_turn_strategies(
         VADUserTurnStartStrategy(enable_interruptions=turn_taking.allow_interruptions),
         TranscriptionStartUnlessBackchannel(enable_interruptions=turn_taking.allow_interruptions),
     ]
+    stop: list[BaseUserTurnStopStrategy]
     if turn_taking.stop_strategy == "silence":
         stop = [SpeechTimeoutUserTurnStopStrategy(user_speech_timeout=turn_taking.silence_timeout_secs)]
     elif turn_taking.stop_strategy == "smart_turn":
@@ -159,8 +161,10 @@ def turn_stop_backstop_secs(turn_taking: TurnTaking) -> float:
 def last_question(context: LLMContext) -> str:
     """What the interviewer said last (the question an answer is answering)."""
     for message in reversed(context.messages):
-        if isinstance(message, dict) and message.get("role") == "assistant" and isinstance(message.get("content"), str):
-            return message["content"]
+        if isinstance(message, dict) and message.get("role") == "assistant":
+            content = message.get("content")
+            if isinstance(content, str):
+                return content
     return ""
 
 

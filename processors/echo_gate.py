@@ -426,5 +426,5 @@ class EchoGate(FrameProcessor):
             return
         try:
             self._events.event("echo_gate", **data)
-        except Exception as exc:  # noqa: BLE001 - reporting is best effort
+        except Exception as exc:
             logger.warning(f"{self}: could not record echo_gate event: {exc}")

@@ -55,7 +55,9 @@ LOG_FLOOR = 1e-4
 RESIDUAL_MARGIN = 4.0  # after the canceller: this many times the echo it leaves (its LEAK_QUANTILE) ...
 LEAK_QUANTILE = 90  # percent of echo frames
 MIN_LEAK = 0.05  # ... and never less than 4 x 5 % of the predicted echo (-14 dB: the canceller's weakest moments)
-LEAK_LEARN_FRAMES = 500  # echo frames counted per update (each about 6 times): ~1.7 s of echo heard before the leak counts
+LEAK_LEARN_FRAMES = (
+    500  # echo frames counted per update (each about 6 times): ~1.7 s of echo heard before the leak counts
+)
 LEAK_MIC_FLOOR = 0.005  # microphone frames this loud under loud output measure the canceller's leak
 
 _PCM16 = np.dtype("<i2")
@@ -168,7 +170,9 @@ class EchoEstimate:
             return
         echoed = mic[loud][voiced] > LEAK_MIC_FLOOR
         self._leak_frames += int(echoed.sum())
-        if self._leak_frames >= LEAK_LEARN_FRAMES:  # what the canceller leaves of loud microphone frames under loud output
+        if (
+            self._leak_frames >= LEAK_LEARN_FRAMES
+        ):  # what the canceller leaves of loud microphone frames under loud output
             leaks = residual[loud][voiced][echoed] / mic[loud][voiced][echoed]
             self.leak = max(MIN_LEAK, float(np.percentile(leaks, LEAK_QUANTILE))) if leaks.size else self.leak
         if best_corr >= TRACK_CORRELATION:
@@ -227,7 +231,7 @@ class EchoCanceller:
             return
         samples = np.frombuffer(audio, dtype=_PCM16, count=len(audio) // 2)
         if rate != self._rate and samples.size:
-            n = int(round(samples.size * self._rate / rate))
+            n = round(samples.size * self._rate / rate)
             samples = np.interp(np.arange(n) * (rate / self._rate), np.arange(samples.size), samples).astype(np.int16)
         buffered = np.concatenate([self._pending, samples])
         step = self._rate // 100

@@ -186,11 +186,7 @@ class InterviewEvaluator:
             remaining = max(deadline - loop.time(), 0.01)
             evaluation = await asyncio.wait_for(
                 evaluate_interview(
-                    self.config,
-                    self._pairs,
-                    self.scorer,
-                    semaphore=self._semaphore,
-                    interview_seconds=self._elapsed(),
+                    self.config, self._pairs, self.scorer, semaphore=self._semaphore, interview_seconds=self._elapsed()
                 ),
                 remaining,
             )
@@ -279,7 +275,7 @@ class InterviewEvaluator:
         return round(max(0.0, self._clock() - self._t0 - first), 1)
 
     def _write(self, evaluation: Evaluation) -> None:
-        evaluation.answer_scores = sorted(self._answer_scores, key=lambda s: (s.pair_index or 0))
+        evaluation.answer_scores = sorted(self._answer_scores, key=lambda s: s.pair_index or 0)
         try:
             data = evaluation.to_dict()
             path = self._events.write_json(EVALUATION_FILE, data)

@@ -347,7 +347,9 @@ class LatencyTracker:
         if not turn.function_calls:
             for i, call in enumerate(breakdown.function_calls):
                 start = self.from_wall_time(call.start_time)
-                turn.function_calls[f"pipecat-{i}"] = _FunctionCall(call.function_name, start, start + call.duration_secs)
+                turn.function_calls[f"pipecat-{i}"] = _FunctionCall(
+                    call.function_name, start, start + call.duration_secs
+                )
         if turn.record is not None:  # arrived after the turn was reported: keep it for latency.json
             old = turn.record
             turn.record = self._build_record(turn, old["completed_by"])
@@ -361,7 +363,9 @@ class LatencyTracker:
         """A provider incident (failover, retry, filler, recovery) during the current turn."""
         turn = self._current or self._pending
         at = self._clock()
-        self._incidents.append({"type": kind, "turn": turn.index if turn else None, "at_wall": round(self._to_wall(at), 3), **data})
+        self._incidents.append(
+            {"type": kind, "turn": turn.index if turn else None, "at_wall": round(self._to_wall(at), 3), **data}
+        )
 
     def worst_window_stage(self, among: Iterable[str] = ("stt", "llm_ttfb", "tts_ttfb")) -> str | None:
         """Of `among`, the stage whose window p95 is furthest over its budget (None when none is)."""
@@ -422,7 +426,9 @@ class LatencyTracker:
             "breaker": self.breaker.snapshot(),
             "greeting_ms": self._greeting_ms,
             "incidents": list(self._incidents),
-            "incident_counts": {k: sum(i["type"] == k for i in self._incidents) for k in sorted({i["type"] for i in self._incidents})},
+            "incident_counts": {
+                k: sum(i["type"] == k for i in self._incidents) for k in sorted({i["type"] for i in self._incidents})
+            },
         }
 
     def finalize(self) -> dict[str, Any]:
@@ -457,7 +463,10 @@ class LatencyTracker:
     def _turn_for_breakdown(self, user_turn_start_wall: float) -> _Turn | None:
         candidates = [t for t in (self._current, *reversed(self._closed[-3:])) if t is not None]
         for turn in candidates:
-            if turn.speech_end_wall is not None and abs(turn.speech_end_wall - user_turn_start_wall) <= BREAKDOWN_MATCH_SECS:
+            if (
+                turn.speech_end_wall is not None
+                and abs(turn.speech_end_wall - user_turn_start_wall) <= BREAKDOWN_MATCH_SECS
+            ):
                 return turn
         current = self._current
         if current is not None and current.speech_end_wall is None and current.bot_started_speaking is not None:
@@ -532,9 +541,7 @@ class LatencyTracker:
             "voice_to_listener_ms": v2l,
             "total_ms": total,
             "total_assumes_budget_for": assumed if total is not None else [],
-            "function_calls": [
-                {"name": c.name, "ms": _ms(c.start, c.end)} for c in turn.function_calls.values()
-            ],
+            "function_calls": [{"name": c.name, "ms": _ms(c.start, c.end)} for c in turn.function_calls.values()],
             "listener": {"source": turn.listener_source, "clock": turn.listener_clock, "client_turn": turn.client_turn}
             if turn.listener_playback_started is not None
             else None,
@@ -549,7 +556,9 @@ class LatencyTracker:
             if t.transcript is not None:
                 transcript = min(max(t.transcript, t.vad_stop), max(t.turn_committed, t.vad_stop))
                 stages["stt"] = _ms(t.vad_stop, transcript)
-                stages["endpointing"] = _round((t.vad_stop - t.speech_end + max(0.0, t.turn_committed - transcript)) * 1000)
+                stages["endpointing"] = _round(
+                    (t.vad_stop - t.speech_end + max(0.0, t.turn_committed - transcript)) * 1000
+                )
             else:
                 stages["endpointing"] = _ms(t.speech_end, t.turn_committed)
         if t.turn_committed is not None and t.llm_first_token is not None:
@@ -598,7 +607,9 @@ class LatencyTracker:
             "budget_total_ms": budget_total,
             "worst_stage": None,
         }
-        text = f"{'within' if within else 'over'} budget: p95 {p95:.0f} ms {'<=' if within else '>'} {budget_total:.0f} ms"
+        text = (
+            f"{'within' if within else 'over'} budget: p95 {p95:.0f} ms {'<=' if within else '>'} {budget_total:.0f} ms"
+        )
         if worst is not None:
             stage, overrun = worst
             verdict.update(
@@ -635,17 +646,17 @@ def _first(turn: _Turn, names: Iterable[str]) -> float | None:
 def _overlap_secs(intervals: list[tuple[float, float]], start: float, end: float) -> float:
     """Length of the union of `intervals` clipped to [start, end] (parallel calls count once)."""
     clipped = sorted((max(a, start), min(b, end)) for a, b in intervals if min(b, end) > max(a, start))
-    total, cur_start, cur_end = 0.0, None, None
-    for a, b in clipped:
-        if cur_end is None or a > cur_end:
-            if cur_end is not None:
-                total += cur_end - cur_start
+    if not clipped:
+        return 0.0
+    total = 0.0
+    cur_start, cur_end = clipped[0]
+    for a, b in clipped[1:]:
+        if a > cur_end:
+            total += cur_end - cur_start
             cur_start, cur_end = a, b
         else:
             cur_end = max(cur_end, b)
-    if cur_end is not None:
-        total += cur_end - cur_start
-    return total
+    return total + (cur_end - cur_start)
 
 
 def _sum_by_key(items: Iterable[tuple[str, float]]) -> dict[str, float]:

@@ -53,9 +53,9 @@ from pipecat.frames.frames import (
     StartFrame,
     TTSSpeakFrame,
 )
-from pipecat.processors.frameworks.rtvi.frames import RTVIServerMessageFrame
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+from pipecat.processors.frameworks.rtvi.frames import RTVIServerMessageFrame
 from pipecat.services.llm_service import FunctionCallParams
 
 from interview import pacing
@@ -176,11 +176,18 @@ class PhaseTracker(FrameProcessor):
             self._events.event("rubric_reminder", elapsed_seconds=round(elapsed, 1))
         phase = self._config.phase(self.state.current_phase)
         in_phase = self.state.time_in_phase(now)
-        if phase.id not in self._warned_phases and in_phase >= phase.duration_seconds * self._config.pacing.phase_warning_fraction:
+        if (
+            phase.id not in self._warned_phases
+            and in_phase >= phase.duration_seconds * self._config.pacing.phase_warning_fraction
+        ):
             self._warned_phases.add(phase.id)
             self._inject(pacing.phase_time_warning(phase, phase.duration_seconds - in_phase))
             self._events.event("phase_time_warning", phase=phase.id, seconds_in_phase=round(in_phase, 1))
-        if self._progress_due or self._last_progress_at is None or now - self._last_progress_at >= self._progress_every_secs:
+        if (
+            self._progress_due
+            or self._last_progress_at is None
+            or now - self._last_progress_at >= self._progress_every_secs
+        ):
             await self._send_progress(now)
 
     async def end_session(self, reason: str, *, goodbye: str | None = None, end_reason: str = "completed") -> None:

@@ -130,7 +130,6 @@ class ResumedAnswer(FrameProcessor):
         else:
             self._last_answer = last
 
-
     def _merge_session_context(self) -> None:
         if self._first_part is None or self._context is None:
             return

@@ -33,8 +33,12 @@ def build_cost(session_ended: dict[str, Any] | None) -> CostView:
     if not isinstance(cost, dict):
         return CostView(False, None, [], [], [], "No cost estimate was recorded for this session.")
     charged = [str(s) for s in cost.get("charged_stages") or []]
-    by_stage = [(str(k).upper(), float(v)) for k, v in (cost.get("by_stage_usd") or {}).items() if isinstance(v, (int, float))]
-    usage = [(USAGE_LABELS.get(k, k), float(v)) for k, v in (cost.get("usage") or {}).items() if isinstance(v, (int, float))]
+    by_stage = [
+        (str(k).upper(), float(v)) for k, v in (cost.get("by_stage_usd") or {}).items() if isinstance(v, (int, float))
+    ]
+    usage = [
+        (USAGE_LABELS.get(k, k), float(v)) for k, v in (cost.get("usage") or {}).items() if isinstance(v, (int, float))
+    ]
     if not charged:
         note = "Every stage ran on an embedded engine: no provider charges."
     else:

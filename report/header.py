@@ -98,7 +98,11 @@ def _date(stamp: Any) -> str:
 def _duration(ended: dict[str, Any] | None, record: RecordData) -> str:
     seconds = (ended or {}).get("duration_s")
     if not isinstance(seconds, (int, float)):
-        stamps = [float(e["elapsed_s"]) for e in record.events + record.transcript if isinstance(e.get("elapsed_s"), (int, float))]
+        stamps = [
+            float(e["elapsed_s"])
+            for e in record.events + record.transcript
+            if isinstance(e.get("elapsed_s"), (int, float))
+        ]
         if not stamps:
             return "unknown"
         return f"at least {clock(max(stamps))}"

@@ -105,16 +105,34 @@ def build_latency(latency: dict[str, Any]) -> LatencyView:
         for stage, ms in stack:
             used.add(stage)
             top_y, bottom_y = y(base + ms), y(base)
-            segments.append(Segment(stage, STAGE_LABELS.get(stage, stage), STAGE_COLOURS.get(stage, "#999"), ms, x, top_y, bar_w, round(bottom_y - top_y, 1)))
+            segments.append(
+                Segment(
+                    stage,
+                    STAGE_LABELS.get(stage, stage),
+                    STAGE_COLOURS.get(stage, "#999"),
+                    ms,
+                    x,
+                    top_y,
+                    bar_w,
+                    round(bottom_y - top_y, 1),
+                )
+            )
             base += ms
-        bars.append(Bar(int(turn.get("turn") or i + 1), round(base, 1), str(turn.get("status") or ""), x, round(x + bar_w / 2, 1), segments))
+        bars.append(
+            Bar(
+                int(turn.get("turn") or i + 1),
+                round(base, 1),
+                str(turn.get("status") or ""),
+                x,
+                round(x + bar_w / 2, 1),
+                segments,
+            )
+        )
     ticks = [(y(v), f"{v / 1000:g} s" if scale_max >= 2000 else f"{v:.0f} ms") for v in _tick_values(scale_max)]
     worst = verdict.get("worst_stage") if isinstance(verdict.get("worst_stage"), str) else None
     worst_detail = None
     if worst and _num(verdict.get("worst_stage_p95_ms")) is not None:
-        worst_detail = (
-            f"p95 {verdict['worst_stage_p95_ms']:.0f} ms against a {_num(verdict.get('worst_stage_budget_ms')) or 0:.0f} ms budget"
-        )
+        worst_detail = f"p95 {verdict['worst_stage_p95_ms']:.0f} ms against a {_num(verdict.get('worst_stage_budget_ms')) or 0:.0f} ms budget"
     return LatencyView(
         present=bool(latency),
         bars=bars,

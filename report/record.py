@@ -13,11 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-FILES = {
-    "config": "config.json",
-    "latency": "latency.json",
-    "evaluation": "evaluation.json",
-}
+FILES = {"config": "config.json", "latency": "latency.json", "evaluation": "evaluation.json"}
 WHY_MISSING = {
     "config.json": "the interview's configuration is unknown",
     "latency.json": "the session ended before latency was summarised",

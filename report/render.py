@@ -47,7 +47,9 @@ def build_view(record: RecordData) -> ReportView:
     origin = recording_origin(record.events)
     lines = timed_lines(record.transcript, origin, _candidate_tail(record.interview))
     ended = record.first_event("session_ended")
-    end_s = ended.get("elapsed_s") if ended and isinstance(ended.get("elapsed_s"), (int, float)) else _last_stamp(record)
+    end_s = (
+        ended.get("elapsed_s") if ended and isinstance(ended.get("elapsed_s"), (int, float)) else _last_stamp(record)
+    )
     header = build_header(record)
     person = "Participant" if record.interview.get("interview_type") == "qualitative_research" else "Candidate"
     return ReportView(
@@ -68,7 +70,11 @@ def build_view(record: RecordData) -> ReportView:
 def render_report(directory: Path) -> str:
     """The report's HTML for the record in `directory` (nothing is written)."""
     view = build_view(read_record(Path(directory)))
-    return _environment().get_template("report.html.j2").render(view=view, clock=clock, css=_asset("report.css"), js=_asset("report.js"))
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(view=view, clock=clock, css=_asset("report.css"), js=_asset("report.js"))
+    )
 
 
 def write_report(directory: Path) -> Path:
@@ -111,7 +117,11 @@ def _candidate_tail(interview: dict[str, Any]) -> float:
     """Silence after the candidate's last word before the turn (and its transcript line) closed."""
     turn = json_object(interview, "turn_taking")
     stop = turn.get("vad_stop_secs", 0.2)
-    wait = turn.get("silence_timeout_secs") if turn.get("stop_strategy") == "silence" else turn.get("smart_turn_max_silence_secs")
+    wait = (
+        turn.get("silence_timeout_secs")
+        if turn.get("stop_strategy") == "silence"
+        else turn.get("smart_turn_max_silence_secs")
+    )
     numbers = [v for v in (stop, wait) if isinstance(v, (int, float))]
     return float(sum(numbers)) if numbers else 1.5
 

@@ -74,21 +74,21 @@ class TimelineView:
 
 
 def build_timeline(
-    interview: dict[str, Any],
-    events: list[dict[str, Any]],
-    lines: list[TimedLine],
-    origin: float,
-    end_s: float | None,
+    interview: dict[str, Any], events: list[dict[str, Any]], lines: list[TimedLine], origin: float, end_s: float | None
 ) -> TimelineView:
     phases = _phases(interview, events, origin, end_s)
     moments = _event_moments(events, origin) + _line_moments(interview, lines)
     moments.sort(key=lambda m: (m.at is None, m.at or 0.0))
-    counts = {kind: sum(m.kind == kind for m in moments) for kind in ("follow_up", "interruption", "silence", "flag", "error")}
+    counts = {
+        kind: sum(m.kind == kind for m in moments) for kind in ("follow_up", "interruption", "silence", "flag", "error")
+    }
     budget = sum(p.budget_s for p in phases)
     return TimelineView(phases, moments, counts, end_s - origin if end_s is not None else None, budget)
 
 
-def _phases(interview: dict[str, Any], events: list[dict[str, Any]], origin: float, end_s: float | None) -> list[PhaseView]:
+def _phases(
+    interview: dict[str, Any], events: list[dict[str, Any]], origin: float, end_s: float | None
+) -> list[PhaseView]:
     planned = [p for p in interview.get("phases") or [] if isinstance(p, dict) and p.get("id")]
     entered: dict[str, float] = {}
     order: list[str] = []
@@ -163,7 +163,9 @@ def _line_moments(interview: dict[str, Any], lines: list[TimedLine]) -> list[Mom
         if line.speaker != "interviewer":
             continue
         if line.interrupted:
-            moments.append(Moment(line.start, clock(line.start), "interruption", "Interviewer cut off", _short(line.text)))
+            moments.append(
+                Moment(line.start, clock(line.start), "interruption", "Interviewer cut off", _short(line.text))
+            )
         if any(containment(text, line.text) >= FOLLOW_UP_MATCH for text in follow_ups):
             moments.append(Moment(line.start, clock(line.start), "follow_up", "Follow-up asked", _short(line.text)))
     return moments

@@ -25,7 +25,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from scripts.candidate_audio import is_audible
-from scripts.candidate_protocol import BotAudio, BotInterruption, BotMessage, decode, encode_audio, encode_message, open_connection, rtvi_client_ready
+from scripts.candidate_protocol import (
+    BotAudio,
+    BotInterruption,
+    BotMessage,
+    decode,
+    encode_audio,
+    encode_message,
+    open_connection,
+    rtvi_client_ready,
+)
 
 CHUNK_SECS = 0.02
 SELF_INTERRUPTION_QUIET_SECS = 1.5
@@ -78,7 +87,7 @@ class EchoPath:
             return
         samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float32)
         if rate != self.rate and samples.size:
-            n = int(round(samples.size * self.rate / rate))
+            n = round(samples.size * self.rate / rate)
             samples = np.interp(np.arange(n) * (rate / self.rate), np.arange(samples.size), samples).astype(np.float32)
         self._played.append((start, samples))
 
@@ -100,7 +109,7 @@ class EchoPath:
             if end < begin - 1.0:
                 continue  # long played out: forget it
             keep.append((start, samples))
-            offset = int(round((start - begin) * self.rate))
+            offset = round((start - begin) * self.rate)
             lo, hi = max(0, offset), min(n, offset + samples.size)
             if lo < hi:
                 out[lo:hi] += samples[lo - offset : hi - offset]
@@ -305,7 +314,7 @@ class BargeInCaller(ABC):
 
     async def _wait_interviewer_done(self, since: float) -> None:
         await self._wait_reply_start(since)
-        while self.now() - self._audible_until < QUIET_AFTER_INTERVIEWER_SECS and not self._closed.is_set():
+        while self.now() - self._audible_until < QUIET_AFTER_INTERVIEWER_SECS and not self._closed.is_set():  # noqa: ASYNC110 - paced by the simulated audio clock
             await asyncio.sleep(CHUNK_SECS)
 
 

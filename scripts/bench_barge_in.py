@@ -87,7 +87,10 @@ def measure_tree(tree: Path, transport: str, conditions: list[float | None], bar
                     return await caller(transport, url, voice, echo_db, barge_ins, n).run(timeout=60 + 25 * barge_ins)
 
                 reports.append(asyncio.run(one()))
-                print(f"  {condition_name(echo_db)}: done{' (' + reports[-1].error + ')' if reports[-1].error else ''}", flush=True)
+                print(
+                    f"  {condition_name(echo_db)}: done{' (' + reports[-1].error + ')' if reports[-1].error else ''}",
+                    flush=True,
+                )
         finally:
             bot.stop()
     return reports
@@ -99,7 +102,9 @@ def condition_name(echo_db: float | None) -> str:
 
 def show(label: str, reports: list[BargeInReport], details: bool = False) -> None:
     print(f"\n{label}")
-    print(f"{'microphone':<27}{'barge-ins':>10}{'interruption p50 / p95':>24}{'audio stops p50 / p95':>23}{'missed':>8}{'self-int./min':>15}")
+    print(
+        f"{'microphone':<27}{'barge-ins':>10}{'interruption p50 / p95':>24}{'audio stops p50 / p95':>23}{'missed':>8}{'self-int./min':>15}"
+    )
     for r in reports:
         hits = [b.interruption_ms for b in r.barge_ins if b.interruption_ms is not None]
         stops = [b.audio_stop_ms for b in r.barge_ins if b.audio_stop_ms is not None]
@@ -110,7 +115,9 @@ def show(label: str, reports: list[BargeInReport], details: bool = False) -> Non
         )
         if details:
             each = ", ".join("missed" if b.interruption_ms is None else f"{b.interruption_ms:.0f}" for b in r.barge_ins)
-            print(f"    interruptions (ms): {each}; self-interruptions at {r.self_interruptions} s{'; ' + r.error if r.error else ''}")
+            print(
+                f"    interruptions (ms): {each}; self-interruptions at {r.self_interruptions} s{'; ' + r.error if r.error else ''}"
+            )
 
 
 def main() -> None:
@@ -118,11 +125,20 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--barge-ins", type=int, default=6, help="barge-ins per microphone condition")
-    parser.add_argument("--echo-db", type=float, nargs="*", default=[-6.0, -12.0, -18.0], help="speakerphone echo levels")
-    parser.add_argument("--transport", nargs="+", choices=["websocket", "twilio"], default=["websocket"],
-                        help="twilio: the same calls over Twilio Media Streams (interruption = the server's clear)")
+    parser.add_argument(
+        "--echo-db", type=float, nargs="*", default=[-6.0, -12.0, -18.0], help="speakerphone echo levels"
+    )
+    parser.add_argument(
+        "--transport",
+        nargs="+",
+        choices=["websocket", "twilio"],
+        default=["websocket"],
+        help="twilio: the same calls over Twilio Media Streams (interruption = the server's clear)",
+    )
     parser.add_argument("--details", action="store_true", help="print every barge-in")
-    parser.add_argument("--compare", type=Path, help="another checkout (with .venv) measured the same way, after this one")
+    parser.add_argument(
+        "--compare", type=Path, help="another checkout (with .venv) measured the same way, after this one"
+    )
     args = parser.parse_args()
     logger.remove()
     logger.add(sys.stderr, level="WARNING")
@@ -133,7 +149,9 @@ def main() -> None:
         for tree in trees:
             results.append((f"{tree.name} over {transport}", measure_tree(tree, transport, conditions, args.barge_ins)))
             show(results[-1][0], results[-1][1], args.details)  # as soon as measured
-    print(f"\n=== all: {args.barge_ins} barge-ins per condition, 1 s into a reply; times from the candidate's first audible chunk (ms)")
+    print(
+        f"\n=== all: {args.barge_ins} barge-ins per condition, 1 s into a reply; times from the candidate's first audible chunk (ms)"
+    )
     for label, reports in results:
         show(label, reports, args.details)
 

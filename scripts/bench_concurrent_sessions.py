@@ -146,7 +146,9 @@ def measure_tree(tree: Path, counts: list[int]) -> list[dict[str, float]]:
 
 def show(label: str, rows: list[dict[str, float]]) -> None:
     print(f"\n{label}: idle bot RSS {rows[0]['idle_rss_mb']:.0f} MB")
-    print(f"{'N':>3} {'peak RSS':>9} {'+RSS/session':>13} {'CPU ms/session-s':>17} {'cores':>6} {'v2v p50 / p95 (ms)':>20} {'replies':>8}")
+    print(
+        f"{'N':>3} {'peak RSS':>9} {'+RSS/session':>13} {'CPU ms/session-s':>17} {'cores':>6} {'v2v p50 / p95 (ms)':>20} {'replies':>8}"
+    )
     base = rows[0]["peak_rss_mb"]
     for row in rows:
         n = row["sessions"]

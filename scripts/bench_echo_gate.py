@@ -27,13 +27,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-from loguru import logger  # noqa: E402
-from pipecat.frames.frames import BotStartedSpeakingFrame, BotStoppedSpeakingFrame, InputAudioRawFrame  # noqa: E402
-from pipecat.processors.frame_processor import FrameDirection  # noqa: E402
+import numpy as np
+from loguru import logger
+from pipecat.frames.frames import BotStartedSpeakingFrame, BotStoppedSpeakingFrame, InputAudioRawFrame
+from pipecat.processors.frame_processor import FrameDirection
 
-from interview.config import EchoGateSettings  # noqa: E402
-from processors.echo_gate import EchoGate  # noqa: E402
+from interview.config import EchoGateSettings
+from processors.echo_gate import EchoGate
 
 WARMUP = 1000
 CASES = [  # (state, frame rms)
@@ -96,9 +96,18 @@ async def bench_echo_gate(frames: int) -> list[tuple[int, str, str, float, float
         for state, rms in CASES:
             frame = noise_frame(rate, rms)
             gate = await gate_in_state(state)
-            rows.append((rate, state, "gate_audio", *percentiles(time_sync(lambda: gate.gate_audio(frame), frames))))
+            rows.append(
+                (
+                    rate,
+                    state,
+                    "gate_audio",
+                    *percentiles(time_sync(lambda gate=gate, frame=frame: gate.gate_audio(frame), frames)),
+                )
+            )
             gate = await gate_in_state(state)
-            timed = await time_async(lambda: gate.process_frame(frame, FrameDirection.DOWNSTREAM), frames)
+            timed = await time_async(
+                lambda gate=gate, frame=frame: gate.process_frame(frame, FrameDirection.DOWNSTREAM), frames
+            )
             rows.append((rate, state, "process_frame", *percentiles(timed)))
     return rows
 

@@ -52,7 +52,16 @@ from services.failover.tts import TTSFailover
 REPLY = "That makes sense. How would you keep the payment idempotent when the client retries?"
 FAULTS = {
     "stt": ["none", "drop:25,http_error:503*8", "drop:25", "hang", "slow_first_byte:5", "malformed"],
-    "llm": ["none", "refuse*3", "http_error:503*3", "http_error:429*3", "hang", "slow_first_byte:5", "drop:4", "malformed"],
+    "llm": [
+        "none",
+        "refuse*3",
+        "http_error:503*3",
+        "http_error:429*3",
+        "hang",
+        "slow_first_byte:5",
+        "drop:4",
+        "malformed",
+    ],
     "tts": ["none", "refuse*8", "http_error:503*8", "hang", "slow_first_byte:5", "drop:2", "malformed"],
 }
 
@@ -79,7 +88,9 @@ class Stamp(FrameProcessor):
         await self.push_frame(frame, direction)
 
 
-def around(switcher: FrameProcessor, stamps: Stamps, trigger: type, output: Callable[[Frame], float | None]) -> Pipeline:
+def around(
+    switcher: FrameProcessor, stamps: Stamps, trigger: type, output: Callable[[Frame], float | None]
+) -> Pipeline:
     """Trigger noted before the switcher, outputs after it."""
     return Pipeline([Stamp(stamps, trigger, lambda f: None), switcher, Stamp(stamps, type(None), output)])
 
@@ -119,12 +130,17 @@ async def run_stt(fault: str, policy: FailoverPolicy) -> float:
     from pipecat.services.deepgram.stt import DeepgramSTTService
 
     answer = "I would put an idempotency key on every request."
-    async with DeepgramEmulator(transcriber=whisper_like(answer)) as a, DeepgramEmulator(transcriber=whisper_like(answer)) as b:
+    async with (
+        DeepgramEmulator(transcriber=whisper_like(answer)) as a,
+        DeepgramEmulator(transcriber=whisper_like(answer)) as b,
+    ):
         _inject(a, fault)
         make = lambda s: DeepgramSTTService(api_key="k", base_url=s.base_url, sample_rate=16000)  # noqa: E731
         switcher = STTFailover([make(a), make(b)], names=["primary", "fallback"], policy=policy)
         stamps = Stamps()
-        pipeline = around(switcher, stamps, VADUserStoppedSpeakingFrame, lambda f: 0.0 if isinstance(f, TranscriptionFrame) else None)
+        pipeline = around(
+            switcher, stamps, VADUserStoppedSpeakingFrame, lambda f: 0.0 if isinstance(f, TranscriptionFrame) else None
+        )
         t = np.arange(16000 * 2) / 16000
         pcm = (6000 * np.sin(2 * np.pi * 220 * t)).astype(np.int16).tobytes()
         audio = [InputAudioRawFrame(pcm[i : i + 640], 16000, 1) for i in range(0, len(pcm), 640)]
@@ -142,7 +158,10 @@ async def run_llm(fault: str, policy: FailoverPolicy) -> float:
     OpenAILLMService = openai_llm_class(sdk_retries=False)  # as in a failover chain
     async with FakeOpenAIServer(default_text=REPLY) as a, FakeOpenAIServer(default_text=REPLY) as b:
         _inject(a, fault)
-        make = lambda s: OpenAILLMService(api_key="k", base_url=s.base_url, settings=OpenAILLMService.Settings(model="m"))  # noqa: E731
+
+        def make(s: FakeOpenAIServer) -> OpenAILLMService:
+            return OpenAILLMService(api_key="k", base_url=s.base_url, settings=OpenAILLMService.Settings(model="m"))
+
         switcher = LLMFailover([make(a), make(b)], names=["primary", "fallback"], policy=policy)
         stamps = Stamps()
         pipeline = around(switcher, stamps, LLMContextFrame, lambda f: 0.0 if isinstance(f, LLMTextFrame) else None)
@@ -156,13 +175,24 @@ async def run_tts(fault: str, policy: FailoverPolicy) -> float:
 
     async with ElevenLabsEmulator(synthesizer=piper_like()) as a, ElevenLabsEmulator(synthesizer=piper_like()) as b:
         _inject(a, fault)
-        make = lambda s: ElevenLabsTTSService(api_key="k", url=s.base_url, sample_rate=24000, settings=ElevenLabsTTSService.Settings(voice="v"))  # noqa: E731
+
+        def make(s: ElevenLabsEmulator) -> ElevenLabsTTSService:
+            return ElevenLabsTTSService(
+                api_key="k", url=s.base_url, sample_rate=24000, settings=ElevenLabsTTSService.Settings(voice="v")
+            )
+
         switcher = TTSFailover([make(a), make(b)], names=["primary", "fallback"], policy=policy)
         stamps = Stamps()
         audio = lambda f: len(f.audio) / 2 / f.sample_rate if isinstance(f, TTSAudioRawFrame) else None  # noqa: E731
         pipeline = around(switcher, stamps, LLMFullResponseEndFrame, audio)
         text = [LLMTextFrame(t) for t in re.findall(r"\s*\S+", REPLY)]
-        frames = [SleepFrame(0.5), LLMFullResponseStartFrame(), *text, LLMFullResponseEndFrame(), SleepFrame(policy.timeout_secs + 6)]
+        frames = [
+            SleepFrame(0.5),
+            LLMFullResponseStartFrame(),
+            *text,
+            LLMFullResponseEndFrame(),
+            SleepFrame(policy.timeout_secs + 6),
+        ]
         await run_test(pipeline, frames_to_send=frames)
     return heard_delay_ms(stamps)
 

@@ -23,17 +23,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from loguru import logger  # noqa: E402
-from pipecat.clocks.system_clock import SystemClock  # noqa: E402
-from pipecat.frames.frames import Frame, InputAudioRawFrame, StartFrame  # noqa: E402
-from pipecat.observers.user_bot_latency_observer import UserBotLatencyObserver  # noqa: E402
-from pipecat.pipeline.worker_observer import WorkerObserver  # noqa: E402
-from pipecat.processors.frame_processor import FrameDirection, FrameProcessor, FrameProcessorSetup  # noqa: E402
-from pipecat.utils.asyncio.task_manager import TaskManager  # noqa: E402
+from loguru import logger
+from pipecat.clocks.system_clock import SystemClock
+from pipecat.frames.frames import Frame, InputAudioRawFrame, StartFrame
+from pipecat.observers.user_bot_latency_observer import UserBotLatencyObserver
+from pipecat.pipeline.worker_observer import WorkerObserver
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor, FrameProcessorSetup
+from pipecat.utils.asyncio.task_manager import TaskManager
 
-from interview.config import LatencyAlerts, LatencyBudget  # noqa: E402
-from processors.latency_probe import LatencyProbe  # noqa: E402
-from processors.latency_tracker import LatencyTracker  # noqa: E402
+from interview.config import LatencyAlerts, LatencyBudget
+from processors.latency_probe import LatencyProbe
+from processors.latency_tracker import LatencyTracker
 
 FRAME_SECONDS = 0.02
 
@@ -102,9 +102,7 @@ async def main() -> None:
 
     rows: list[tuple[str, int, list[float]]] = []
     for rate in (16000, 8000):
-        frame = InputAudioRawFrame(
-            audio=b"\x00\x00" * int(rate * FRAME_SECONDS), sample_rate=rate, num_channels=1
-        )
+        frame = InputAudioRawFrame(audio=b"\x00\x00" * int(rate * FRAME_SECONDS), sample_rate=rate, num_channels=1)
 
         def tracker() -> LatencyTracker:
             return LatencyTracker(LatencyBudget(), LatencyAlerts(), events=None, vad_stop_secs=0.2)
@@ -114,7 +112,11 @@ async def main() -> None:
             ("LatencyProbe[input]", LatencyProbe(tracker(), "input"), None),
             ("LatencyProbe[user]", LatencyProbe(tracker(), "user"), None),
             ("bare + observer", PassThrough(), WorkerObserver(observers=[UserBotLatencyObserver()])),
-            ("LatencyProbe[input] + observer", LatencyProbe(tracker(), "input"), WorkerObserver(observers=[UserBotLatencyObserver()])),
+            (
+                "LatencyProbe[input] + observer",
+                LatencyProbe(tracker(), "input"),
+                WorkerObserver(observers=[UserBotLatencyObserver()]),
+            ),
         ]
         for name, processor, observer in variants:
             rows.append((name, rate, await time_hops(processor, frame, args.frames, observer)))
@@ -128,7 +130,9 @@ async def main() -> None:
     for rate in bare:
         extra = probe[rate] - bare[rate]
         share = 100 * probe[rate] / (FRAME_SECONDS * 1e6)
-        print(f"\n{rate} Hz: the probe adds {extra:.2f} µs over a bare hop; a whole probe hop is {share:.3f} % of a 20 ms frame")
+        print(
+            f"\n{rate} Hz: the probe adds {extra:.2f} µs over a bare hop; a whole probe hop is {share:.3f} % of a 20 ms frame"
+        )
 
 
 if __name__ == "__main__":

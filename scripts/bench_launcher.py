@@ -28,26 +28,34 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bots.launcher import ROOT, create_app  # noqa: E402
-from scripts.candidate_protocol import BotAudio, decode, encode_message, open_connection, rtvi_client_ready  # noqa: E402
-from settings import Settings  # noqa: E402
+from bots.launcher import ROOT, create_app
+from scripts.candidate_protocol import BotAudio, decode, encode_message, open_connection, rtvi_client_ready
+from settings import Settings
 
 AUTH = {"Authorization": "Bearer bench"}
 
 
 def child_env(sessions_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_API_SECRET", "_BASE_URL"))}
-    env.update(SESSIONS_DIR=str(sessions_dir), STT_PROVIDER="local", LLM_PROVIDER="local", TTS_PROVIDER="local",
-               LOG_LEVEL="WARNING", OPENBLAS_NUM_THREADS="1")
+    env.update(
+        SESSIONS_DIR=str(sessions_dir),
+        STT_PROVIDER="local",
+        LLM_PROVIDER="local",
+        TTS_PROVIDER="local",
+        LOG_LEVEL="WARNING",
+        OPENBLAS_NUM_THREADS="1",
+    )
     return env
 
 
 async def one_session(client: httpx.AsyncClient) -> tuple[float, float]:
     t0 = time.perf_counter()
-    created = await client.post("/sessions", json={"transport": "websocket", "interview": "senior_backend_engineer"}, headers=AUTH)
+    created = await client.post(
+        "/sessions", json={"transport": "websocket", "interview": "senior_backend_engineer"}, headers=AUTH
+    )
     created.raise_for_status()
     session_id = created.json()["id"]
-    while (state := (await client.get(f"/sessions/{session_id}", headers=AUTH)).json())["state"] == "starting":
+    while (state := (await client.get(f"/sessions/{session_id}", headers=AUTH)).json())["state"] == "starting":  # noqa: ASYNC110 - polls state that has no event to await
         await asyncio.sleep(0.005)
     if state["state"] != "running":
         raise RuntimeError(f"session {session_id} {state['state']}: see {state['log']}")
@@ -59,7 +67,7 @@ async def one_session(client: httpx.AsyncClient) -> tuple[float, float]:
             break
     ready = time.perf_counter() - t0
     await ws.close()
-    while (await client.get(f"/sessions/{session_id}", headers=AUTH)).json()["state"] == "running":
+    while (await client.get(f"/sessions/{session_id}", headers=AUTH)).json()["state"] == "running":  # noqa: ASYNC110 - polls state that has no event to await
         await asyncio.sleep(0.05)
     return listening, ready
 
@@ -68,7 +76,9 @@ def child_seconds(code: str, runs: int = 5) -> list[float]:
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+        subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, check=True, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+        )
         times.append(time.perf_counter() - t0)
     return times
 
@@ -76,7 +86,9 @@ def child_seconds(code: str, runs: int = 5) -> list[float]:
 def summary(name: str, values: list[float]) -> str:
     ordered = sorted(values)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"{name:<44} median {statistics.median(values) * 1000:7.0f} ms   p95 {p95 * 1000:7.0f} ms   (n={len(values)})"
+    return (
+        f"{name:<44} median {statistics.median(values) * 1000:7.0f} ms   p95 {p95 * 1000:7.0f} ms   (n={len(values)})"
+    )
 
 
 async def main() -> None:
@@ -87,20 +99,29 @@ async def main() -> None:
         settings = Settings(_env_file=None, launcher_api_key="bench", sessions_dir=Path(tmp), launcher_grace_seconds=5)  # type: ignore[call-arg]
         app = create_app(settings, child_env=child_env(Path(tmp)))
         listening, ready = [], []
-        async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://launcher"
-        ) as client:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://launcher") as client,
+        ):
             for i in range(args.sessions):
                 heard, spoke = await one_session(client)
                 listening.append(heard)
                 ready.append(spoke)
-                print(f"session {i + 1:2d}: listening {heard * 1000:6.0f} ms, first greeting audio {spoke * 1000:6.0f} ms", flush=True)
+                print(
+                    f"session {i + 1:2d}: listening {heard * 1000:6.0f} ms, first greeting audio {spoke * 1000:6.0f} ms",
+                    flush=True,
+                )
     print()
     print(summary("POST -> bot listening", listening))
     print(summary("POST -> bot ready to speak (first audio)", ready))
     print(summary("  of which: after listening (session build)", [r - h for r, h in zip(ready, listening)]))
     print(summary("cold child: python interpreter only", child_seconds("pass")))
-    print(summary("cold child: + imports for a session", child_seconds("import bots.runners, services.factory, pipelines.interview")))
+    print(
+        summary(
+            "cold child: + imports for a session",
+            child_seconds("import bots.runners, services.factory, pipelines.interview"),
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ import asyncio
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,8 +35,8 @@ from pipecat.processors.aggregators.llm_context import LLMContext  # noqa: E402
 from pipecat.processors.frame_processor import FrameProcessor  # noqa: E402
 
 from interview.config import LatencyAlerts, LatencyBudget  # noqa: E402
-from interview.loader import load_interview_config  # noqa: E402
 from interview.heuristic_scorer import HeuristicScorer  # noqa: E402
+from interview.loader import load_interview_config  # noqa: E402
 from processors.echo_gate import EchoGate  # noqa: E402
 from processors.interview_evaluator import CandidateTranscriptTap, InterviewEvaluator  # noqa: E402
 from processors.latency_probe import LatencyProbe  # noqa: E402
@@ -62,7 +61,10 @@ def processors_under_test() -> list[tuple[str, FrameProcessor]]:
     return [
         ("bare pass-through (floor)", PassThrough()),
         ("EchoGate (bot silent)", EchoGate(config.echo_gate, enable_direct_mode=True)),
-        ("LatencyProbe[input]", LatencyProbe(LatencyTracker(LatencyBudget(), LatencyAlerts(), events=None, vad_stop_secs=0.2), "input")),
+        (
+            "LatencyProbe[input]",
+            LatencyProbe(LatencyTracker(LatencyBudget(), LatencyAlerts(), events=None, vad_stop_secs=0.2), "input"),
+        ),
         ("evaluator candidate tap", CandidateTranscriptTap(evaluator, enable_direct_mode=True)),
         ("PhaseTracker", PhaseTracker(config, LLMContext(), events=NullSink(), enable_direct_mode=True)),
     ]
@@ -109,10 +111,14 @@ def bench_session() -> None:
                 }
             )
         )
-        os.environ.update(SESSIONS_DIR=str(directory / "sessions"), STT_PROVIDER="local", LLM_PROVIDER="local", TTS_PROVIDER="local")
+        os.environ.update(
+            SESSIONS_DIR=str(directory / "sessions"), STT_PROVIDER="local", LLM_PROVIDER="local", TTS_PROVIDER="local"
+        )
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.monotonic()
-        bot = BotProcess(["--transport", "websocket", "--port", "0", "--once", "--config", str(short_config(directory))])
+        bot = BotProcess(
+            ["--transport", "websocket", "--port", "0", "--once", "--config", str(short_config(directory))]
+        )
         if not bot.ready.wait(120) or bot.url is None:
             print("bot did not start")
             return
@@ -129,7 +135,9 @@ def bench_session() -> None:
     print(f"  bot CPU:                      {cpu:.1f} s = {1000 * cpu / wall:.0f} ms per session second")
     print(f"  bot peak RSS:                 {after.ru_maxrss / 1024:.0f} MB")
     if latency["count"]:
-        print(f"  client voice-to-voice:        p50 {latency['p50_ms']:.0f} ms, p95 {latency['p95_ms']:.0f} ms (n={latency['count']})")
+        print(
+            f"  client voice-to-voice:        p50 {latency['p50_ms']:.0f} ms, p95 {latency['p95_ms']:.0f} ms (n={latency['count']})"
+        )
 
 
 def main() -> None:

@@ -57,7 +57,11 @@ def measure(sessions: int) -> dict[str, object]:
     kept, times, rss = [], [], []
     for _ in range(sessions):
         t = time.perf_counter()
-        kept.append(factory.create_session_services(settings, config, persona="interviewer", input_sample_rate=16000, output_sample_rate=24000))
+        kept.append(
+            factory.create_session_services(
+                settings, config, persona="interviewer", input_sample_rate=16000, output_sample_rate=24000
+            )
+        )
         times.append(1000 * (time.perf_counter() - t))
         rss.append(rss_mb())
     per_session = (rss[-1] - rss[0]) / max(1, sessions - 1)

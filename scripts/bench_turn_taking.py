@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import itertools
 import json
 import os
 import shutil
@@ -44,18 +45,45 @@ from scripts.bench_concurrent_sessions import BotUnderTest  # noqa: E402
 # (kind, segments): a string is said, a number is a pause in seconds inside the answer.
 CORPUS: list[tuple[str, list[str | float]]] = [
     ("complete, short", ["I'd keep the ledger in Postgres."]),
-    ("complete, long", ["Every request carries an idempotency key, and we store it in the same transaction as the payment, so a retry just returns the first result."]),
-    ("between sentences 0.8 s", ["We store the key in one transaction.", 0.8, "That way a retry never charges the customer twice."]),
-    ("after a conjunction 1.5 s", ["I'd put a queue in front of the payment service, and", 1.5, "then scale the workers behind it."]),
+    (
+        "complete, long",
+        [
+            "Every request carries an idempotency key, and we store it in the same transaction as the payment, so a retry just returns the first result."
+        ],
+    ),
+    (
+        "between sentences 0.8 s",
+        ["We store the key in one transaction.", 0.8, "That way a retry never charges the customer twice."],
+    ),
+    (
+        "after a conjunction 1.5 s",
+        ["I'd put a queue in front of the payment service, and", 1.5, "then scale the workers behind it."],
+    ),
     ("mid-clause 1.0 s", ["The first thing I would do is", 1.0, "add an idempotency key to every request."]),
     ("after a filler 2.0 s", ["Hmm, let me think.", 2.0, "I'd probably start with the read path and add a cache."]),
-    ("after a conjunction 2.5 s", ["We moved the reconciliation to a nightly job because", 2.5, "the bank only sends statements once a day."]),
-    ("mid-clause 3.0 s", ["We could shard the payments table by", 3.0, "merchant, since most queries are per merchant."]),
+    (
+        "after a conjunction 2.5 s",
+        ["We moved the reconciliation to a nightly job because", 2.5, "the bank only sends statements once a day."],
+    ),
+    (
+        "mid-clause 3.0 s",
+        ["We could shard the payments table by", 3.0, "merchant, since most queries are per merchant."],
+    ),
     ("complete, medium", ["Honestly, I'd start with monitoring and alerting on the stuck payments."]),
     ("after 'um' 1.5 s", ["The tricky part is, um,", 1.5, "keeping the ledger and the card network in step."]),
     ("mid-sentence 4.0 s", ["What I would look at first is", 4.0, "the slow queries on the primary database."]),
-    ("between sentences 1.2 s", ["The database would break first.", 1.2, "Every payment writes to it, so the connection pool runs out."]),
-    ("long sentence, then 1.0 s", ["Every payment goes through the ledger service before it reaches the bank.", 1.0, "That keeps the two in step."]),
+    (
+        "between sentences 1.2 s",
+        ["The database would break first.", 1.2, "Every payment writes to it, so the connection pool runs out."],
+    ),
+    (
+        "long sentence, then 1.0 s",
+        [
+            "Every payment goes through the ledger service before it reaches the bank.",
+            1.0,
+            "That keeps the two in step.",
+        ],
+    ),
     ("complete, two sentences", ["I would start with the metrics. Then I'd look at the slow queries on the primary."]),
 ]
 
@@ -92,7 +120,13 @@ def run_strategy(strategy: str, keep: Path | None = None) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         sessions = directory / "sessions"
-        env = {**os.environ, "SESSIONS_DIR": str(sessions), "STT_PROVIDER": "local", "LLM_PROVIDER": "local", "TTS_PROVIDER": "local"}
+        env = {
+            **os.environ,
+            "SESSIONS_DIR": str(sessions),
+            "STT_PROVIDER": "local",
+            "LLM_PROVIDER": "local",
+            "TTS_PROVIDER": "local",
+        }
         log = keep / f"{strategy}.log" if keep is not None else None
         if log is not None:
             log.parent.mkdir(parents=True, exist_ok=True)
@@ -111,7 +145,7 @@ def run_strategy(strategy: str, keep: Path | None = None) -> dict[str, object]:
     resumed = [e for e in events if e["type"] == "answer_resumed"]
     candidate_lines = sum(1 for e in lines if e["speaker"] == "candidate")
     speakers = [e["speaker"] for e in lines][:-1]  # the closing words follow the last acknowledgement
-    replies_in_a_row = sum(1 for a, b in zip(speakers, speakers[1:]) if a == b == "interviewer")
+    replies_in_a_row = sum(1 for a, b in itertools.pairwise(speakers) if a == b == "interviewer")
     answered = [t for t in report.turns if t.finished]
     overlapped = sum(1 for t in answered if t.overlapped)
     cut = max(candidate_lines - len(answered), 0) + replies_in_a_row + max(0, overlapped - cues - len(resumed))
@@ -147,12 +181,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--strategies", nargs="+", default=["silence", "smart_turn", "interview"])
     parser.add_argument("--details", action="store_true", help="print every answer's delay")
-    parser.add_argument("--keep", type=Path, help="copy each strategy's session record here (DIR/<strategy>) and its bot log (DIR/<strategy>.log)")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="copy each strategy's session record here (DIR/<strategy>) and its bot log (DIR/<strategy>.log)",
+    )
     args = parser.parse_args()
     logger.remove()
     logger.add(sys.stderr, level="WARNING")
     rows = [run_strategy(s, args.keep) for s in args.strategies]
-    print(f"\nthinking-pause corpus: {len(CORPUS)} answers, spoken in real time; reply delay = end of answer -> first interviewer audio")
+    print(
+        f"\nthinking-pause corpus: {len(CORPUS)} answers, spoken in real time; reply delay = end of answer -> first interviewer audio"
+    )
     print(f"{'strategy':<12} {'answers':>8} {'cut off':>8} {'false ends (talk-over ms)':>26} {'reply p50 / p95 (ms)':>22} "
           f"{'system share p50 / p95':>23} {'backchannels':>13}")  # fmt: skip
     for row in rows:
@@ -164,7 +204,9 @@ def main() -> None:
         for row in rows:
             print(f"\n{row['strategy']}:")
             for kind, delay, overlapped in row["per_answer"]:  # type: ignore[union-attr]
-                print(f"  {kind:<28} {'-' if delay is None else f'{delay:.0f} ms':>9} {'CUT/overlap' if overlapped else ''}")
+                print(
+                    f"  {kind:<28} {'-' if delay is None else f'{delay:.0f} ms':>9} {'CUT/overlap' if overlapped else ''}"
+                )
 
 
 if __name__ == "__main__":

@@ -164,7 +164,7 @@ class ConversationRecorder:
         track = np.zeros(int(np.ceil(end * rate)), dtype=np.int32)
         for start, samples, src_rate in self._heard:
             data = resample(samples, src_rate, rate).astype(np.int32)
-            i = int(round(start * rate))
+            i = round(start * rate)
             track[i : i + len(data)] += data[: max(0, len(track) - i)]
         return np.clip(track, -32768, 32767).astype(np.int16)
 
@@ -182,11 +182,7 @@ class ConversationRecorder:
         stereo = np.zeros((max(len(heard), len(said)), 2), dtype=np.int16)
         stereo[: len(said), 0] = said
         stereo[: len(heard), 1] = heard
-        paths = {
-            "heard": out / "heard.wav",
-            "said": out / "said.wav",
-            "conversation": out / "conversation.wav",
-        }
+        paths = {"heard": out / "heard.wav", "said": out / "said.wav", "conversation": out / "conversation.wav"}
         write_wav(paths["heard"], heard, rate, 1)
         write_wav(paths["said"], np.frombuffer(bytes(self._said), dtype="<i2"), MIC_SAMPLE_RATE, 1)
         write_wav(paths["conversation"], stereo, rate, 2)
@@ -197,7 +193,7 @@ def resample(samples: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
     """Linear-interpolation resampling; good enough for a listening copy of the call."""
     if src_rate == dst_rate or len(samples) == 0:
         return samples.astype(np.int16, copy=False)
-    n_out = int(round(len(samples) * dst_rate / src_rate))
+    n_out = round(len(samples) * dst_rate / src_rate)
     positions = np.arange(n_out) * (src_rate / dst_rate)
     return np.interp(positions, np.arange(len(samples)), samples.astype(np.float64)).astype(np.int16)
 

@@ -29,11 +29,11 @@ from scripts.candidate_audio import (
 )
 from scripts.candidate_protocol import (
     BotAudio,
-    CandidateConnectionError,
     BotInterruption,
     BotMessage,
     BotText,
     BotTranscription,
+    CandidateConnectionError,
     decode,
     encode_audio,
     encode_message,
@@ -268,7 +268,9 @@ class CandidateClient:
 
     async def _prepare_speech(self) -> None:
         """Synthesize every line up front, so speaking never waits for the synthesizer."""
-        texts = {s.text for a in (*self.script.answers, self.script.fallback) for s in a.segments if not isinstance(s, Pause)}
+        texts = {
+            s.text for a in (*self.script.answers, self.script.fallback) for s in a.segments if not isinstance(s, Pause)
+        }
         for text in sorted(texts):
             self._speech[text] = await asyncio.to_thread(self._synth.synthesize, text, MIC_SAMPLE_RATE)
 

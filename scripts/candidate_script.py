@@ -135,9 +135,7 @@ def parse_candidate_script(data: Any, source: str = "<script>") -> CandidateScri
     if not isinstance(answers_raw, list) or not answers_raw:
         raise fail("answers", f"must be a non-empty list, got {_kind(answers_raw)}")
 
-    answers = tuple(
-        _parse_answer(item, f"answers[{i}]", default_think, fail) for i, item in enumerate(answers_raw)
-    )
+    answers = tuple(_parse_answer(item, f"answers[{i}]", default_think, fail) for i, item in enumerate(answers_raw))
     fallback = Answer(segments=(Say(fallback_text.strip()),), think_pause=default_think)
     return CandidateScript(answers=answers, fallback=fallback, name=name, source=source)
 

@@ -13,8 +13,8 @@ import json
 import re
 import shutil
 import subprocess
-import tempfile
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -86,14 +86,20 @@ def main(argv: list[str] | None = None) -> int:
     logger.remove()  # the bot logs to its own stream; keep the demo's output to the story
     logger.add(sys.stderr, level="WARNING")
     from scripts.simulate_candidate import print_turn, run_candidate  # imports Pipecat: after the log level
+
     script = args.script or ROOT / "scripts" / "candidates" / f"{args.config}.yaml"
     if not script.exists():
         print(f"demo: no candidate script {script}", file=sys.stderr)
         return 2
     print(f"demo: starting the interviewer ({args.config}, {args.persona}) ...", flush=True)
-    bot = BotProcess(["--transport", "websocket", "--port", "0", "--once", "--config", args.config, "--persona", args.persona])
+    bot = BotProcess(
+        ["--transport", "websocket", "--port", "0", "--once", "--config", args.config, "--persona", args.persona]
+    )
     if not bot.ready.wait(timeout=180) or bot.url is None:
-        print(f"demo: the bot did not start (exit code {bot.process.poll()}); run `python bot.py` to see why", file=sys.stderr)
+        print(
+            f"demo: the bot did not start (exit code {bot.process.poll()}); run `python bot.py` to see why",
+            file=sys.stderr,
+        )
         bot.process.kill()
         return 1
     print(f"demo: bot ready at {bot.url}; the simulated candidate joins (real-time audio, a few minutes)", flush=True)
@@ -108,9 +114,14 @@ def main(argv: list[str] | None = None) -> int:
             bot.process.wait(timeout=10)
     record = bot.record_dir()
     summary = report.latency_summary()
-    print(f"demo: interview {'completed' if report.completed else 'did NOT complete'}: {len(report.turns)} answers", flush=True)
+    print(
+        f"demo: interview {'completed' if report.completed else 'did NOT complete'}: {len(report.turns)} answers",
+        flush=True,
+    )
     if summary["count"]:
-        print(f"demo: client-side voice-to-voice latency p50 {summary['p50_ms']:.0f} ms, p95 {summary['p95_ms']:.0f} ms")
+        print(
+            f"demo: client-side voice-to-voice latency p50 {summary['p50_ms']:.0f} ms, p95 {summary['p95_ms']:.0f} ms"
+        )
     if record is None:
         print("demo: the bot printed no session record", file=sys.stderr)
         return 1

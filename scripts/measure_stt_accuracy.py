@@ -31,8 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipecat.audio.utils import create_stream_resampler, pcm_to_ulaw, ulaw_to_pcm  # noqa: E402
-from pipecat.frames.frames import (  # noqa: E402
+from pipecat.audio.utils import create_stream_resampler, pcm_to_ulaw, ulaw_to_pcm
+from pipecat.frames.frames import (
     EndFrame,
     Frame,
     InputAudioRawFrame,
@@ -40,17 +40,17 @@ from pipecat.frames.frames import (  # noqa: E402
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
 )
-from pipecat.pipeline.pipeline import Pipeline  # noqa: E402
-from pipecat.pipeline.worker import PipelineParams, PipelineWorker  # noqa: E402
-from pipecat.processors.frame_processor import FrameDirection, FrameProcessor  # noqa: E402
-from pipecat.workers.runner import WorkerRunner  # noqa: E402
+from pipecat.pipeline.pipeline import Pipeline
+from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+from pipecat.workers.runner import WorkerRunner
 
-from interview.loader import load_interview_config  # noqa: E402
-from interview.stt_prompt import stt_prompt  # noqa: E402
-from scripts.candidate_voice import default_candidate_synthesizer  # noqa: E402
-from scripts.word_accuracy import word_accuracy, word_errors, words  # noqa: E402
-from services.local_models import LOCAL_MODELS, WhisperOptions  # noqa: E402
-from services.local_stt import InterviewWhisperSTTService  # noqa: E402
+from interview.loader import load_interview_config
+from interview.stt_prompt import stt_prompt
+from scripts.candidate_voice import default_candidate_synthesizer
+from scripts.word_accuracy import word_accuracy, word_errors, words
+from services.local_models import LOCAL_MODELS, WhisperOptions
+from services.local_stt import InterviewWhisperSTTService
 
 INTERVIEW = "senior_backend_engineer"
 PHONE_RATE = 8000
@@ -162,14 +162,10 @@ async def transcribe_session(
         for pcm in utterances:
             head = int(sample_rate * vad_start_secs) * 2
             await send_audio(silence(0.3) + pcm[:head])
-            await worker.queue_frame(
-                VADUserStartedSpeakingFrame(start_secs=vad_start_secs), FrameDirection.UPSTREAM
-            )
+            await worker.queue_frame(VADUserStartedSpeakingFrame(start_secs=vad_start_secs), FrameDirection.UPSTREAM)
             await send_audio(pcm[head:] + silence(vad_stop_secs))
             stopped = time.perf_counter()
-            await worker.queue_frame(
-                VADUserStoppedSpeakingFrame(stop_secs=vad_stop_secs), FrameDirection.UPSTREAM
-            )
+            await worker.queue_frame(VADUserStoppedSpeakingFrame(stop_secs=vad_stop_secs), FrameDirection.UPSTREAM)
             try:
                 at, frame = await asyncio.wait_for(sink.transcripts.get(), timeout=5)
                 results.append(Result(frame.text, (at - stopped) * 1000))
@@ -249,9 +245,16 @@ def main() -> None:
     from loguru import logger
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=["tiny.en", "base"], help="LOCAL_STT_MODEL values (default: %(default)s)")
-    parser.add_argument("--windows", nargs="+", choices=["full", "short"], default=["full", "short"],
-                        help="Whisper encoder window: padded 30 s, or cut to the answer (default: both)")
+    parser.add_argument(
+        "--models", nargs="+", default=["tiny.en", "base"], help="LOCAL_STT_MODEL values (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--windows",
+        nargs="+",
+        choices=["full", "short"],
+        default=["full", "short"],
+        help="Whisper encoder window: padded 30 s, or cut to the answer (default: both)",
+    )
     parser.add_argument("--quick", action="store_true", help="the first 6 answers only")
     parser.add_argument("--errors", action="store_true", help="print every answer that was not heard exactly")
     args = parser.parse_args()

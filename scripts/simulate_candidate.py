@@ -26,12 +26,7 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
 
 from loguru import logger
 
-from scripts.candidate_client import (
-    CandidateClient,
-    CandidateConnectionError,
-    CandidateSetupError,
-    Synthesizer,
-)
+from scripts.candidate_client import CandidateClient, CandidateConnectionError, CandidateSetupError, Synthesizer
 from scripts.candidate_report import CandidateReport, TurnRecord
 from scripts.candidate_script import CandidateScript, CandidateScriptError, load_candidate_script
 
@@ -125,10 +120,18 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--record-dir", type=Path, help="write heard.wav, said.wav, conversation.wav here")
     p.add_argument("--end-of-turn-silence", type=float, default=1.2, metavar="SECONDS",
                    help="answer after this much interviewer silence (default: %(default)s)")  # fmt: skip
-    p.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS", help="give up after this long (default: %(default)s)")
+    p.add_argument(
+        "--timeout", type=float, default=600.0, metavar="SECONDS", help="give up after this long (default: %(default)s)"
+    )
     p.add_argument("--json-report", type=Path, help="write the full report as JSON here")
     p.add_argument("--origin", help="Origin header to send (needed when the server sets allowed_origins)")
-    p.add_argument("--mic-noise", type=int, default=0, metavar="AMPLITUDE", help="room-noise amplitude in int16 steps (default: digital silence)")
+    p.add_argument(
+        "--mic-noise",
+        type=int,
+        default=0,
+        metavar="AMPLITUDE",
+        help="room-noise amplitude in int16 steps (default: digital silence)",
+    )
     p.add_argument("--no-client-ready", action="store_true", help="do not send the RTVI client-ready message")
     return p.parse_args(argv)
 

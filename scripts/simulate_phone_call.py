@@ -21,17 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.candidate_script import load_candidate_script  # noqa: E402
-from scripts.candidate_voice import default_candidate_synthesizer  # noqa: E402
-from settings import Settings  # noqa: E402
-from scripts.twilio_media_sim import (  # noqa: E402
-    SimulatedPhoneCall,
-    call_form,
-    parse_stream_twiml,
-    percentile,
-    post_webhook,
-    tunnel,
-)
+from scripts.candidate_script import load_candidate_script
+from scripts.candidate_voice import default_candidate_synthesizer
+from scripts.twilio_media_sim import SimulatedPhoneCall, call_form, parse_stream_twiml, percentile, post_webhook, tunnel
+from settings import Settings
 
 
 async def simulate(server: str, script_path: str, interview: str | None, record: Path | None, timeout: float) -> int:
@@ -48,8 +41,13 @@ async def simulate(server: str, script_path: str, interview: str | None, record:
     stream = parse_stream_twiml(twiml)
     script = load_candidate_script(script_path)
     call = SimulatedPhoneCall(
-        tunnel(stream.url, server), call_sid=call_sid, account_sid=account, custom_parameters=stream.parameters,
-        script=list(script.answers), synthesizer=default_candidate_synthesizer(), record_path=record,
+        tunnel(stream.url, server),
+        call_sid=call_sid,
+        account_sid=account,
+        custom_parameters=stream.parameters,
+        script=list(script.answers),
+        synthesizer=default_candidate_synthesizer(),
+        record_path=record,
     )
     report = await call.run(timeout=timeout)
     latencies = report.latencies_ms()

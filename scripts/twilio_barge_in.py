@@ -55,7 +55,9 @@ class TwilioBargeInCaller(BargeInCaller):
         return self._sequence
 
     async def _connect(self) -> None:
-        status, twiml = await post_webhook(self._server, self._host, call_form(self._call, self._account), auth_token=self._token)
+        status, twiml = await post_webhook(
+            self._server, self._host, call_form(self._call, self._account), auth_token=self._token
+        )
         if status != 200:
             raise RuntimeError(f"webhook answered {status}: {twiml[:200]}")
         stream = parse_stream_twiml(twiml)
@@ -69,7 +71,9 @@ class TwilioBargeInCaller(BargeInCaller):
 
     async def _send_chunk(self, pcm: bytes) -> None:
         self._chunk += 1
-        message = media_message(self._stream, self._next(), self._chunk, (self._chunk - 1) * 20, audioop.lin2ulaw(pcm, 2))
+        message = media_message(
+            self._stream, self._next(), self._chunk, (self._chunk - 1) * 20, audioop.lin2ulaw(pcm, 2)
+        )
         try:
             await self._ws.send(json.dumps(message))
             await self._echo_due_marks()
@@ -104,7 +108,9 @@ class TwilioBargeInCaller(BargeInCaller):
     async def _close(self) -> None:
         self._closed.set()
         try:
-            await self._ws.send(json.dumps(stop_message(self._stream, self._next(), call_sid=self._call, account_sid=self._account)))
+            await self._ws.send(
+                json.dumps(stop_message(self._stream, self._next(), call_sid=self._call, account_sid=self._account))
+            )
             await asyncio.wait_for(self._ws.close(), 5)
         except (ConnectionClosed, TimeoutError):
             pass

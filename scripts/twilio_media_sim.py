@@ -137,7 +137,9 @@ def parse_stream_twiml(twiml: str) -> StreamInstruction:
     return StreamInstruction(stream.get("url", ""), params)
 
 
-def call_form(call_sid: str, account_sid: str, *, to: str = "+15550001111", caller: str = "+15552223333") -> dict[str, str]:
+def call_form(
+    call_sid: str, account_sid: str, *, to: str = "+15550001111", caller: str = "+15552223333"
+) -> dict[str, str]:
     """The parameters Twilio posts to the voice webhook (the ones that matter here)."""
     return {
         "CallSid": call_sid,
@@ -151,7 +153,12 @@ def call_form(call_sid: str, account_sid: str, *, to: str = "+15550001111", call
 
 
 async def post_webhook(
-    server: str, public_host: str, form: Mapping[str, str], *, auth_token: str | None, query: str = "",
+    server: str,
+    public_host: str,
+    form: Mapping[str, str],
+    *,
+    auth_token: str | None,
+    query: str = "",
     signature: str | None = None,
 ) -> tuple[int, str]:
     """POST the voice webhook to `server` (http://host:port) as Twilio would to https://public_host.
@@ -281,8 +288,11 @@ class SimulatedPhoneCall:
             await self._send(connected_message())
             await self._send(
                 start_message(
-                    stream_sid=self.stream_sid, call_sid=self.call_sid, account_sid=self.account_sid,
-                    custom_parameters=self.custom_parameters, sequence=self._next_sequence(),
+                    stream_sid=self.stream_sid,
+                    call_sid=self.call_sid,
+                    account_sid=self.account_sid,
+                    custom_parameters=self.custom_parameters,
+                    sequence=self._next_sequence(),
                 )
             )
             self.connected.set()
@@ -290,7 +300,7 @@ class SimulatedPhoneCall:
             talker = asyncio.create_task(self._converse(prepared))
             try:
                 await asyncio.wait_for(self._closed.wait(), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self.report.closed_by = "timeout"
             finally:
                 for task in (*tasks, talker):
@@ -313,7 +323,11 @@ class SimulatedPhoneCall:
             return
         self.report.closed_by = self.report.closed_by or by  # the socket closing next is our doing
         try:
-            await self._send(stop_message(self.stream_sid, self._next_sequence(), call_sid=self.call_sid, account_sid=self.account_sid))
+            await self._send(
+                stop_message(
+                    self.stream_sid, self._next_sequence(), call_sid=self.call_sid, account_sid=self.account_sid
+                )
+            )
             await self._ws.close()
         except websockets.ConnectionClosed:
             pass
@@ -356,7 +370,9 @@ class SimulatedPhoneCall:
                     self._speech_done.set()
             ulaw = audioop.lin2ulaw(pcm, 2) if pcm is not None else SILENT_ULAW
             self._chunk += 1
-            message = media_message(self.stream_sid, self._next_sequence(), self._chunk, int((self._chunk - 1) * 20), ulaw)
+            message = media_message(
+                self.stream_sid, self._next_sequence(), self._chunk, int((self._chunk - 1) * 20), ulaw
+            )
             try:
                 await self._send(message)
             except websockets.ConnectionClosed:
@@ -426,7 +442,7 @@ class SimulatedPhoneCall:
                 self._marks_changed.clear()
                 try:
                     await asyncio.wait_for(self._marks_changed.wait(), delay)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 continue
             self._pending_marks.remove((due, name))
@@ -437,7 +453,12 @@ class SimulatedPhoneCall:
             self.report.marks_echoed += 1
             self._note("mark_echo", name)
             turn = self._waiting_turn
-            if turn is not None and turn.reply_started_at is not None and turn.reply_mark_at is None and name.startswith("start"):
+            if (
+                turn is not None
+                and turn.reply_started_at is not None
+                and turn.reply_mark_at is None
+                and name.startswith("start")
+            ):
                 turn.reply_mark_at = time.monotonic()
 
     # --- the conversation ---------------------------------------------------------------------

@@ -73,8 +73,7 @@ def create_elevenlabs_tts(settings: Settings, sample_rate: int, voice: str | Non
         url=settings.elevenlabs_base_url or "wss://api.elevenlabs.io",
         sample_rate=sample_rate,
         settings=ElevenLabsTTSService.Settings(
-            voice=voice or settings.elevenlabs_voice_id,
-            model=settings.elevenlabs_model,
+            voice=voice or settings.elevenlabs_voice_id, model=settings.elevenlabs_model
         ),
     )
 

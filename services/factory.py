@@ -40,7 +40,9 @@ class SessionServices:
     switchers: dict[str, FailoverSwitcher] = field(default_factory=dict)  # stages with a fallback
 
 
-def resolve_provider(stage: str, forced: ProviderChoice, fallback: ProviderChoice, available: bool, needs: str) -> Resolved:
+def resolve_provider(
+    stage: str, forced: ProviderChoice, fallback: ProviderChoice, available: bool, needs: str
+) -> Resolved:
     choice = forced if forced != "auto" else fallback
     if choice == "cloud" and not available:
         raise ProviderConfigError(f"{stage} provider is 'cloud' but {needs} is not set")
@@ -53,13 +55,25 @@ def resolve_stages(settings: Settings, config: InterviewConfig) -> dict[str, Res
     """Per stage (stt, llm, tts): cloud or local for this interview under these settings."""
     return {
         "stt": resolve_provider(
-            "STT", config.providers.stt, settings.stt_provider, settings.deepgram_api_key is not None, "DEEPGRAM_API_KEY"
+            "STT",
+            config.providers.stt,
+            settings.stt_provider,
+            settings.deepgram_api_key is not None,
+            "DEEPGRAM_API_KEY",
         ),
         "llm": resolve_provider(
-            "LLM", config.providers.llm, settings.llm_provider, settings.openai_configured(), "OPENAI_API_KEY or OPENAI_BASE_URL"
+            "LLM",
+            config.providers.llm,
+            settings.llm_provider,
+            settings.openai_configured(),
+            "OPENAI_API_KEY or OPENAI_BASE_URL",
         ),
         "tts": resolve_provider(
-            "TTS", config.providers.tts, settings.tts_provider, settings.elevenlabs_api_key is not None, "ELEVENLABS_API_KEY"
+            "TTS",
+            config.providers.tts,
+            settings.tts_provider,
+            settings.elevenlabs_api_key is not None,
+            "ELEVENLABS_API_KEY",
         ),
     }
 
@@ -120,14 +134,21 @@ def create_session_services(
         from interview.stt_prompt import stt_prompt
         from services.local_stt import create_local_stt
 
-        chains["stt"].append((create_local_stt(settings, stt_prompt(config, candidate_name)), f"local:whisper:{settings.local_stt_model}"))
+        chains["stt"].append(
+            (
+                create_local_stt(settings, stt_prompt(config, candidate_name)),
+                f"local:whisper:{settings.local_stt_model}",
+            )
+        )
 
     if stages["llm"] == "cloud":
         from services.cloud import create_openai_llm
 
         model = config.providers.llm_model or settings.openai_model
         where = f"@{settings.openai_base_url}" if settings.openai_base_url else ""
-        chains["llm"].append((create_openai_llm(settings, model, sdk_retries=not fallback), f"openai-compatible:{model}{where}"))
+        chains["llm"].append(
+            (create_openai_llm(settings, model, sdk_retries=not fallback), f"openai-compatible:{model}{where}")
+        )
         if fallback and settings.openai_fallback_base_url:
             fallback_model = settings.openai_fallback_model or model
             backup = create_openai_llm(settings, model, fallback=True, sdk_retries=False)
@@ -142,7 +163,9 @@ def create_session_services(
         from services.cloud import create_elevenlabs_tts
 
         voice = config.providers.tts_voice or settings.elevenlabs_voice_id
-        chains["tts"].append((create_elevenlabs_tts(settings, output_sample_rate, config.providers.tts_voice), f"elevenlabs:{voice}"))
+        chains["tts"].append(
+            (create_elevenlabs_tts(settings, output_sample_rate, config.providers.tts_voice), f"elevenlabs:{voice}")
+        )
     if stages["tts"] == "local" or fallback:
         from services.local_tts import create_local_tts
 

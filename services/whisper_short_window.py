@@ -58,7 +58,9 @@ class ShortWindowDecoder:
         self.fast = 0  # transcriptions served by the short window
         self.fallbacks = 0  # results sent back to the full path
 
-    def transcribe(self, audio: np.ndarray, *, initial_prompt: str | None = None, hotwords: str | None = None) -> list[Any] | None:
+    def transcribe(
+        self, audio: np.ndarray, *, initial_prompt: str | None = None, hotwords: str | None = None
+    ) -> list[Any] | None:
         """Segments like faster-whisper's, or None when the full 30 s path should decide."""
         from faster_whisper.transcribe import Segment, get_compression_ratio
 

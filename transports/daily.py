@@ -65,7 +65,9 @@ def create_daily_transport(
     )
     return TransportHandle(
         kind="daily",
-        transport=InterviewDailyTransport(room_url, token, bot_name, params=params, candidate_identity=candidate_identity),
+        transport=InterviewDailyTransport(
+            room_url, token, bot_name, params=params, candidate_identity=candidate_identity
+        ),
         input_sample_rate=INPUT_SAMPLE_RATE,
         output_sample_rate=OUTPUT_SAMPLE_RATE,
         joined_event="on_candidate_joined",

@@ -62,7 +62,12 @@ async def create_livekit_room(
         join_url=server_url,
         bot_token=mint_agent_token(api_key, api_secret, room),
         candidate_token=mint_candidate_token(
-            api_key, api_secret, room, candidate_identity, candidate_name, token_ttl,
+            api_key,
+            api_secret,
+            room,
+            candidate_identity,
+            candidate_name,
+            token_ttl,
             metadata=json.dumps({"role": "candidate", "room": room}),
         ),
     )
@@ -90,8 +95,7 @@ async def create_daily_room(
     expires = time.time() + lifetime_seconds
     room = await helper.create_room(
         DailyRoomParams(
-            privacy="private",
-            properties=DailyRoomProperties(exp=expires, eject_at_room_exp=True, max_participants=4),
+            privacy="private", properties=DailyRoomProperties(exp=expires, eject_at_room_exp=True, max_participants=4)
         )
     )
     bot_token = await helper.get_token(
@@ -110,7 +114,9 @@ async def create_daily_room(
             properties=DailyMeetingTokenProperties(user_id=candidate_identity, user_name=candidate_name or "Candidate")
         ),
     )
-    return RoomTickets(room=room.url, join_url=f"{room.url}?t={candidate_token}", bot_token=bot_token, candidate_token=candidate_token)
+    return RoomTickets(
+        room=room.url, join_url=f"{room.url}?t={candidate_token}", bot_token=bot_token, candidate_token=candidate_token
+    )
 
 
 def _http_url(url: str) -> str:

@@ -149,7 +149,7 @@ class PlaybackMarks:
         try:
             await asyncio.wait_for(heard(), timeout)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
 
     def _set_quiet(self) -> None:
@@ -251,13 +251,7 @@ class EndAfterPlayback(FrameProcessor):
 class SessionPlayback:
     """A `PlaybackListener` that feeds one session's echo gate and latency tracker."""
 
-    def __init__(
-        self,
-        echo_gate: Any,
-        latency_tracker: Any,
-        *,
-        wall_clock: Callable[[], float] = time.time,
-    ) -> None:
+    def __init__(self, echo_gate: Any, latency_tracker: Any, *, wall_clock: Callable[[], float] = time.time) -> None:
         self._echo_gate = echo_gate
         self._tracker = latency_tracker
         self._wall_clock = wall_clock

@@ -69,7 +69,9 @@ class StreamTokens:
         self._clock = clock
 
     def mint(self, call_sid: str, interview: str) -> str:
-        body = json.dumps({"c": call_sid, "i": interview, "e": round(self._clock() + self._ttl, 3)}, separators=(",", ":"))
+        body = json.dumps(
+            {"c": call_sid, "i": interview, "e": round(self._clock() + self._ttl, 3)}, separators=(",", ":")
+        )
         payload = _b64(body.encode())
         return f"{payload}.{self._sign(payload)}"
 

@@ -226,7 +226,9 @@ async def _read_handshake(websocket: WebSocket, call_sid: str, interview: str, p
     try:
         kind, data = await asyncio.wait_for(parse_telephony_websocket(websocket), HANDSHAKE_TIMEOUT_SECS)
     except Exception as exc:
-        logger.warning(f"media stream from {peer} (call {call_sid}): no valid connected/start handshake ({type(exc).__name__}: {exc})")
+        logger.warning(
+            f"media stream from {peer} (call {call_sid}): no valid connected/start handshake ({type(exc).__name__}: {exc})"
+        )
         await _close(websocket, "expected connected and start messages")
         return None
     if kind != "twilio" or not data.stream_id or not data.call_id:

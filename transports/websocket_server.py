@@ -82,9 +82,11 @@ async def serve(
     """Run uvicorn until cancelled or interrupted; `on_ready` gets the bound port (useful with port 0).
 
     `ws_max_size`: a larger WebSocket message closes that connection (code 1009), nothing else."""
-    server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", ws_max_size=ws_max_size))
+    server = _Server(
+        uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", ws_max_size=ws_max_size)
+    )
     serve_task = asyncio.create_task(server.serve())
-    while not server.started and not serve_task.done():
+    while not server.started and not serve_task.done():  # noqa: ASYNC110 - polls state that has no event to await
         await asyncio.sleep(0.02)
     if server.started and on_ready is not None:
         on_ready(server.servers[0].sockets[0].getsockname()[1])

@@ -26,7 +26,9 @@ MIN_TIME_AFTER_CUE_SECS = 0.8
 class BackchannelCue:
     """Schedules at most one cue per answer; ``cancel`` when the candidate speaks or the turn ends."""
 
-    def __init__(self, settings: Backchannel, push: Callable[[Frame], Awaitable[None]], events: EventSink | None = None) -> None:
+    def __init__(
+        self, settings: Backchannel, push: Callable[[Frame], Awaitable[None]], events: EventSink | None = None
+    ) -> None:
         self._settings = settings
         self._push = push
         self._events = events

@@ -87,7 +87,9 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         self._smart_turn = smart_turn
         self._context = context
         self._events = events
-        self._backchannel = BackchannelCue(settings.backchannel, self.push_frame, events) if settings.backchannel.enabled else None
+        self._backchannel = (
+            BackchannelCue(settings.backchannel, self.push_frame, events) if settings.backchannel.enabled else None
+        )
         self._stt_wait = DEFAULT_STT_WAIT_SECS
         self._vad_start_secs = 0.2  # VAD reports speech this long after it begins (from its frames)
         self._speaking = False
@@ -164,7 +166,11 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
             self._resumed_pauses.append(round(pause, 3))
             if self._decision is not None and self._decision.verdict == "done":
                 self._false_end_pauses.append(round(pause, 3))
-            self._event("turn_pause_resumed", pause_secs=round(pause, 3), after=self._decision.verdict if self._decision else None)
+            self._event(
+                "turn_pause_resumed",
+                pause_secs=round(pause, 3),
+                after=self._decision.verdict if self._decision else None,
+            )
         await self._cancel_timer()
         await self._withdraw_speculation()
         self._decision = None
@@ -225,7 +231,9 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         if self._decision.verdict == "unfinished":
             await self._withdraw_speculation()
             if self._backchannel is not None:
-                self._backchannel.schedule(self._speech_end, self._decision.wait_secs, still_quiet=lambda: not self._speaking)
+                self._backchannel.schedule(
+                    self._speech_end, self._decision.wait_secs, still_quiet=lambda: not self._speaking
+                )
         elif self._settings.speculate:
             await self._speculate()
         # Without a voice-activity query, speech that resumes just before the wait is up is only

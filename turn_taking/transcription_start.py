@@ -46,7 +46,11 @@ class TranscriptionStartUnlessBackchannel(TranscriptionUserTurnStartStrategy):
     """Pipecat's transcription start strategy, deaf to "mm-hm" while the bot speaks and to late transcripts."""
 
     def __init__(
-        self, *, heard_speech_secs: float = HEARD_SPEECH_SECS, clock: Callable[[], float] = time.monotonic, **kwargs: object
+        self,
+        *,
+        heard_speech_secs: float = HEARD_SPEECH_SECS,
+        clock: Callable[[], float] = time.monotonic,
+        **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._heard_speech_secs = heard_speech_secs

@@ -35,7 +35,8 @@ class FailoverStrategy(ServiceSwitcherStrategyManual):
         if len(labels) != len(self.services):
             raise ValueError(f"{len(labels)} names for {len(self.services)} services")
         self.breakers = {
-            service: CircuitBreaker(1, recovery_secs, name=label) for service, label in zip(self.services, labels, strict=True)
+            service: CircuitBreaker(1, recovery_secs, name=label)
+            for service, label in zip(self.services, labels, strict=True)
         }
 
     @property

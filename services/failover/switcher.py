@@ -43,7 +43,9 @@ class FailoverPolicy:
 
     def __post_init__(self) -> None:
         if self.timeout_secs <= 0 or self.recovery_secs <= 0:
-            raise ValueError(f"failover timeout and recovery must be > 0, got {self.timeout_secs}, {self.recovery_secs}")
+            raise ValueError(
+                f"failover timeout and recovery must be > 0, got {self.timeout_secs}, {self.recovery_secs}"
+            )
 
 
 class _OutputGate(FrameProcessor):
@@ -178,7 +180,9 @@ class FailoverSwitcher(ServiceSwitcher[FailoverStrategy]):
         """Fail the active service unless it produces output within the stage's timeout."""
         self.disarm()
         self._watchdog_reason = reason
-        self._watchdog = self.create_task(self._expire(self.strategy.active_service, timeout or self.policy.timeout_secs))
+        self._watchdog = self.create_task(
+            self._expire(self.strategy.active_service, timeout or self.policy.timeout_secs)
+        )
 
     def disarm(self) -> None:
         if self._watchdog is not None and not self._watchdog.done() and self._watchdog is not asyncio.current_task():

@@ -52,7 +52,9 @@ class PageServer:
     """uvicorn on 127.0.0.1, any free port, in a background thread."""
 
     def __init__(self, app: FastAPI):
-        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        )
         self._thread = threading.Thread(target=lambda: asyncio.run(self._server.serve()), daemon=True)
 
     def __enter__(self) -> PageServer:

@@ -56,10 +56,7 @@ def chromium_browser(extra_args: Sequence[str] = ()) -> Iterator[object]:
 
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile, sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            profile,
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[*BASE_ARGS, *extra_args],
+            profile, executable_path=CHROMIUM, headless=True, args=[*BASE_ARGS, *extra_args]
         )
         try:
             yield context

@@ -99,7 +99,12 @@ def test_a_whole_interview_by_voice_in_the_browser(start_bot, tmp_path: Path) ->
     assert states_in_order(states, ["thinking", "speaking", "listening", "thinking", "speaking", "ended"]), states
     assert facts["problem"] is None
     assert facts["micPeak"] > 0.05, "the level meter never moved while the answer played"
-    assert facts["capture"] == {**facts["capture"], "echoCancellation": True, "noiseSuppression": True, "autoGainControl": True}
+    assert facts["capture"] == {
+        **facts["capture"],
+        "echoCancellation": True,
+        "noiseSuppression": True,
+        "autoGainControl": True,
+    }
     assert facts["ended"]["byUser"] is False and facts["ended"]["outcome"] == "completed"
     # The server sends audio at twice real time and closes after the goodbye: the page let it finish.
     assert facts["ended"]["goodbyeDrainMs"] > 500, facts["ended"]
@@ -109,7 +114,9 @@ def test_a_whole_interview_by_voice_in_the_browser(start_bot, tmp_path: Path) ->
     assert bot.wait_exit(60) == 0
     record = bot.record_dir()
     assert shown_record == facts["session"]["record"] == str(record.resolve())
-    candidate_lines = [line["text"] for line in read_jsonl(record / "transcript.jsonl") if line["speaker"] == "candidate"]
+    candidate_lines = [
+        line["text"] for line in read_jsonl(record / "transcript.jsonl") if line["speaker"] == "candidate"
+    ]
     heard = " ".join(candidate_lines).lower()
     assert sum(word in heard for word in DISTINCTIVE_WORDS) >= 2, candidate_lines
     print(

@@ -57,7 +57,9 @@ def problem_after_start(args: tuple[str, ...], url: str, *, before_click=None, s
 def test_microphone_permission_denied(interview_app) -> None:  # type: ignore[no-untyped-def]
     # A fake microphone exists, but nothing answers the permission prompt with "allow".
     with interview_app() as server:
-        text = problem_after_start(("--use-fake-device-for-media-stream",), server.url, screenshot="candidate_page_denied.png")
+        text = problem_after_start(
+            ("--use-fake-device-for-media-stream",), server.url, screenshot="candidate_page_denied.png"
+        )
     assert "Microphone permission was denied" in text
 
 

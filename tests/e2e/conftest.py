@@ -26,7 +26,16 @@ class BotServer:
 
     def __init__(self, args: list[str], env: dict[str, str], *, transport: str = "websocket", once: bool = True):
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "bot.py"), "--transport", transport, "--port", "0", *(["--once"] if once else []), *args],
+            [
+                sys.executable,
+                str(ROOT / "bot.py"),
+                "--transport",
+                transport,
+                "--port",
+                "0",
+                *(["--once"] if once else []),
+                *args,
+            ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,

@@ -61,14 +61,16 @@ def interviewer_responder(body: dict) -> FakeResponse:
     last = messages[-1]
     user_turns = sum(1 for m in messages if m["role"] == "user")
     if last["role"] == "tool":
-        return FakeResponse(text=DESIGN_QUESTION if "system_design" in last["content"].lower() or "now in" in last["content"].lower() else "")
+        return FakeResponse(
+            text=DESIGN_QUESTION
+            if "system_design" in last["content"].lower() or "now in" in last["content"].lower()
+            else ""
+        )
     if user_turns == 0:
         return FakeResponse(text=GREETING)
     if user_turns == 1:
         return FakeResponse(tool_calls=[("transition_section", {"phase_id": "system_design", "reason": "intro done"})])
     return FakeResponse(text="Thank you.", tool_calls=[("end_interview", {"reason": "short screen complete"})])
-
-
 
 
 def cloud_env(dg: DeepgramEmulator, llm: FakeOpenAIServer, el: ElevenLabsEmulator, **extra: str) -> dict[str, str]:
@@ -117,16 +119,22 @@ def said_once(interviewer_lines: list[str], sentence: str) -> bool:
 
 
 async def test_whole_interview_on_the_three_emulators(tmp_path: Path, start_bot) -> None:
-    async with DeepgramEmulator(api_key="dg-test") as dg, ElevenLabsEmulator(api_key="el-test") as el, FakeOpenAIServer(
-        responder=interviewer_responder, api_key="sk-test"
-    ) as llm:
+    async with (
+        DeepgramEmulator(api_key="dg-test") as dg,
+        ElevenLabsEmulator(api_key="el-test") as el,
+        FakeOpenAIServer(responder=interviewer_responder, api_key="sk-test") as llm,
+    ):
         report, record = await run_interview(tmp_path, start_bot, cloud_env(dg, llm, el), dg, el)
         requests = list(llm.requests)
 
     # The requests are what OpenAI's API receives: model, streaming, our tools, the tool result.
     chat_requests = [r for r in requests if not r.get("response_format")]
-    assert {r["model"] for r in requests} == {"fake-interviewer-1"} and all(r.get("stream") is True for r in chat_requests)
-    assert {"transition_section", "score_answer", "end_interview"} <= {t["function"]["name"] for t in requests[0]["tools"]}
+    assert {r["model"] for r in requests} == {"fake-interviewer-1"} and all(
+        r.get("stream") is True for r in chat_requests
+    )
+    assert {"transition_section", "score_answer", "end_interview"} <= {
+        t["function"]["name"] for t in requests[0]["tools"]
+    }
     assert any("System design" in m["content"] for r in chat_requests for m in r["messages"] if m["role"] == "tool")
     assert requests[0]["messages"][0]["role"] == "system" and "Northwind Labs" in requests[0]["messages"][0]["content"]
     judge_requests = [r for r in requests if r.get("response_format")]
@@ -147,7 +155,9 @@ async def test_whole_interview_on_the_three_emulators(tmp_path: Path, start_bot)
     assert next(e for e in events if e["type"] == "session_ended")["reason"] == "completed"
     config = yaml.safe_load((record / "config.json").read_text())
     assert config["providers"]["llm"].startswith("openai-compatible:fake-interviewer-1")
-    assert config["failover"]["stt"][0].startswith("deepgram") and config["failover"]["tts"][-1].startswith("local:piper")
+    assert config["failover"]["stt"][0].startswith("deepgram") and config["failover"]["tts"][-1].startswith(
+        "local:piper"
+    )
     print("no-fault latencies (ms):", report.latencies_ms)
 
 
@@ -172,9 +182,10 @@ class FaultyInterviewer:
 async def test_a_fault_in_each_stage_and_every_turn_is_answered_once(tmp_path: Path, start_bot) -> None:
     async with DeepgramEmulator() as dg, ElevenLabsEmulator() as el:
         dg.faults.inject("drop:100")  # the socket drops 2 s into the first answer
-        async with FakeOpenAIServer(responder=FaultyInterviewer(el, fail_llm=True)) as llm, FakeOpenAIServer(
-            responder=FaultyInterviewer(el, fail_llm=False)
-        ) as backup:
+        async with (
+            FakeOpenAIServer(responder=FaultyInterviewer(el, fail_llm=True)) as llm,
+            FakeOpenAIServer(responder=FaultyInterviewer(el, fail_llm=False)) as backup,
+        ):
             env = cloud_env(dg, llm, el, OPENAI_FALLBACK_BASE_URL=backup.base_url)
             report, record = await run_interview(tmp_path, start_bot, env, dg, el)
             backup_requests = [r for r in backup.requests if not r.get("response_format")]
@@ -190,7 +201,9 @@ async def test_a_fault_in_each_stage_and_every_turn_is_answered_once(tmp_path: P
     events = read_jsonl(record / "events.jsonl")
     switches = {e["stage"]: e for e in events if e["type"] == "failover"}
     assert set(switches) == {"stt", "llm", "tts"}, switches
-    assert switches["stt"]["to_service"].startswith("local:whisper") and switches["tts"]["to_service"].startswith("local:piper")
+    assert switches["stt"]["to_service"].startswith("local:whisper") and switches["tts"]["to_service"].startswith(
+        "local:piper"
+    )
     assert switches["stt"]["during_turn"] and switches["tts"]["during_turn"] and switches["llm"]["during_turn"]
     assert "drop" in [f.kind.value for f in el.faults.applied]  # the TTS fault hit the design question
     assert switches["llm"]["to_service"].startswith("openai-compatible:fake-interviewer-1@" + backup_url)

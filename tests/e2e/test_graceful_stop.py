@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import websockets
 
-from .conftest import read_jsonl, write_yaml, one_question_interview
+from .conftest import one_question_interview, read_jsonl, write_yaml
 
 pytestmark = pytest.mark.e2e
 
@@ -62,7 +62,9 @@ async def test_sigterm_says_goodbye_writes_the_reports_and_closes_the_record(tmp
     assert any("end our session here" in t["text"] for t in goodbye), goodbye
 
 
-async def test_sigterm_on_the_phone_server_says_goodbye_hangs_up_and_closes_the_record(tmp_path: Path, start_bot) -> None:  # type: ignore[no-untyped-def]
+async def test_sigterm_on_the_phone_server_says_goodbye_hangs_up_and_closes_the_record(
+    tmp_path: Path, start_bot
+) -> None:  # type: ignore[no-untyped-def]
     from scripts.candidate_script import Answer, Pause
     from tests.fakes.twilio_rest import FakeTwilioRest
 

@@ -28,17 +28,26 @@ ANSWER = (
 )
 
 
-async def test_launcher_runs_a_real_bot_through_a_whole_short_interview(tmp_path: Path, bot_env: dict[str, str]) -> None:
-    settings = Settings(_env_file=None, launcher_api_key="e2e-key", sessions_dir=tmp_path / "sessions", launcher_grace_seconds=10)  # type: ignore[call-arg]
+async def test_launcher_runs_a_real_bot_through_a_whole_short_interview(
+    tmp_path: Path, bot_env: dict[str, str]
+) -> None:
+    settings = Settings(
+        _env_file=None, launcher_api_key="e2e-key", sessions_dir=tmp_path / "sessions", launcher_grace_seconds=10
+    )  # type: ignore[call-arg]
     app = create_app(settings, child_env=bot_env)
     script = tmp_path / "candidate.yaml"
     script.write_text(yaml.safe_dump({"name": "launcher-e2e", "default_think_pause": 0.5, "answers": [ANSWER]}))
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://launcher"
-    ) as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://launcher") as client,
+    ):
         created = await client.post(
             "/sessions",
-            json={"transport": "websocket", "interview": one_question_interview("one_question_screen"), "candidate_name": "Ada"},
+            json={
+                "transport": "websocket",
+                "interview": one_question_interview("one_question_screen"),
+                "candidate_name": "Ada",
+            },
             headers=AUTH,
         )
         assert created.status_code == 201, created.text

@@ -57,7 +57,11 @@ def short_interview(tmp_path: Path) -> Path:
     # A done wait short enough that the third answer's 1.5 s pause ends the turn, and an audio
     # signal that never doubts it: the false end happens on every run, however the voice comes out.
     config["turn_taking"]["interview"].update(
-        done_wait_secs=0.3, unsure_wait_secs=0.3, smart_turn_threshold=0.0, smart_turn_mid_thought=0.0, min_answer_words=1
+        done_wait_secs=0.3,
+        unsure_wait_secs=0.3,
+        smart_turn_threshold=0.0,
+        smart_turn_mid_thought=0.0,
+        min_answer_words=1,
     )
     config["turn_taking"]["resume_window_secs"] = 2.0
     return write_yaml(tmp_path / "short.yaml", config)

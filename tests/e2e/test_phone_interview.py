@@ -23,7 +23,6 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from interview.loader import load_interview_config
 from scripts.candidate_voice import default_candidate_synthesizer
-from scripts.word_accuracy import word_accuracy
 from scripts.twilio_media_sim import (
     Keypress,
     SimulatedPhoneCall,
@@ -35,6 +34,7 @@ from scripts.twilio_media_sim import (
     post_webhook,
     tunnel,
 )
+from scripts.word_accuracy import word_accuracy
 from tests.bad_inputs import TWILIO_MEDIA_MESSAGES
 from tests.fakes.twilio_rest import FakeTwilioRest
 from transports.twilio_security import StreamTokens
@@ -88,8 +88,13 @@ async def dial(server: str, call_sid: str, script, **options) -> SimulatedPhoneC
     assert status == 200, twiml
     stream = parse_stream_twiml(twiml)
     return SimulatedPhoneCall(
-        tunnel(stream.url, server), call_sid=call_sid, account_sid=ACCOUNT, custom_parameters=stream.parameters,
-        script=script, synthesizer=default_candidate_synthesizer(), **options,
+        tunnel(stream.url, server),
+        call_sid=call_sid,
+        account_sid=ACCOUNT,
+        custom_parameters=stream.parameters,
+        script=script,
+        synthesizer=default_candidate_synthesizer(),
+        **options,
     )
 
 
@@ -127,8 +132,10 @@ async def test_whole_phone_interview_hangs_up_after_the_goodbye_was_heard(tmp_pa
 
     latencies = report.latencies_ms()
     spoken = [t.latency_ms for t in report.turns if t.kind == "speech"]
-    print(f"phone voice-to-voice (caller side, playback clock): {latencies} ms; speech turns "
-          f"p50 {percentile(spoken, 50):.0f} ms, p95 {percentile(spoken, 95):.0f} ms")
+    print(
+        f"phone voice-to-voice (caller side, playback clock): {latencies} ms; speech turns "
+        f"p50 {percentile(spoken, 50):.0f} ms, p95 {percentile(spoken, 95):.0f} ms"
+    )
     assert len(latencies) == 3, report.turns
 
     record = Path(RECORD.search("\n".join(bot.output)).group(1))  # type: ignore[union-attr]
@@ -247,8 +254,15 @@ async def test_phone_server_refuses_strangers_survives_garbage_and_serves_two_ca
 
     log = "\n".join(bot.output)
     for expected in (
-        "refused Twilio webhook", "refused media stream", "missing token", "expired token",
-        "not a Twilio start", "dropped non-JSON message", "dropped unknown event", "dropped oversize message",
-        "dropped media payload is not base64", "stream stopped by Twilio",
+        "refused Twilio webhook",
+        "refused media stream",
+        "missing token",
+        "expired token",
+        "not a Twilio start",
+        "dropped non-JSON message",
+        "dropped unknown event",
+        "dropped oversize message",
+        "dropped media payload is not base64",
+        "stream stopped by Twilio",
     ):
         assert expected in log, expected

@@ -30,6 +30,7 @@ class Listener:
 
     def __init__(self, ws) -> None:  # type: ignore[no-untyped-def]
         self.audio = 0
+        self._heard = asyncio.Event()
         self.task = asyncio.create_task(self._read(ws))
 
     async def _read(self, ws) -> None:  # type: ignore[no-untyped-def]
@@ -37,14 +38,20 @@ class Listener:
             async for message in ws:
                 if isinstance(message, bytes) and isinstance(decode(message), BotAudio):
                     self.audio += 1
+                    self._heard.set()
         except websockets.ConnectionClosed:
             pass
 
     async def wait_audio(self, more_than: int, seconds: float) -> bool:
+        """True once more than `more_than` audio messages arrived, False after `seconds`."""
         deadline = time.monotonic() + seconds
-        while self.audio <= more_than and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
-        return self.audio > more_than
+        while self.audio <= more_than:
+            self._heard.clear()
+            try:
+                await asyncio.wait_for(self._heard.wait(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                return self.audio > more_than
+        return True
 
 
 async def test_bad_input_drops_messages_not_sessions(tmp_path: Path, start_bot) -> None:  # type: ignore[no-untyped-def]

@@ -53,12 +53,19 @@ class Events:
 
 
 def openai_llm(server: FakeOpenAIServer) -> OpenAILLMService:
-    llm = OpenAILLMService(api_key="sk-test", base_url=server.base_url, settings=OpenAILLMService.Settings(model="gpt-4.1-mini"))
+    llm = OpenAILLMService(
+        api_key="sk-test", base_url=server.base_url, settings=OpenAILLMService.Settings(model="gpt-4.1-mini")
+    )
     return llm
 
 
 def question_context() -> LLMContext:
-    return LLMContext(messages=[{"role": "system", "content": "You interview."}, {"role": "user", "content": "I use idempotency keys."}])
+    return LLMContext(
+        messages=[
+            {"role": "system", "content": "You interview."},
+            {"role": "user", "content": "I use idempotency keys."},
+        ]
+    )
 
 
 @pytest.mark.parametrize("fault", FAULTS)
@@ -66,7 +73,9 @@ async def test_llm_turn_is_answered_once_by_the_fallback_endpoint(fault: str) ->
     events = Events()
     async with FakeOpenAIServer(default_text=REPLY) as primary, FakeOpenAIServer(default_text=REPLY) as backup:
         primary.faults.inject(*Fault.parse(fault))
-        switcher = LLMFailover([openai_llm(primary), openai_llm(backup)], names=["primary", "backup"], policy=POLICY, listener=events)
+        switcher = LLMFailover(
+            [openai_llm(primary), openai_llm(backup)], names=["primary", "backup"], policy=POLICY, listener=events
+        )
         down, _ = await run_test(switcher, frames_to_send=[LLMContextFrame(question_context()), SleepFrame(2)])
         assert len(backup.requests) == 1 and backup.requests[0]["messages"][-1]["content"] == "I use idempotency keys."
     assert " ".join(text_of(down, LLMTextFrame).split()) == REPLY  # answered, and no word twice (drop:3 streamed some)
@@ -77,10 +86,20 @@ async def test_llm_turn_is_answered_once_by_the_fallback_endpoint(fault: str) ->
 async def test_llm_falls_through_to_the_last_service_and_probes_the_primary_back() -> None:
     events = Events()
     policy = FailoverPolicy(timeout_secs=1.0, recovery_secs=1.0)
-    async with FakeOpenAIServer(default_text=REPLY) as primary, FakeOpenAIServer(default_text="Second reply.") as backup:
+    async with (
+        FakeOpenAIServer(default_text=REPLY) as primary,
+        FakeOpenAIServer(default_text="Second reply.") as backup,
+    ):
         primary.faults.inject("hang")
-        switcher = LLMFailover([openai_llm(primary), openai_llm(backup)], names=["primary", "backup"], policy=policy, listener=events)
-        frames = [LLMContextFrame(question_context()), SleepFrame(3.5), LLMContextFrame(question_context()), SleepFrame(1.5)]
+        switcher = LLMFailover(
+            [openai_llm(primary), openai_llm(backup)], names=["primary", "backup"], policy=policy, listener=events
+        )
+        frames = [
+            LLMContextFrame(question_context()),
+            SleepFrame(3.5),
+            LLMContextFrame(question_context()),
+            SleepFrame(1.5),
+        ]
         down, _ = await run_test(switcher, frames_to_send=frames)
     assert text_of(down, LLMTextFrame) == "Second reply." + REPLY  # turn 1 on the backup, turn 2 back on the primary
     assert events.types() == ["failover", "failover_retry", "failover_probe", "failover_recovered"]
@@ -89,10 +108,23 @@ async def test_llm_falls_through_to_the_last_service_and_probes_the_primary_back
 @pytest.mark.parametrize("fault", ["refuse*8", "http_error:503*8", "hang", "slow_first_byte:3", "drop:2", "malformed"])
 async def test_tts_reply_is_finished_by_the_fallback_without_repeating_words(fault: str) -> None:
     events = Events()
-    async with ElevenLabsEmulator(synthesizer=silent_synthesizer(0.1)) as primary, ElevenLabsEmulator(synthesizer=silent_synthesizer(0.1)) as backup:
+    async with (
+        ElevenLabsEmulator(synthesizer=silent_synthesizer(0.1)) as primary,
+        ElevenLabsEmulator(synthesizer=silent_synthesizer(0.1)) as backup,
+    ):
         primary.faults.inject(*Fault.parse(fault))
-        switcher = TTSFailover([elevenlabs_tts(primary), elevenlabs_tts(backup)], names=["primary", "backup"], policy=POLICY, listener=events)
-        frames = [LLMFullResponseStartFrame(), *[LLMTextFrame(t) for t in re.findall(r"\s*\S+", REPLY)], LLMFullResponseEndFrame(), SleepFrame(3)]
+        switcher = TTSFailover(
+            [elevenlabs_tts(primary), elevenlabs_tts(backup)],
+            names=["primary", "backup"],
+            policy=POLICY,
+            listener=events,
+        )
+        frames = [
+            LLMFullResponseStartFrame(),
+            *[LLMTextFrame(t) for t in re.findall(r"\s*\S+", REPLY)],
+            LLMFullResponseEndFrame(),
+            SleepFrame(3),
+        ]
         down, _ = await run_test(switcher, frames_to_send=[SleepFrame(0.5), *frames])
     heard = spoken_words(down).split()
     assert heard == REPLY.split(), heard  # every word once, in order
@@ -101,17 +133,37 @@ async def test_tts_reply_is_finished_by_the_fallback_without_repeating_words(fau
 
 # A WebSocket provider is connected before the answer: its connection faults hit the reconnect
 # after a drop (Pipecat's Deepgram service waits for its first connection during setup).
-STT_FAULTS = ["drop:5,http_error:503*8", "drop:5,http_error:429*8", "drop:5,refuse*8", "hang", "slow_first_byte:4", "drop:5", "malformed"]
+STT_FAULTS = [
+    "drop:5,http_error:503*8",
+    "drop:5,http_error:429*8",
+    "drop:5,refuse*8",
+    "hang",
+    "slow_first_byte:4",
+    "drop:5",
+    "malformed",
+]
 
 
 @pytest.mark.parametrize("fault", STT_FAULTS)
 async def test_stt_answer_is_transcribed_once_by_the_fallback(fault: str) -> None:
     events = Events()
     answer = "I would put an idempotency key on every request."
-    async with DeepgramEmulator(transcriber=fixed_transcriber(answer)) as primary, DeepgramEmulator(transcriber=fixed_transcriber(answer)) as backup:
+    async with (
+        DeepgramEmulator(transcriber=fixed_transcriber(answer)) as primary,
+        DeepgramEmulator(transcriber=fixed_transcriber(answer)) as backup,
+    ):
         primary.faults.inject(*[f for spec in fault.split(",") for f in Fault.parse(spec)])
-        switcher = STTFailover([deepgram_stt(primary), deepgram_stt(backup)], names=["primary", "backup"], policy=POLICY, listener=events)
-        frames = [SleepFrame(0.3), VADUserStartedSpeakingFrame(), *audio_frames(tone(0.5)), SleepFrame(0.05), VADUserStoppedSpeakingFrame(), SleepFrame(2.5)]
+        switcher = STTFailover(
+            [deepgram_stt(primary), deepgram_stt(backup)], names=["primary", "backup"], policy=POLICY, listener=events
+        )
+        frames = [
+            SleepFrame(0.3),
+            VADUserStartedSpeakingFrame(),
+            *audio_frames(tone(0.5)),
+            SleepFrame(0.05),
+            VADUserStoppedSpeakingFrame(),
+            SleepFrame(2.5),
+        ]
         down, _ = await run_test(switcher, frames_to_send=frames)
     assert [t.text for t in of_type(down, TranscriptionFrame)] == [answer]
     assert "failover" in events.types()
@@ -119,8 +171,13 @@ async def test_stt_answer_is_transcribed_once_by_the_fallback(fault: str) -> Non
 
 async def test_an_open_latency_breaker_moves_the_next_turn_not_the_current_one() -> None:
     events = Events()
-    async with FakeOpenAIServer(default_text="Primary reply.") as primary, FakeOpenAIServer(default_text="Backup reply.") as backup:
-        switcher = LLMFailover([openai_llm(primary), openai_llm(backup)], names=["primary", "backup"], policy=POLICY, listener=events)
+    async with (
+        FakeOpenAIServer(default_text="Primary reply.") as primary,
+        FakeOpenAIServer(default_text="Backup reply.") as backup,
+    ):
+        switcher = LLMFailover(
+            [openai_llm(primary), openai_llm(backup)], names=["primary", "backup"], policy=POLICY, listener=events
+        )
         switcher.degrade("latency breaker open: p95 2900 ms > budget 410 ms")
         down, _ = await run_test(switcher, frames_to_send=[LLMContextFrame(question_context()), SleepFrame(1)])
     assert text_of(down, LLMTextFrame) == "Backup reply." and not primary.requests
@@ -135,6 +192,8 @@ async def test_when_every_service_fails_the_pipeline_hears_the_error() -> None:
     async with FakeOpenAIServer() as primary, FakeOpenAIServer() as backup:
         primary.faults.inject("http_error:503*3")  # the SDK retries twice on its own
         backup.faults.inject("http_error:503*3")
-        switcher = LLMFailover([openai_llm(primary), openai_llm(backup)], names=["primary", "backup"], policy=POLICY, listener=events)
+        switcher = LLMFailover(
+            [openai_llm(primary), openai_llm(backup)], names=["primary", "backup"], policy=POLICY, listener=events
+        )
         _, up = await run_test(switcher, frames_to_send=[LLMContextFrame(question_context()), SleepFrame(4)])
     assert of_type(up, ErrorFrame) and events.types() == ["failover", "failover_retry", "failover_exhausted"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -20,14 +20,40 @@ from aiohttp import web
 from tests.fakes.local_http import LocalHTTPServer
 
 ROOM_PROPERTIES = {
-    "exp", "nbf", "max_participants", "eject_at_room_exp", "enable_chat", "enable_prejoin_ui",
-    "enable_emoji_reactions", "enable_dialout", "enable_recording", "enable_transcription_storage",
-    "geo", "start_video_off", "start_audio_off", "sip", "sip_uri", "recordings_bucket", "transcription_bucket",
+    "exp",
+    "nbf",
+    "max_participants",
+    "eject_at_room_exp",
+    "enable_chat",
+    "enable_prejoin_ui",
+    "enable_emoji_reactions",
+    "enable_dialout",
+    "enable_recording",
+    "enable_transcription_storage",
+    "geo",
+    "start_video_off",
+    "start_audio_off",
+    "sip",
+    "sip_uri",
+    "recordings_bucket",
+    "transcription_bucket",
 }
 TOKEN_PROPERTIES = {
-    "room_name", "eject_at_token_exp", "eject_after_elapsed", "nbf", "exp", "is_owner", "user_name", "user_id",
-    "enable_screenshare", "start_video_off", "start_audio_off", "enable_recording", "enable_prejoin_ui",
-    "start_cloud_recording", "permissions",
+    "room_name",
+    "eject_at_token_exp",
+    "eject_after_elapsed",
+    "nbf",
+    "exp",
+    "is_owner",
+    "user_name",
+    "user_id",
+    "enable_screenshare",
+    "start_video_off",
+    "start_audio_off",
+    "enable_recording",
+    "enable_prejoin_ui",
+    "start_cloud_recording",
+    "permissions",
 }
 
 
@@ -74,7 +100,7 @@ class FakeDailyServer(LocalHTTPServer):
             "api_created": True,
             "privacy": body.get("privacy", "public"),
             "url": f"https://{self.domain}/{name}",
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "created_at": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "config": properties,
         }
         self.rooms[name] = room

@@ -47,7 +47,7 @@ class FakeLiveKitServer(LocalHTTPServer):
             return twirp_error(400, "malformed", "expected application/protobuf")
         try:
             create = api.CreateRoomRequest.FromString(await request.read())
-        except Exception as exc:  # noqa: BLE001 - any decode failure is a malformed request
+        except Exception as exc:
             return twirp_error(400, "malformed", str(exc))
         self.requests.append({"method": "CreateRoom", "request": create})
         if not create.name:

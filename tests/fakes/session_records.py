@@ -23,17 +23,42 @@ SAMPLE_RATE = 8000
 MARKUP_LINE = '<script>alert("x")</script><b>bold</b> & <img src=x onerror=alert(1)>'
 # (speaker, text, phase, elapsed seconds when the turn ended)
 CONVERSATION: tuple[tuple[str, str, str, float], ...] = (
-    ("interviewer", "Could you tell me about yourself and the backend systems you have worked on recently?", "introduction", 8.0),
-    ("candidate", "I lead the ledger service; in short, we moved from nightly batches to streaming, which cut settlement "
-     "time from a day to minutes.", "introduction", 20.0),
-    ("interviewer", "How would you design a service that accepts payments and must never charge a customer twice?", "system_design", 28.0),
-    ("candidate", "Every payment request gets an idempotency key that we store together with the ledger row inside a single "
-     "transaction, so when the client retries it simply gets the original result back.", "system_design", 44.0),
+    (
+        "interviewer",
+        "Could you tell me about yourself and the backend systems you have worked on recently?",
+        "introduction",
+        8.0,
+    ),
+    (
+        "candidate",
+        "I lead the ledger service; in short, we moved from nightly batches to streaming, which cut settlement "
+        "time from a day to minutes.",
+        "introduction",
+        20.0,
+    ),
+    (
+        "interviewer",
+        "How would you design a service that accepts payments and must never charge a customer twice?",
+        "system_design",
+        28.0,
+    ),
+    (
+        "candidate",
+        "Every payment request gets an idempotency key that we store together with the ledger row inside a single "
+        "transaction, so when the client retries it simply gets the original result back.",
+        "system_design",
+        44.0,
+    ),
     ("interviewer", "What happens when the database fails halfway through a payment?", "system_design", 50.0),
     ("candidate", MARKUP_LINE, "system_design", 58.0),
     ("interviewer", "Tell me about a hard bug you found in production and how you fixed it.", "coding", 66.0),
-    ("candidate", "First I reproduced the race condition under a load test, then bisected the commits down to a missing lock, "
-     "and added a regression test so the pattern cannot come back.", "coding", 84.0),
+    (
+        "candidate",
+        "First I reproduced the race condition under a load test, then bisected the commits down to a missing lock, "
+        "and added a regression test so the pattern cannot come back.",
+        "coding",
+        84.0,
+    ),
 )
 
 
@@ -92,12 +117,15 @@ def write_wav(path: Path, *, seconds: float) -> None:
         wav.writeframes(pcm.tobytes())
 
 
-def _evaluation(config: Any, lines: tuple[tuple[str, str, str, float], ...], interview_seconds: float) -> dict[str, Any]:
+def _evaluation(
+    config: Any, lines: tuple[tuple[str, str, str, float], ...], interview_seconds: float
+) -> dict[str, Any]:
     pairs = [
-        QAPair(question[1], answer[1], answer[2], rubric_areas=())
-        for question, answer in zip(lines[::2], lines[1::2])
+        QAPair(question[1], answer[1], answer[2], rubric_areas=()) for question, answer in zip(lines[::2], lines[1::2])
     ]
-    return asyncio.run(evaluate_interview(config, pairs, HeuristicScorer(), interview_seconds=interview_seconds)).to_dict()
+    return asyncio.run(
+        evaluate_interview(config, pairs, HeuristicScorer(), interview_seconds=interview_seconds)
+    ).to_dict()
 
 
 def _latency(turns: int) -> dict[str, Any]:

@@ -68,7 +68,7 @@ class FakeTwilioRest:
             self.changed.clear()
             try:
                 await asyncio.wait_for(self.changed.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def start(self) -> FakeTwilioRest:
@@ -111,10 +111,18 @@ class FakeTwilioRest:
             return refused
         missing = [k for k in ("To", "From") if not entry.form.get(k)]
         if missing or not (entry.form.get("Url") or entry.form.get("Twiml")):
-            return web.json_response({"code": 21201, "message": f"missing {missing or ['Url']}", "status": 400}, status=400)
+            return web.json_response(
+                {"code": 21201, "message": f"missing {missing or ['Url']}", "status": 400}, status=400
+            )
         sid = next(self._sids)
         return web.json_response(
-            {"sid": sid, "account_sid": self.account_sid, "to": entry.form["To"], "from": entry.form["From"], "status": "queued"},
+            {
+                "sid": sid,
+                "account_sid": self.account_sid,
+                "to": entry.form["To"],
+                "from": entry.form["From"],
+                "status": "queued",
+            },
             status=201,
         )
 

@@ -22,7 +22,18 @@ def run_bot(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
 def test_help_explains_every_flag(tmp_path: Path) -> None:
     result = run_bot("--help", tmp_path=tmp_path)
     assert result.returncode == 0
-    for flag in ("--transport", "--config", "--persona", "--host", "--port", "--once", "--room-url", "--room", "--url", "--token"):
+    for flag in (
+        "--transport",
+        "--config",
+        "--persona",
+        "--host",
+        "--port",
+        "--once",
+        "--room-url",
+        "--room",
+        "--url",
+        "--token",
+    ):
         assert flag in result.stdout
     assert "websocket" in result.stdout and "livekit" in result.stdout
 
@@ -79,9 +90,25 @@ def test_missing_local_voice_is_one_line_at_startup(tmp_path: Path) -> None:
 
 
 def test_token_file_is_read_and_a_missing_one_is_one_line(tmp_path: Path) -> None:
-    result = run_bot("--transport", "daily", "--room-url", "https://example.daily.co/x", "--token-file", str(tmp_path / "none"), tmp_path=tmp_path)
+    result = run_bot(
+        "--transport",
+        "daily",
+        "--room-url",
+        "https://example.daily.co/x",
+        "--token-file",
+        str(tmp_path / "none"),
+        tmp_path=tmp_path,
+    )
     assert result.returncode == 2 and "--token-file" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     empty = tmp_path / "empty"
     empty.write_text("\n")
-    result = run_bot("--transport", "daily", "--room-url", "https://example.daily.co/x", "--token-file", str(empty), tmp_path=tmp_path)
+    result = run_bot(
+        "--transport",
+        "daily",
+        "--room-url",
+        "https://example.daily.co/x",
+        "--token-file",
+        str(empty),
+        tmp_path=tmp_path,
+    )
     assert result.returncode == 2 and "empty" in result.stderr

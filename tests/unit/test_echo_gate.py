@@ -17,7 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 from pipecat.frames.frames import (
     BotStartedSpeakingFrame,
     BotStoppedSpeakingFrame,
@@ -36,12 +38,7 @@ from pipecat.tests.utils import SleepFrame, run_test
 
 from bots.session_record import SessionRecord
 from interview.config import EchoGateSettings
-from processors.echo_gate import (
-    DURATION_EPS,
-    ORIGINAL_AUDIO_KEY,
-    EchoGate,
-    pcm16_rms,
-)
+from processors.echo_gate import DURATION_EPS, ORIGINAL_AUDIO_KEY, EchoGate, pcm16_rms
 
 # The fixed rule: cooldown 1.5 s, thresholds 0.01 / 0.03 / 0.05, barge-in 0.2 s (echo tracking has its own tests).
 SETTINGS = EchoGateSettings(echo_tracking=False)
@@ -53,7 +50,7 @@ RATES = [8000, 16000]
 
 def tone(secs: float, rate: int, rms: float, *, channels: int = 1, hz: float = 440.0) -> bytes:
     """A sine at the given RMS (full scale = 1.0)."""
-    t = np.arange(int(round(secs * rate))) / rate
+    t = np.arange(round(secs * rate)) / rate
     signal = np.sin(2 * np.pi * hz * t) * rms * np.sqrt(2)
     return _pcm(np.repeat(signal, channels))
 
@@ -218,7 +215,9 @@ async def run_gate(gate: EchoGate, timeline: Timeline) -> tuple[list[InputAudioR
     assert len(audio) == len(timeline.audio)
     for sent, got in zip(timeline.audio, audio):
         assert (len(got.audio), got.sample_rate, got.num_channels) == (
-            len(sent.audio), sent.sample_rate, sent.num_channels
+            len(sent.audio),
+            sent.sample_rate,
+            sent.num_channels,
         )
     return audio, list(down), list(up)
 
@@ -243,7 +242,7 @@ def gate_events(record: SessionRecord) -> list[dict]:
 async def test_echo_while_bot_speaks_becomes_silence_of_the_same_length(rate: int) -> None:
     gate = StampedGate()
     tl = Timeline(rate).bot(True).say(tone(1.0, rate, 0.04)).say(speech_like(0.6, rate, 0.02))
-    audio, down, up = await run_gate(gate, tl)
+    audio, _down, up = await run_gate(gate, tl)
 
     assert all(is_silent(f) for f in audio)
     for sent, got in zip(tl.audio, audio):
@@ -332,7 +331,9 @@ async def test_a_soft_candidate_on_a_clean_line_passes_while_the_bot_speaks(voic
 
 
 @pytest.mark.parametrize("gain_db", [-6.0, -12.0])
-async def test_a_speakerphone_echo_never_barges_in_but_the_candidate_over_it_does(voices: dict[str, bytes], gain_db: float) -> None:
+async def test_a_speakerphone_echo_never_barges_in_but_the_candidate_over_it_does(
+    voices: dict[str, bytes], gain_db: float
+) -> None:
     rate, bot = 16000, voices["bot"]
     echo = echo_of(bot, rate, gain_db)
     tl = Timeline(rate).bot(True).duplex(bot, mix(echo))  # the whole sentence, echoed back
@@ -451,14 +452,18 @@ async def test_speech_after_the_tail_passes_untouched_including_quiet_parts(rate
 
 async def test_upstream_bot_frames_are_passed_on_upstream_and_downstream_ones_downstream() -> None:
     gate = StampedGate()
-    down, up = await run_test(gate, frames_to_send=[BotStartedSpeakingFrame()], frames_to_send_direction=FrameDirection.UPSTREAM)
+    down, up = await run_test(
+        gate, frames_to_send=[BotStartedSpeakingFrame()], frames_to_send_direction=FrameDirection.UPSTREAM
+    )
     assert [type(f) for f in up] == [BotStartedSpeakingFrame] and not down
     assert gate.bot_audible
 
     gate = StampedGate()
     rate = 16000
     frames = [BotStartedSpeakingFrame(), SleepFrame(0.05)]
-    frames += [InputAudioRawFrame(audio=c, sample_rate=rate, num_channels=1) for c in chunks(tone(0.2, rate, 0.03), rate)]
+    frames += [
+        InputAudioRawFrame(audio=c, sample_rate=rate, num_channels=1) for c in chunks(tone(0.2, rate, 0.03), rate)
+    ]
     down, up = await run_test(gate, frames_to_send=frames)
     assert isinstance(down[0], BotStartedSpeakingFrame) and not up
     assert all(is_silent(f) for f in down[1:])
@@ -487,7 +492,9 @@ async def test_with_playback_reports_the_start_is_gated_before_the_first_report_
     """Twilio's start mark returns only after the first TTS frame has played: the server's frames cover that."""
     rate = 8000
     gate = StampedGate()
-    tl = Timeline(rate).playback(True).playback(False).bot(True).say(tone(0.6, rate, 0.04))  # next utterance, no mark yet
+    tl = (
+        Timeline(rate).playback(True).playback(False).bot(True).say(tone(0.6, rate, 0.04))
+    )  # next utterance, no mark yet
     audio, _, _ = await run_gate(gate, tl)
     assert all(is_silent(f) for f in audio)
 
@@ -536,7 +543,9 @@ async def test_summary_on_cancel_is_reported_once(tmp_path: Path) -> None:
 
     gate.push_frame = capture  # type: ignore[method-assign]
     await gate.process_frame(BotStartedSpeakingFrame(), FrameDirection.UPSTREAM)
-    await gate.process_frame(InputAudioRawFrame(audio=tone(0.02, 16000, 0.04), sample_rate=16000, num_channels=1), FrameDirection.DOWNSTREAM)
+    await gate.process_frame(
+        InputAudioRawFrame(audio=tone(0.02, 16000, 0.04), sample_rate=16000, num_channels=1), FrameDirection.DOWNSTREAM
+    )
     await gate.process_frame(CancelFrame(), FrameDirection.DOWNSTREAM)
     await gate.process_frame(CancelFrame(), FrameDirection.DOWNSTREAM)
     record.close()
@@ -588,7 +597,9 @@ def _user_aggregator(rate: int) -> FrameProcessor:
 
 async def _interrupts(gate_settings: EchoGateSettings, rate: int, rms: float) -> bool:
     frames: list[Frame] = [BotStartedSpeakingFrame(), SleepFrame(0.05)]
-    frames += [InputAudioRawFrame(audio=c, sample_rate=rate, num_channels=1) for c in chunks(speech_like(1.5, rate, rms), rate)]
+    frames += [
+        InputAudioRawFrame(audio=c, sample_rate=rate, num_channels=1) for c in chunks(speech_like(1.5, rate, rms), rate)
+    ]
     frames.append(SleepFrame(0.2))
     down, up = await run_test(
         Pipeline([EchoGate(gate_settings), _user_aggregator(rate)]),
@@ -714,7 +725,7 @@ class Reference:
 
 def _square(n_samples: int, level: float) -> bytes:
     """Alternating +-a: RMS is exactly a (after quantisation)."""
-    a = int(round(level * 32767))
+    a = round(level * 32767)
     return np.resize(np.array([a, -a], dtype="<i2"), n_samples).tobytes()
 
 
@@ -824,8 +835,10 @@ async def test_the_output_tap_records_what_the_bot_sent_and_passes_it_on() -> No
     from pipecat.frames.frames import OutputAudioRawFrame
 
     gate = EchoGate(EchoGateSettings())
-    sent = [OutputAudioRawFrame(audio=c, sample_rate=24000, num_channels=1) for c in chunks(tone(0.2, 24000, 0.1), 24000)]
-    down, _ = await run_test(gate.output_tap(), frames_to_send=sent, expected_down_frames=[OutputAudioRawFrame] * 10)
+    sent = [
+        OutputAudioRawFrame(audio=c, sample_rate=24000, num_channels=1) for c in chunks(tone(0.2, 24000, 0.1), 24000)
+    ]
+    _down, _ = await run_test(gate.output_tap(), frames_to_send=sent, expected_down_frames=[OutputAudioRawFrame] * 10)
     assert gate.envelope.frames == 10
     now = asyncio.get_running_loop().time()  # the envelope's clock is time.monotonic, like the loop's
     assert gate.echo.has_reference and gate.envelope.level(now - 1.0, now) == pytest.approx(0.1, rel=0.01)

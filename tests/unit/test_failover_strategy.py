@@ -31,7 +31,7 @@ async def test_a_failure_of_an_inactive_service_does_not_switch() -> None:
 
 
 async def test_half_open_primary_gets_a_trial_and_success_closes_it() -> None:
-    strategy, (primary, backup, _) = chain(recovery=0.01)
+    strategy, (primary, _backup, _) = chain(recovery=0.01)
     await strategy.fail(primary, "503")
     await asyncio.sleep(0.02)
     assert await strategy.maybe_recover() is primary
@@ -50,4 +50,3 @@ async def test_no_trial_before_the_recovery_time() -> None:
     strategy, (primary, backup, _) = chain(recovery=60)
     await strategy.fail(primary, "hang")
     assert await strategy.maybe_recover() is None and strategy.active_service is backup
-

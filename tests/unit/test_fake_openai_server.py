@@ -8,7 +8,6 @@ import json
 import aiohttp
 import openai
 import pytest
-
 from pipecat.adapters.llm.schemas.function_schema import FunctionSchema
 from pipecat.adapters.llm.schemas.tools_schema import ToolsSchema
 from pipecat.frames.frames import (
@@ -26,6 +25,7 @@ from pipecat.services.llm_service import FunctionCallParams
 from pipecat.services.openai.llm import OpenAILLMService
 from pipecat.tests.utils import SleepFrame, run_test
 from pipecat.utils.errors import ErrorCategory
+
 from emulators.openai import FakeOpenAIServer, FakeResponse, ToolCall, validate_chat_request
 
 KEY = "sk-test-key-1234"
@@ -89,7 +89,9 @@ async def test_streaming_tool_call_is_assembled_from_pieces() -> None:
 
 
 async def test_non_streaming_text_and_tool_calls() -> None:
-    reply = FakeResponse(text="Scoring now.", tool_calls=[ToolCall("record_score", {"area": "communication", "score": 7})])
+    reply = FakeResponse(
+        text="Scoring now.", tool_calls=[ToolCall("record_score", {"area": "communication", "score": 7})]
+    )
     async with FakeOpenAIServer(responses=[reply, "Plain."]) as server, client(server) as c:
         first = await c.chat.completions.create(model="gpt-4.1-mini", messages=USER)
         second = await c.chat.completions.create(model="gpt-4.1-mini", messages=USER)
@@ -242,11 +244,12 @@ async def test_pipecat_tool_call_reaches_the_registered_function_and_loops_back(
     async with FakeOpenAIServer(responses=responses, api_key=KEY) as server:
         llm = make_llm(server)
         llm.register_function("advance_phase", advance_phase)
-        context = LLMContext(messages=[{"role": "user", "content": "I am done introducing myself."}], tools=ToolsSchema([ADVANCE]))
+        context = LLMContext(
+            messages=[{"role": "user", "content": "I am done introducing myself."}], tools=ToolsSchema([ADVANCE])
+        )
         aggregators = LLMContextAggregatorPair(context)
         down, _ = await run_test(
-            Pipeline([llm, aggregators.assistant()]),
-            frames_to_send=[LLMContextFrame(context), SleepFrame(1.0)],
+            Pipeline([llm, aggregators.assistant()]), frames_to_send=[LLMContextFrame(context), SleepFrame(1.0)]
         )
 
     assert len(calls) == 1
@@ -265,7 +268,9 @@ async def test_pipecat_tool_call_reaches_the_registered_function_and_loops_back(
 
 async def test_pipecat_reports_a_wrong_key_as_an_error() -> None:
     async with FakeOpenAIServer(responses=["never sent"], api_key=KEY) as server:
-        llm = OpenAILLMService(api_key="sk-bad", base_url=server.base_url, settings=OpenAILLMService.Settings(model="gpt-4.1"))
+        llm = OpenAILLMService(
+            api_key="sk-bad", base_url=server.base_url, settings=OpenAILLMService.Settings(model="gpt-4.1")
+        )
         errors: list[ErrorFrame] = []
 
         @llm.event_handler("on_error")

@@ -24,12 +24,16 @@ def reply_audio() -> TTSAudioRawFrame:
 
 
 def filler_audio(frames) -> float:
-    return sum(len(f.audio) for f in frames if isinstance(f, TTSAudioRawFrame) and f.audio[:2] == b"\x01\x00") / 2 / RATE
+    return (
+        sum(len(f.audio) for f in frames if isinstance(f, TTSAudioRawFrame) and f.audio[:2] == b"\x01\x00") / 2 / RATE
+    )
 
 
 async def run(frames, **kwargs) -> tuple[FillerSpeech, list, list]:
     events: list = []
-    filler = FillerSpeech(fake_synthesize, after_secs=0.2, on_filler=lambda reason, ms: events.append((reason, ms)), **kwargs)
+    filler = FillerSpeech(
+        fake_synthesize, after_secs=0.2, on_filler=lambda reason, ms: events.append((reason, ms)), **kwargs
+    )
     down, _ = await run_test(filler, frames_to_send=[SleepFrame(0.1), *frames])
     return filler, list(down), events
 
@@ -62,7 +66,7 @@ async def test_a_failover_mid_turn_says_it_at_once_but_only_once() -> None:
         await filler.failover_started("tts")
 
     frames = [UserStoppedSpeakingFrame(), SleepFrame(0.05)]
-    down, _ = await run_test(filler, frames_to_send=[SleepFrame(0.1), *frames, SleepFrame(0.5)])
+    _down, _ = await run_test(filler, frames_to_send=[SleepFrame(0.1), *frames, SleepFrame(0.5)])
     assert filler.fillers == 1  # the timer fired once; failovers after it add nothing
     await fail_over_twice()
     assert filler.fillers == 1

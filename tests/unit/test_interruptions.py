@@ -55,7 +55,9 @@ def _cut_after_first_sentence(greeting: str) -> str:
     return mark_cut(first, second.split(". ")[0] + ".")
 
 
-@pytest.mark.parametrize("after", [{"role": "developer", "content": RESUME_INSTRUCTION}, {"role": "user", "content": "Mm-hmm."}])
+@pytest.mark.parametrize(
+    "after", [{"role": "developer", "content": RESUME_INSTRUCTION}, {"role": "user", "content": "Mm-hmm."}]
+)
 def test_the_structured_interviewer_resumes_after_a_false_interruption(after: dict) -> None:
     engine, messages, greeting = _greeted()
     cut = _cut_after_first_sentence(greeting)
@@ -66,7 +68,10 @@ def test_the_structured_interviewer_resumes_after_a_false_interruption(after: di
 def test_after_a_real_barge_in_it_answers_and_does_not_repeat_itself() -> None:
     engine, messages, greeting = _greeted()
     cut = _cut_after_first_sentence(greeting)
-    answer = {"role": "user", "content": "Sorry to jump in, I have eight years of backend work on payments and ledgers."}
+    answer = {
+        "role": "user",
+        "content": "Sorry to jump in, I have eight years of backend work on payments and ledgers.",
+    }
     move = engine.next_move([*messages, {"role": "assistant", "content": cut}, answer])
     assert cut_sentence_of(cut) not in move.text
     assert "Thank" in move.text or "Got it" in move.text or "Okay" in move.text
@@ -75,7 +80,13 @@ def test_after_a_real_barge_in_it_answers_and_does_not_repeat_itself() -> None:
 def test_it_repeats_when_the_candidate_asks_it_to() -> None:
     engine, messages, greeting = _greeted()
     cut = _cut_after_first_sentence(greeting)
-    move = engine.next_move([*messages, {"role": "assistant", "content": cut}, {"role": "user", "content": "Sorry, could you repeat the question?"}])
+    move = engine.next_move(
+        [
+            *messages,
+            {"role": "assistant", "content": cut},
+            {"role": "user", "content": "Sorry, could you repeat the question?"},
+        ]
+    )
     assert move.text.startswith("Of course.")
 
 
@@ -86,7 +97,11 @@ async def test_interrupted_reply_rewrites_the_turn_in_the_context() -> None:
     await run_test(tracker, frames_to_send=frames, expected_down_frames=None)
     context.add_message({"role": "assistant", "content": "Thanks, that's helpful."})  # what the aggregator wrote
     recorded = tracker.on_assistant_turn_stopped("Thanks, that's helpful.", interrupted=True)
-    assert recorded == context.messages[-1]["content"] == mark_cut("Thanks, that's helpful.", "Walk me through a system you designed recently.")
+    assert (
+        recorded
+        == context.messages[-1]["content"]
+        == mark_cut("Thanks, that's helpful.", "Walk me through a system you designed recently.")
+    )
     assert len(context.messages) == 2
     assert tracker.withdraw() and len(context.messages) == 1 and not tracker.withdraw()  # for "one answer" merges
     # A reply heard in full is left alone, and forgotten.
@@ -108,20 +123,31 @@ async def test_a_reply_cut_by_the_candidate_going_on_with_their_answer_is_no_bar
     context = LLMContext(messages=[{"role": "system", "content": "prompt"}])
     events = Events()
     tracker = InterruptedReply(context, events=events)
-    frames = [LLMTextFrame(REPLY), SleepFrame(0.05), AnswerResumedFrame(previous_answer="I built a ledger."), InterruptionFrame()]
+    frames = [
+        LLMTextFrame(REPLY),
+        SleepFrame(0.05),
+        AnswerResumedFrame(previous_answer="I built a ledger."),
+        InterruptionFrame(),
+    ]
     await run_test(tracker, frames_to_send=frames, expected_down_frames=None)
     context.add_message({"role": "assistant", "content": "Thanks, that's helpful."})
     assert tracker.on_assistant_turn_stopped("Thanks, that's helpful.", interrupted=True) == "Thanks, that's helpful."
     assert context.messages[-1]["content"] == "Thanks, that's helpful." and not events.kinds
     # The next reply cut by a real barge-in is marked again.
-    await run_test(tracker, frames_to_send=[LLMTextFrame(REPLY), SleepFrame(0.05), InterruptionFrame()], expected_down_frames=None)
-    assert tracker.on_assistant_turn_stopped("", interrupted=True).endswith(CUT_NOTE) and events.kinds == ["interviewer_cut"]
+    await run_test(
+        tracker, frames_to_send=[LLMTextFrame(REPLY), SleepFrame(0.05), InterruptionFrame()], expected_down_frames=None
+    )
+    assert tracker.on_assistant_turn_stopped("", interrupted=True).endswith(CUT_NOTE) and events.kinds == [
+        "interviewer_cut"
+    ]
 
 
 async def test_a_reply_cut_before_its_first_sentence_ended_is_added() -> None:
     context = LLMContext(messages=[{"role": "system", "content": "prompt"}])
     tracker = InterruptedReply(context)
-    await run_test(tracker, frames_to_send=[LLMTextFrame(REPLY), SleepFrame(0.05), InterruptionFrame()], expected_down_frames=None)
+    await run_test(
+        tracker, frames_to_send=[LLMTextFrame(REPLY), SleepFrame(0.05), InterruptionFrame()], expected_down_frames=None
+    )
     tracker.on_assistant_turn_stopped("", interrupted=True)
     assert context.messages[-1] == {"role": "assistant", "content": mark_cut("", "Thanks, that's helpful.")}
 

@@ -35,7 +35,10 @@ from processors.interview_evaluator import InterviewEvaluator
 
 CONFIG = load_interview_config("senior_backend_engineer")
 
-INTRO_Q = ["Welcome, I'm Alex.", "Could you tell me about yourself and the backend systems you have worked on recently?"]
+INTRO_Q = [
+    "Welcome, I'm Alex.",
+    "Could you tell me about yourself and the backend systems you have worked on recently?",
+]
 INTRO_A = ["I lead the ledger service at a payments company.", "We moved from nightly batches to streaming."]
 DESIGN_Q = "How would you design a service that accepts payments and must never charge a customer twice?"
 DESIGN_A = "Each payment carries an idempotency key stored with the ledger entry in one transaction."
@@ -64,7 +67,11 @@ class PhaseSwitch(FrameProcessor):
 
 
 def bot(*sentences: str) -> list[Frame]:
-    return [BotStartedSpeakingFrame(), *(TTSTextFrame(text=s, text_type="sentence") for s in sentences), BotStoppedSpeakingFrame()]
+    return [
+        BotStartedSpeakingFrame(),
+        *(TTSTextFrame(text=s, text_type="sentence") for s in sentences),
+        BotStoppedSpeakingFrame(),
+    ]
 
 
 def user(*finals: str) -> list[Frame]:
@@ -72,7 +79,7 @@ def user(*finals: str) -> list[Frame]:
     for text in finals:
         frames += [InterimTranscriptionFrame(text=text[:10], user_id="cand", timestamp="t"),
                    TranscriptionFrame(text=text, user_id="cand", timestamp="t")]  # fmt: skip
-    return frames + [UserStoppedSpeakingFrame()]
+    return [*frames, UserStoppedSpeakingFrame()]
 
 
 def script() -> list[Frame]:
@@ -154,7 +161,9 @@ async def test_frames_become_phase_tagged_qa_pairs_and_pass_unchanged(tmp_path: 
         ("coding", BUG_Q, BUG_A),  # completed by the EndFrame
     ]
     assert [p.rubric_areas for p in pairs] == [
-        ("communication",), ("system_design", "technical_depth"), ("coding_proficiency", "technical_depth")
+        ("communication",),
+        ("system_design", "technical_depth"),
+        ("coding_proficiency", "technical_depth"),
     ]
     for earlier, later in itertools.pairwise(pairs):
         assert earlier.answered_at < later.asked_at  # type: ignore[operator]
@@ -221,7 +230,9 @@ async def test_finalize_writes_evaluation_json(tmp_path: Path) -> None:
         assert len(area["runs"]) == 2
     assert data["areas"]["system_design"]["score"] is not None
     # A run_test interview lasts a second: too short for any recommendation, and the heuristic never gives one.
-    assert data["recommendation"] == "insufficient_evidence" and "interview ended after" in data["recommendation_reason"]
+    assert (
+        data["recommendation"] == "insufficient_evidence" and "interview ended after" in data["recommendation_reason"]
+    )
     assert data["indicative"] is True and data["interview_seconds"] < 60
     assert 0 <= data["confidence"] <= 0.5
     assert [p["phase"] for p in data["qa_pairs"]] == ["introduction", "system_design", "coding"]

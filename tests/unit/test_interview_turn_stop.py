@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
 from pipecat.frames.frames import (
     EagerEndOfTurnCancelFrame,
     Frame,
@@ -31,7 +32,6 @@ from services.local_models import LOCAL_MODELS, WhisperOptions
 from services.local_stt import InterviewWhisperSTTService
 from turn_taking.interview_turn_stop import InterviewTurnStopStrategy, QuestionContext
 from turn_taking.shared_smart_turn import SharedSmartTurnAnalyzer
-from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
 
 RATE = 16000
 CHUNK = RATE // 50 * 2
@@ -71,7 +71,9 @@ def silence(seconds: float) -> list[Frame]:
     return frames
 
 
-def interview_pipeline(settings: InterviewTurnStop, events: Events, stt: InterviewWhisperSTTService | None = None) -> Pipeline:
+def interview_pipeline(
+    settings: InterviewTurnStop, events: Events, stt: InterviewWhisperSTTService | None = None
+) -> Pipeline:
     vad = build_vad_analyzer(TurnTaking())
     strategy = InterviewTurnStopStrategy(
         settings,
@@ -113,7 +115,9 @@ async def replies(
 
 
 async def test_a_finished_answer_ends_after_the_short_wait() -> None:
-    texts, events = await turns([*said("We store the key in the same transaction as the payment record."), *silence(0.5), SleepFrame(3.0)])
+    texts, events = await turns(
+        [*said("We store the key in the same transaction as the payment record."), *silence(0.5), SleepFrame(3.0)]
+    )
     assert len(texts) == 1 and "transaction" in texts[0]
     (decision,) = events.of("turn_decision")
     assert decision["verdict"] == "done" and decision["wait_secs"] == 0.8
@@ -173,7 +177,9 @@ async def test_a_finished_answer_is_prepared_early_and_released_at_the_turn_end(
 
 
 async def test_a_prepared_reply_is_withdrawn_when_the_candidate_goes_on() -> None:
-    settings = InterviewTurnStop(done_wait_secs=1.5, unsure_wait_secs=1.5, unfinished_wait_secs=3.0, max_wait_secs=4.0, speculate=True)
+    settings = InterviewTurnStop(
+        done_wait_secs=1.5, unsure_wait_secs=1.5, unfinished_wait_secs=3.0, max_wait_secs=4.0, speculate=True
+    )
     frames = [
         *said("We store the key in the same transaction as the payment record."), *silence(1.1),
         *said("And a retry just returns the first result."), *silence(0.5), SleepFrame(3.0),
@@ -228,7 +234,8 @@ async def test_a_confirmed_reply_withdrawn_for_a_tool_call_is_answered_by_a_fres
         EagerEndOfTurnCancelFrame(), SleepFrame(0.5),
     ]  # fmt: skip
     down, _ = await run_test(
-        interview_pipeline(SETTINGS.model_copy(update={"speculate": True}), events), frames_to_send=[*silence(0.3), *frames]
+        interview_pipeline(SETTINGS.model_copy(update={"speculate": True}), events),
+        frames_to_send=[*silence(0.3), *frames],
     )
     contexts = [f for f in down if isinstance(f, LLMContextFrame)]
     assert [c.speculation for c in contexts] == [True, False]

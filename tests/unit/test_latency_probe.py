@@ -29,12 +29,7 @@ from pipecat.tests.utils import SleepFrame, run_test
 
 from bots.session_record import SessionRecord
 from interview.config import LatencyAlerts, LatencyBudget
-from processors.latency_probe import (
-    REQUIRED_PIPELINE_PARAMS,
-    LatencyInstrumentation,
-    LatencyProbe,
-    parse_playback_mark,
-)
+from processors.latency_probe import REQUIRED_PIPELINE_PARAMS, LatencyInstrumentation, LatencyProbe, parse_playback_mark
 from processors.latency_tracker import MARKS, LatencyTracker
 from scripts.candidate_client import playback_started_message
 
@@ -205,7 +200,10 @@ def test_each_point_gets_one_probe_and_unknown_points_fail() -> None:
     ("message", "expected"),
     [
         (playback_started_message(3, 12.5), {"turn": 3, "client_time": 12.5}),
-        ({"type": "playback-started", "turn": 2, "client_time": 1.0}, {"type": "playback-started", "turn": 2, "client_time": 1.0}),
+        (
+            {"type": "playback-started", "turn": 2, "client_time": 1.0},
+            {"type": "playback-started", "turn": 2, "client_time": 1.0},
+        ),
         ({"label": "rtvi-ai", "type": "client-message", "id": "x", "data": {"t": "other", "d": {}}}, None),
         ({"label": "rtvi-ai", "type": "client-ready", "id": "x", "data": {}}, None),
         ("not a dict", None),

@@ -74,17 +74,10 @@ class Turn:
         return (self.silence + self.stt + self.detect + self.llm + self.tts + self.transport) * 1000
 
 
-def make_tracker(
-    sink: ListSink | SessionRecord | None = None, **alerts: Any
-) -> tuple[LatencyTracker, FakeClock]:
+def make_tracker(sink: ListSink | SessionRecord | None = None, **alerts: Any) -> tuple[LatencyTracker, FakeClock]:
     clock = FakeClock()
     tracker = LatencyTracker(
-        LatencyBudget(),
-        LatencyAlerts(**alerts),
-        events=sink,
-        vad_stop_secs=0.2,
-        clock=clock,
-        wall_clock=clock.wall,
+        LatencyBudget(), LatencyAlerts(**alerts), events=sink, vad_stop_secs=0.2, clock=clock, wall_clock=clock.wall
     )
     return tracker, clock
 
@@ -266,7 +259,7 @@ def test_turn_interrupted_before_the_reply_is_recorded_as_interrupted() -> None:
 
 
 def test_reply_never_started_before_session_end_is_unanswered() -> None:
-    tracker, clock = make_tracker()
+    tracker, _clock = make_tracker()
     tracker.user_turn_started()
     tracker.vad_user_stopped()
     tracker.turn_committed()
@@ -274,7 +267,7 @@ def test_reply_never_started_before_session_end_is_unanswered() -> None:
 
 
 def test_greeting_and_stray_marks_are_not_turns() -> None:
-    tracker, clock = make_tracker()
+    tracker, _clock = make_tracker()
     tracker.bot_started_speaking()  # greeting: no candidate turn yet
     assert tracker.listener_playback_started() is False
     assert tracker.finalize()["counts"]["turns"] == 0
@@ -381,7 +374,9 @@ def test_latency_json_shape_and_worst_stage(tmp_path: Path) -> None:
 def test_within_budget_verdict_names_the_tightest_stage() -> None:
     tracker, clock = make_tracker()
     for _ in range(10):
-        play(tracker, clock, Turn(silence=0.04, stt=0.05, detect=0.005, llm=0.12, tts=0.03, transport=0.0, listener=0.05))
+        play(
+            tracker, clock, Turn(silence=0.04, stt=0.05, detect=0.005, llm=0.12, tts=0.03, transport=0.0, listener=0.05)
+        )
     verdict = tracker.finalize()["verdict"]
     assert verdict["within_budget"] is True
     # the stage with the least headroom: endpointing at 45 ms of its 50

@@ -47,8 +47,8 @@ def fake_bot(
         lines.append(f"time.sleep({join_after}); print('Candidate joined: session fake', flush=True)")
     if record is not None:
         lines.append(f"p = pathlib.Path({str(record)!r}); p.mkdir(parents=True, exist_ok=True)")
-        lines.append(f"(p / 'events.jsonl').write_text('{{\"type\": \"session_ended\", \"reason\": \"{reason}\"}}\\n')")
-        lines.append(f"print('Session record: ' + str(p), flush=True)")
+        lines.append(f'(p / \'events.jsonl\').write_text(\'{{"type": "session_ended", "reason": "{reason}"}}\\n\')')
+        lines.append("print('Session record: ' + str(p), flush=True)")
     lines.append(f"time.sleep({run_for})" if exit_code is not None else "time.sleep(600)")
     if exit_code is not None:
         lines.append(f"sys.exit({exit_code})")
@@ -66,8 +66,14 @@ def tiny_interview(timeout: float = 0.6) -> dict:
 
 def settings(tmp_path: Path, **overrides: object) -> Settings:
     values: dict[str, object] = dict(
-        launcher_api_key=KEY, sessions_dir=tmp_path / "sessions", launcher_max_sessions=2, launcher_grace_seconds=0.5,
-        livekit_url=None, livekit_api_key=None, livekit_api_secret=None, daily_api_key=None,
+        launcher_api_key=KEY,
+        sessions_dir=tmp_path / "sessions",
+        launcher_max_sessions=2,
+        launcher_grace_seconds=0.5,
+        livekit_url=None,
+        livekit_api_key=None,
+        livekit_api_secret=None,
+        daily_api_key=None,
     )
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -121,7 +127,12 @@ def test_launcher_refuses_to_run_without_a_key(tmp_path: Path) -> None:
 
 async def test_every_endpoint_needs_the_bearer_key(launcher) -> None:  # type: ignore[no-untyped-def]
     client = launcher().client
-    for method, path in (("GET", "/sessions"), ("POST", "/sessions"), ("GET", "/sessions/x"), ("DELETE", "/sessions/x")):
+    for method, path in (
+        ("GET", "/sessions"),
+        ("POST", "/sessions"),
+        ("GET", "/sessions/x"),
+        ("DELETE", "/sessions/x"),
+    ):
         assert (await client.request(method, path)).status_code == 401
         wrong = await client.request(method, path, headers={"Authorization": "Bearer nope"})
         assert wrong.status_code == 401 and wrong.json()["detail"] == "missing or wrong bearer key"
@@ -130,9 +141,17 @@ async def test_every_endpoint_needs_the_bearer_key(launcher) -> None:  # type: i
 @pytest.mark.parametrize(
     ("body", "status", "message"),
     [
-        ({"transport": "carrier-pigeon", "interview": "senior_backend_engineer"}, 422, "request: transport: Input should be"),
+        (
+            {"transport": "carrier-pigeon", "interview": "senior_backend_engineer"},
+            422,
+            "request: transport: Input should be",
+        ),
         ({"transport": "websocket"}, 422, "request: interview: Field required"),
-        ({"transport": "websocket", "interview": "senior_backend_engineer", "budget_limit_usd": 0}, 422, "budget_limit_usd: Input should be greater than 0"),
+        (
+            {"transport": "websocket", "interview": "senior_backend_engineer", "budget_limit_usd": 0},
+            422,
+            "budget_limit_usd: Input should be greater than 0",
+        ),
         ({"transport": "websocket", "interview": "nope"}, 422, "not a bundled interview"),
         ({"transport": "websocket", "interview": "senior_backend_engineer", "bogus": 1}, 422, "bogus: unknown key"),
         ({"transport": "livekit", "interview": "senior_backend_engineer"}, 400, "the launcher has no LIVEKIT_URL"),
@@ -150,11 +169,19 @@ async def test_bad_requests_get_clear_4xx(launcher, body: dict, status: int, mes
 async def test_livekit_session_creates_the_room_with_the_contract_and_starts_the_bot(launcher) -> None:  # type: ignore[no-untyped-def]
     async with FakeLiveKitServer(LK_KEY, LK_SECRET) as server:
         instance = launcher(
-            livekit_url="wss://lk.example", livekit_api_url=server.base_url, livekit_api_key=LK_KEY, livekit_api_secret=LK_SECRET
+            livekit_url="wss://lk.example",
+            livekit_api_url=server.base_url,
+            livekit_api_key=LK_KEY,
+            livekit_api_secret=LK_SECRET,
         )
         response = await instance.client.post(
             "/sessions",
-            json={"transport": "livekit", "interview": "senior_backend_engineer", "candidate_name": "Ada", "budget_limit_usd": 4},
+            json={
+                "transport": "livekit",
+                "interview": "senior_backend_engineer",
+                "candidate_name": "Ada",
+                "budget_limit_usd": 4,
+            },
             headers=AUTH,
         )
     assert response.status_code == 201, response.text
@@ -197,16 +224,26 @@ async def test_daily_session_creates_room_and_tokens(launcher) -> None:  # type:
     assert token_file.stat().st_mode & 0o777 == 0o600 and token_file.read_text().strip()
 
 
-async def test_children_do_not_inherit_the_launchers_own_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_children_do_not_inherit_the_launchers_own_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A child holding LAUNCHER_API_KEY could start and stop every session."""
     monkeypatch.setenv("LAUNCHER_API_KEY", "the-launchers-key")
     monkeypatch.setenv("SOME_PROVIDER_SETTING", "kept")
     s = settings(tmp_path)
-    show_env = [sys.executable, "-c", "import os; print('Session ready'); print('ENV', os.environ.get('LAUNCHER_API_KEY'), os.environ.get('SOME_PROVIDER_SETTING'), flush=True)"]
+    show_env = [
+        sys.executable,
+        "-c",
+        "import os; print('Session ready'); print('ENV', os.environ.get('LAUNCHER_API_KEY'), os.environ.get('SOME_PROVIDER_SETTING'), flush=True)",
+    ]
     app = create_app(s, command_for=lambda *a: show_env)
     supervisor: Supervisor = app.state.supervisor
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://launcher") as client:
-        body = (await client.post("/sessions", json={"transport": "websocket", "interview": "senior_backend_engineer"}, headers=AUTH)).json()
+        body = (
+            await client.post(
+                "/sessions", json={"transport": "websocket", "interview": "senior_backend_engineer"}, headers=AUTH
+            )
+        ).json()
         for _ in range(200):
             if supervisor.sessions[body["id"]].state in ("ended", "failed"):
                 break
@@ -234,7 +271,9 @@ async def test_concurrency_limit_returns_429_and_frees_up_when_a_session_ends(la
 async def test_a_bot_that_hangs_past_its_timeout_is_killed(launcher) -> None:  # type: ignore[no-untyped-def]
     instance = launcher(fake_bot(ignore_term=True), launcher_grace_seconds=0.3)
     body = (
-        await instance.client.post("/sessions", json={"transport": "websocket", "interview": tiny_interview(0.6)}, headers=AUTH)
+        await instance.client.post(
+            "/sessions", json={"transport": "websocket", "interview": tiny_interview(0.6)}, headers=AUTH
+        )
     ).json()
     started = time.monotonic()
     ended = await instance.wait_state(body["id"], "ended", "failed", timeout=10)
@@ -246,7 +285,9 @@ async def test_a_late_joiner_keeps_the_whole_session(launcher) -> None:  # type:
     """The bot's clock starts at the join: joining 1.5 s in (past timeout + grace from the start) is fine."""
     instance = launcher(fake_bot(exit_code=0, join_after=1.5, run_for=0.7), launcher_grace_seconds=0.3)
     body = (
-        await instance.client.post("/sessions", json={"transport": "websocket", "interview": tiny_interview(0.6)}, headers=AUTH)
+        await instance.client.post(
+            "/sessions", json={"transport": "websocket", "interview": tiny_interview(0.6)}, headers=AUTH
+        )
     ).json()
     ended = await instance.wait_state(body["id"], "ended", "failed", timeout=10)
     assert ended["state"] == "ended" and ended["exit_code"] == 0, ended
@@ -256,7 +297,9 @@ async def test_a_late_joiner_keeps_the_whole_session(launcher) -> None:  # type:
 async def test_a_bot_whose_candidate_never_joins_is_killed_after_the_join_window(launcher) -> None:  # type: ignore[no-untyped-def]
     instance = launcher(fake_bot(ignore_term=True, join_after=None), launcher_grace_seconds=0.3)
     body = (
-        await instance.client.post("/sessions", json={"transport": "websocket", "interview": tiny_interview(0.6)}, headers=AUTH)
+        await instance.client.post(
+            "/sessions", json={"transport": "websocket", "interview": tiny_interview(0.6)}, headers=AUTH
+        )
     ).json()
     started = time.monotonic()
     ended = await instance.wait_state(body["id"], "ended", "failed", timeout=15)
@@ -266,7 +309,11 @@ async def test_a_bot_whose_candidate_never_joins_is_killed_after_the_join_window
 
 async def test_delete_kills_a_bot_that_ignores_sigterm_after_the_grace(launcher) -> None:  # type: ignore[no-untyped-def]
     instance = launcher(fake_bot(ignore_term=True), launcher_grace_seconds=0.3)
-    body = (await instance.client.post("/sessions", json={"transport": "websocket", "interview": "senior_backend_engineer"}, headers=AUTH)).json()
+    body = (
+        await instance.client.post(
+            "/sessions", json={"transport": "websocket", "interview": "senior_backend_engineer"}, headers=AUTH
+        )
+    ).json()
     await instance.wait_state(body["id"], "running")
     await instance.client.delete(f"/sessions/{body['id']}", headers=AUTH)
     ended = await instance.wait_state(body["id"], "ended", "failed")
@@ -276,12 +323,20 @@ async def test_delete_kills_a_bot_that_ignores_sigterm_after_the_grace(launcher)
 async def test_exit_status_and_record_reason_are_recorded(launcher, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     record = tmp_path / "record-1"
     instance = launcher(fake_bot(exit_code=10, record=record, reason="candidate_left"))
-    body = (await instance.client.post("/sessions", json={"transport": "websocket", "interview": "senior_backend_engineer"}, headers=AUTH)).json()
+    body = (
+        await instance.client.post(
+            "/sessions", json={"transport": "websocket", "interview": "senior_backend_engineer"}, headers=AUTH
+        )
+    ).json()
     ended = await instance.wait_state(body["id"], "ended", "failed")
     assert ended["state"] == "ended" and ended["exit_code"] == 10
     assert ended["exit_reason"] == "candidate_left" and ended["record"] == str(record)
     failed = launcher(fake_bot(exit_code=3))
-    body = (await failed.client.post("/sessions", json={"transport": "websocket", "interview": "senior_backend_engineer"}, headers=AUTH)).json()
+    body = (
+        await failed.client.post(
+            "/sessions", json={"transport": "websocket", "interview": "senior_backend_engineer"}, headers=AUTH
+        )
+    ).json()
     ended = await failed.wait_state(body["id"], "ended", "failed")
     assert ended["state"] == "failed" and ended["exit_reason"] == "contract_error"
     assert "Session ready" in Path(ended["log"]).read_text()
@@ -290,7 +345,11 @@ async def test_exit_status_and_record_reason_are_recorded(launcher, tmp_path: Pa
 async def test_launcher_shutdown_ends_its_children(launcher) -> None:  # type: ignore[no-untyped-def]
     instance = launcher()
     async with instance.app.router.lifespan_context(instance.app):
-        body = (await instance.client.post("/sessions", json={"transport": "websocket", "interview": "senior_backend_engineer"}, headers=AUTH)).json()
+        body = (
+            await instance.client.post(
+                "/sessions", json={"transport": "websocket", "interview": "senior_backend_engineer"}, headers=AUTH
+            )
+        ).json()
         await instance.wait_state(body["id"], "running")
     session = instance.supervisor.sessions[body["id"]]
     assert session.state == "ended" and session.exit_code == 15 and session.killed == "launcher_shutdown"
@@ -300,7 +359,11 @@ async def test_report_endpoint_serves_report_html_or_404_saying_why(launcher, tm
     record = tmp_path / "record-r"
     instance = launcher(fake_bot(exit_code=0, record=record, reason="completed"))
     assert (await instance.client.get("/sessions/nope/report", headers=AUTH)).status_code == 404
-    body = (await instance.client.post("/sessions", json={"transport": "websocket", "interview": "senior_backend_engineer"}, headers=AUTH)).json()
+    body = (
+        await instance.client.post(
+            "/sessions", json={"transport": "websocket", "interview": "senior_backend_engineer"}, headers=AUTH
+        )
+    ).json()
     assert (await instance.client.get(f"/sessions/{body['id']}/report")).status_code == 401
     await instance.wait_state(body["id"], "ended", "failed")
     missing = await instance.client.get(f"/sessions/{body['id']}/report", headers=AUTH)
@@ -316,7 +379,9 @@ async def test_a_request_cannot_name_a_file_and_the_422_quotes_nothing_of_it(lau
     secret.write_text("password: hunter2-SECRET\nbroken: [unclosed\n", encoding="utf-8")
     instance = launcher()
     for name in (str(secret), "../../etc/passwd", "interview/configs/senior_backend_engineer.yaml"):
-        response = await instance.client.post("/sessions", json={"transport": "websocket", "interview": name}, headers=AUTH)
+        response = await instance.client.post(
+            "/sessions", json={"transport": "websocket", "interview": name}, headers=AUTH
+        )
         assert response.status_code == 422 and "not a bundled interview" in response.json()["detail"], response.text
         assert "hunter2" not in response.text
     assert instance.argv == []

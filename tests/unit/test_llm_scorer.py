@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
+from emulators.openai import FakeOpenAIServer, FakeResponse
 from interview.heuristic_scorer import HeuristicScorer
 from interview.loader import load_interview_config
 from interview.prompts import PromptBuilder
 from interview.scoring import FLAG_FABRICATED, FLAG_NO_EVIDENCE, QAPair, ScoringError, evaluate_interview, score_answer
 from services.scorers import LLMScorer, ScorerConfigError, create_scorer
 from settings import Settings
-from emulators.openai import FakeOpenAIServer, FakeResponse
 
 CONFIG = load_interview_config("senior_backend_engineer")
 PAIRS = [
@@ -32,7 +32,9 @@ EVIDENCE = {
 }
 
 
-def reply(scores: dict[str, int | None], evidence: dict[str, list[str]] | None = None, recommendation: str = "yes") -> str:
+def reply(
+    scores: dict[str, int | None], evidence: dict[str, list[str]] | None = None, recommendation: str = "yes"
+) -> str:
     evidence = EVIDENCE if evidence is None else evidence
     return json.dumps({
         "areas": {a: {"score": s, "evidence": evidence.get(a, []), "rationale": f"{a} rationale"} for a, s in scores.items()},
@@ -80,7 +82,9 @@ async def test_consistent_runs_score_every_area_and_request_is_the_contract() ->
 
 
 async def test_temperature_and_retries_come_from_the_config() -> None:
-    config = CONFIG.model_copy(update={"evaluation": CONFIG.evaluation.model_copy(update={"temperature": 0.0, "max_retries": 0})})
+    config = CONFIG.model_copy(
+        update={"evaluation": CONFIG.evaluation.model_copy(update={"temperature": 0.0, "max_retries": 0})}
+    )
     async with FakeOpenAIServer(default_text="nope") as server:
         scorer = scorer_for(server)
         evaluation = await evaluate_interview(config, PAIRS, scorer)
@@ -126,7 +130,10 @@ async def test_invalid_json_is_retried_with_the_error_fed_back() -> None:
 @pytest.mark.parametrize(
     ("bad", "problem"),
     [
-        (json.dumps({"areas": {a: {"score": "high", "evidence": []} for a in CONFIG.rubric_area_ids}}), "schema error at areas"),
+        (
+            json.dumps({"areas": {a: {"score": "high", "evidence": []} for a in CONFIG.rubric_area_ids}}),
+            "schema error at areas",
+        ),
         (reply({a: 7 for a in CONFIG.rubric_area_ids if a != "communication"}), "missing communication"),
         (reply({**ALL_SEVEN, "technical_depth": 11}), "outside 1..10"),
         (json.dumps({"areas": ALL_SEVEN, "overall": {"recommendation": "hire", "confidence": 2}}), "schema error"),
@@ -195,7 +202,9 @@ async def test_fabricated_quotes_are_dropped_and_the_area_flagged() -> None:
 
 
 async def test_score_answer_asks_only_for_the_targeted_areas() -> None:
-    answer = json.dumps({"areas": {"system_design": {"score": 8, "evidence": EVIDENCE["system_design"], "rationale": "ok"}}})
+    answer = json.dumps(
+        {"areas": {"system_design": {"score": 8, "evidence": EVIDENCE["system_design"], "rationale": "ok"}}}
+    )
     async with FakeOpenAIServer([answer]) as server:
         scores = await score_answer(PAIRS[1], CONFIG, scorer_for(server), index=1)
     user = server.requests[0]["messages"][1]["content"]
@@ -222,7 +231,9 @@ def test_create_scorer_auto_prefers_a_configured_llm(monkeypatch: pytest.MonkeyP
     local = Settings(_env_file=None, openai_base_url="http://127.0.0.1:11434/v1", openai_model="llama3")  # type: ignore[call-arg]
     scorer = create_scorer(with_scorer("auto"), local)
     assert isinstance(scorer, LLMScorer) and scorer.model == "llama3"
-    judge = with_scorer("llm").model_copy(update={"evaluation": with_scorer("llm").evaluation.model_copy(update={"model": "gpt-judge"})})
+    judge = with_scorer("llm").model_copy(
+        update={"evaluation": with_scorer("llm").evaluation.model_copy(update={"model": "gpt-judge"})}
+    )
     assert create_scorer(judge, local).model == "gpt-judge"  # type: ignore[union-attr]
     assert isinstance(create_scorer(with_scorer("heuristic"), local), HeuristicScorer)
 
@@ -230,5 +241,5 @@ def test_create_scorer_auto_prefers_a_configured_llm(monkeypatch: pytest.MonkeyP
 def test_create_scorer_llm_without_endpoint_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    with pytest.raises(ScorerConfigError, match="evaluation.scorer is 'llm'.*OPENAI_API_KEY or OPENAI_BASE_URL"):
+    with pytest.raises(ScorerConfigError, match=r"evaluation\.scorer is 'llm'.*OPENAI_API_KEY or OPENAI_BASE_URL"):
         create_scorer(with_scorer("llm"), no_llm_settings())

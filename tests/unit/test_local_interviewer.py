@@ -17,12 +17,12 @@ from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.tests.utils import run_test
 
 from bots.session_record import SessionRecord
+from interview import pacing
 from interview.config import InterviewConfig
 from interview.loader import load_interview_config
 from interview.state import InterviewState
-from interview import pacing
 from interview.structured_interviewer import Move, StructuredInterviewer
-from interview.tools import InterviewToolHandlers, build_tool_definitions
+from interview.tools import InterviewToolHandlers
 from processors.phase_tracker import PhaseTracker
 from services.local_interviewer import LocalInterviewerLLMService
 
@@ -131,7 +131,7 @@ def test_move_on_request_skips_the_follow_up_and_asks_the_next_question() -> Non
 
 def test_qualitative_config_walks_rapport_core_closing() -> None:
     config = load_interview_config("qualitative_research")
-    spoken, tools, _ = _walk("qualitative_research", LONG_ANSWER)
+    _spoken, tools, _ = _walk("qualitative_research", LONG_ANSWER)
     assert tools[-1] == "end_interview"
     assert tools.count("transition_section") == len(config.phases) - 1
 
@@ -188,7 +188,9 @@ def test_tool_results_are_read_as_pipecat_stores_them() -> None:
     for _ in range(20):
         move = engine.next_move([{"role": "user", "content": LONG_ANSWER}])
         if move.tool_call is not None and move.tool_call.name == "transition_section":
-            move = engine.next_move([{"role": "tool", "tool_call_id": "t", "content": json.dumps("Now in the next phase.")}])
+            move = engine.next_move(
+                [{"role": "tool", "tool_call_id": "t", "content": json.dumps("Now in the next phase.")}]
+            )
         if engine.current_phase_id == "candidate_questions":
             break
     move = engine.next_move([{"role": "user", "content": "How many engineers are on the platform team?"}])

@@ -93,6 +93,14 @@ async def test_transcriptions_go_through_the_bounded_pool() -> None:
 async def test_silence_is_not_transcribed(prompt: str | None) -> None:
     rate, chunk = 16000, 640
     quiet = [InputAudioRawFrame(bytes(chunk), rate, 1) for _ in range(50)]
-    frames = [VADUserStartedSpeakingFrame(start_secs=0.2), *quiet, SleepFrame(0.05), VADUserStoppedSpeakingFrame(stop_secs=0.2), SleepFrame(4)]
-    down, _ = await run_test(shared_service(prompt), frames_to_send=frames, pipeline_params=PipelineParams(audio_in_sample_rate=rate))
+    frames = [
+        VADUserStartedSpeakingFrame(start_secs=0.2),
+        *quiet,
+        SleepFrame(0.05),
+        VADUserStoppedSpeakingFrame(stop_secs=0.2),
+        SleepFrame(4),
+    ]
+    down, _ = await run_test(
+        shared_service(prompt), frames_to_send=frames, pipeline_params=PipelineParams(audio_in_sample_rate=rate)
+    )
     assert [f.text for f in down if isinstance(f, TranscriptionFrame)] == []

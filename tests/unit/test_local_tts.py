@@ -59,11 +59,19 @@ async def test_synthesis_goes_through_the_bounded_pool() -> None:
 
 async def test_a_repeated_short_sentence_is_synthesized_once() -> None:
     voice = LOCAL_MODELS.piper(PiperOptions())
-    frames = [TTSSpeakFrame("Got it, thank you."), SleepFrame(1.5), TTSSpeakFrame("Got it, thank you."), SleepFrame(1.5)]
+    frames = [
+        TTSSpeakFrame("Got it, thank you."),
+        SleepFrame(1.5),
+        TTSSpeakFrame("Got it, thank you."),
+        SleepFrame(1.5),
+    ]
     completed, hits = voice.pool.stats()["completed"], voice.cache_hits
     down, _ = await run_test(SharedPiperTTSService(voice=voice), frames_to_send=frames)
     assert voice.cache_hits == hits + 1 and voice.pool.stats()["completed"] <= completed + 2
     starts = [i for i, f in enumerate(down) if isinstance(f, TTSStartedFrame)]
     assert len(starts) == 2
-    first, second = (b"".join(f.audio for f in down[a:b] if isinstance(f, TTSAudioRawFrame)) for a, b in zip(starts, [starts[1], len(down)]))
+    first, second = (
+        b"".join(f.audio for f in down[a:b] if isinstance(f, TTSAudioRawFrame))
+        for a, b in zip(starts, [starts[1], len(down)])
+    )
     assert len(first) > 0 and abs(len(first) - len(second)) < 0.05 * len(first)  # same speech (resampler state aside)

@@ -34,7 +34,9 @@ def mic_frames(secs: float = 0.4, rms: float = 0.04) -> list[InputAudioRawFrame]
     """20 ms frames of a 300 Hz tone: echo level, below the barge-in threshold."""
     t = np.arange(int(secs * RATE)) / RATE
     pcm = (np.sin(2 * np.pi * 300 * t) * rms * np.sqrt(2) * 32767).astype("<i2").tobytes()
-    return [InputAudioRawFrame(audio=pcm[i : i + 640], sample_rate=RATE, num_channels=1) for i in range(0, len(pcm), 640)]
+    return [
+        InputAudioRawFrame(audio=pcm[i : i + 640], sample_rate=RATE, num_channels=1) for i in range(0, len(pcm), 640)
+    ]
 
 
 async def record_left_channel(recorder: AudioBufferProcessor) -> tuple[np.ndarray, Tap]:
@@ -62,5 +64,7 @@ async def test_gated_frames_are_recorded_with_their_original_audio() -> None:
 
 
 async def test_plain_audio_buffer_processor_would_record_the_silence() -> None:
-    left, _ = await record_left_channel(AudioBufferProcessor(sample_rate=RATE, num_channels=2, auto_start_recording=True))
+    left, _ = await record_left_channel(
+        AudioBufferProcessor(sample_rate=RATE, num_channels=2, auto_start_recording=True)
+    )
     assert len(left) == 0.4 * RATE and not left.any()

@@ -26,7 +26,7 @@ def test_whisper_base_parts_are_joined_once(tmp_path: Path) -> None:
 
 
 def test_whisper_directory_without_a_model_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(LocalModelError, match="no model.bin"):
+    with pytest.raises(LocalModelError, match=r"no model\.bin"):
         resolve_whisper_model(str(tmp_path))
     with pytest.raises(LocalModelError, match="no such directory"):
         resolve_whisper_model(str(tmp_path / "missing"))

@@ -18,7 +18,10 @@ ROOT = Path(__file__).resolve().parents[2]
 def _shipped_files() -> list[Path]:
     include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
     folders = {pattern.rstrip("*") for pattern in include}
-    return [path for folder in sorted(folders) for path in (ROOT / folder).rglob("*.py")] + [ROOT / "bot.py", ROOT / "settings.py"]
+    return [path for folder in sorted(folders) for path in (ROOT / folder).rglob("*.py")] + [
+        ROOT / "bot.py",
+        ROOT / "settings.py",
+    ]
 
 
 def _imports(path: Path) -> set[str]:

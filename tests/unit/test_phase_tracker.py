@@ -62,7 +62,9 @@ async def test_begin_injects_first_phase_and_saves_state(tmp_path: Path) -> None
     clock = FakeClock()
     tracker, context, record = make_tracker(tmp_path, clock)
     await tracker.begin()
-    assert clock_messages(context) == [f"{MARKER} Now in phase Introduction [introduction], about 5 minutes. {CONFIG.phases[0].prompt_suffix}"]
+    assert clock_messages(context) == [
+        f"{MARKER} Now in phase Introduction [introduction], about 5 minutes. {CONFIG.phases[0].prompt_suffix}"
+    ]
     saved = json.loads((record.directory / "state.json").read_text())
     assert saved["current_phase"] == "introduction" and saved["started_at"] == clock.now
 
@@ -85,14 +87,20 @@ async def test_two_hours_of_interview_in_milliseconds(tmp_path: Path) -> None:
     warnings = events_of(record, "phase_time_warning")
     assert [w["phase"] for w in warnings] == ["introduction", "system_design"]
     assert warnings[0]["seconds_in_phase"] == 240.0  # 80 % of 300 s
-    assert len(events_of(record, "rubric_reminder")) == 1 and events_of(record, "rubric_reminder")[0]["elapsed_seconds"] == 1350.0
+    assert (
+        len(events_of(record, "rubric_reminder")) == 1
+        and events_of(record, "rubric_reminder")[0]["elapsed_seconds"] == 1350.0
+    )
     assert len(events_of(record, "wrap_up")) == 1 and events_of(record, "wrap_up")[0]["elapsed_seconds"] == 2700.0
     assert len(events_of(record, "session_timeout")) == 1
     assert any(m.startswith(WRAP_UP_MARKER) for m in clock_messages(context))
     # The hard stop: goodbye first, then the end request, exactly once (the candidate page's
     # clock messages, every 5 s and a last one saying it ended, are interleaved).
     clock_updates = [f.data for f in pushed if isinstance(f, RTVIServerMessageFrame)]
-    assert clock_updates[-1]["ended"] is True and clock_updates[-2]["elapsed_seconds"] - clock_updates[-3]["elapsed_seconds"] == 5
+    assert (
+        clock_updates[-1]["ended"] is True
+        and clock_updates[-2]["elapsed_seconds"] - clock_updates[-3]["elapsed_seconds"] == 5
+    )
     spoken = [f for f in pushed if not isinstance(f, RTVIServerMessageFrame)]
     assert [type(f) for f in spoken] == [TTSSpeakFrame, EndWorkerFrame]
     assert spoken[0].text == CONFIG.closing_message
@@ -152,7 +160,9 @@ async def test_resumed_session_continues_without_greeting(tmp_path: Path) -> Non
     await first.begin()
     clock.now += 60
     await first.handle_tool(FakeCall("transition_section", {"phase_id": "system_design", "reason": "ok"}))
-    await first.handle_tool(FakeCall("score_answer", {"rubric_area": "communication", "score": 7, "evidence": "I own the ledger"}))
+    await first.handle_tool(
+        FakeCall("score_answer", {"rubric_area": "communication", "score": 7, "evidence": "I own the ledger"})
+    )
     snapshot = json.loads(json.dumps(first.snapshot()))  # as read back from state.json
 
     resumed, context, record = make_tracker(tmp_path, clock, resume_from=InterviewState.restore(snapshot, CONFIG))
@@ -172,6 +182,9 @@ async def test_wrap_up_makes_the_structured_interviewer_close() -> None:
     engine = StructuredInterviewer(CONFIG)
     messages = [{"role": "system", "content": "prompt"}]
     engine.next_move(messages)
-    messages += [{"role": "system", "content": f"{WRAP_UP_MARKER} (45 minutes)."}, {"role": "user", "content": "More words here."}]
+    messages += [
+        {"role": "system", "content": f"{WRAP_UP_MARKER} (45 minutes)."},
+        {"role": "user", "content": "More words here."},
+    ]
     move = engine.next_move(messages)
     assert move.tool_call is not None and move.tool_call.name == "end_interview"

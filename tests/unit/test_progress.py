@@ -20,7 +20,11 @@ def test_progress_counts_down_phase_and_interview() -> None:
     state = InterviewState.start(CONFIG, 100.0)
     message = progress_message(CONFIG, state, 160.0)
     assert message["type"] == PROGRESS_MESSAGE
-    assert (message["phase_id"], message["phase_index"], message["phase_count"]) == ("introduction", 1, len(CONFIG.phases))
+    assert (message["phase_id"], message["phase_index"], message["phase_count"]) == (
+        "introduction",
+        1,
+        len(CONFIG.phases),
+    )
     assert message["phase_seconds_left"] == CONFIG.phases[0].duration_seconds - 60
     assert message["interview_seconds_left"] == CONFIG.duration_minutes * 60 - 60
     assert message["ended"] is False and message["outcome"] is None

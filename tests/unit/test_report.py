@@ -38,7 +38,10 @@ def test_heuristic_report_is_indicative_and_short_calls_get_no_recommendation(tm
 def test_transcript_markup_is_escaped(tmp_path: Path) -> None:
     html = render_report(write_record(tmp_path / "r"))
     assert MARKUP_LINE not in html
-    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt; &amp; &lt;img src=x onerror=alert(1)&gt;" in html
+    assert (
+        "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt; &amp; &lt;img src=x onerror=alert(1)&gt;"
+        in html
+    )
     assert html.count("<script>") == 1  # ours only
 
 

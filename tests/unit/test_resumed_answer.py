@@ -15,7 +15,6 @@ from pipecat.frames.frames import (
     VADUserStoppedSpeakingFrame,
 )
 from pipecat.processors.aggregators.llm_context import LLMContext
-from pipecat.processors.frame_processor import FrameDirection
 from pipecat.tests.utils import SleepFrame, run_test
 
 from bots.session_record import SessionRecord
@@ -64,14 +63,20 @@ async def test_speech_soon_after_the_reply_began_is_the_same_answer_and_the_next
     down, up, seen = await run_resumed(
         [
             *confirmed_turn(),
-            BotStartedSpeakingFrame(), SleepFrame(0.3), UserStartedSpeakingFrame(), SleepFrame(0.05),
-            UserStoppedSpeakingFrame(), LLMContextFrame(context=final),
-        ],  # fmt: skip
+            BotStartedSpeakingFrame(),
+            SleepFrame(0.3),
+            UserStartedSpeakingFrame(),
+            SleepFrame(0.05),
+            UserStoppedSpeakingFrame(),
+            LLMContextFrame(context=final),
+        ]
     )
     resumed = [f for f in down if isinstance(f, AnswerResumedFrame)]
     assert len(resumed) == 1 and resumed[0].previous_answer == FIRST["content"]
     assert 0.25 <= resumed[0].interviewer_spoke_secs < 1.0 and resumed[0].pause_secs > 0.3
-    assert any(isinstance(f, AnswerResumedFrame) for f in up), "the turn-stop strategy (upstream) must learn the false end"
+    assert any(isinstance(f, AnswerResumedFrame) for f in up), (
+        "the turn-stop strategy (upstream) must learn the false end"
+    )
     assert seen and seen[0].previous_answer == FIRST["content"]
     assert final.get_messages()[1:] == [QUESTION, {"role": "user", "content": f"{FIRST['content']} {REST['content']}"}]
 
@@ -92,7 +97,11 @@ async def test_speech_before_any_reply_played_is_the_same_answer() -> None:
 
 
 def test_merge_keeps_a_reply_that_called_a_tool() -> None:
-    tool_reply = {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "transition_section", "arguments": "{}"}}]}
+    tool_reply = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "transition_section", "arguments": "{}"}}],
+    }
     ctx = context(QUESTION, FIRST, tool_reply, {"role": "tool", "tool_call_id": "c1", "content": "ok"}, REST)
     before = list(ctx.get_messages())
     assert merge_resumed_answer(ctx, FIRST["content"]) is False and ctx.get_messages() == before
@@ -106,7 +115,9 @@ def test_merge_keeps_a_reply_that_called_a_tool() -> None:
 def test_the_transcript_writes_a_resumed_answer_as_one_line(tmp_path: Path) -> None:
     lines: list[tuple[str, str]] = []
     events: list[tuple[str, dict[str, Any]]] = []
-    transcript = TranscriptLines(lambda who, text, **_: lines.append((who, text)), lambda kind, **d: events.append((kind, d)))
+    transcript = TranscriptLines(
+        lambda who, text, **_: lines.append((who, text)), lambda kind, **d: events.append((kind, d))
+    )
     transcript.interviewer("How would you design it?", phase="design")
     transcript.candidate("Every payment goes through the ledger first.", phase="design")
     transcript.answer_resumed()
@@ -178,7 +189,9 @@ def test_the_structured_interviewer_undoes_a_move_the_candidate_talked_over_and_
     engine.confirm_tentative()
     assert engine.undo_last_move() is True
     replayed = engine.next_move(messages)
-    assert replayed.text.split(".")[-2:] == held.text.split(".")[-2:]  # same question again (acknowledgement may rotate)
+    assert (
+        replayed.text.split(".")[-2:] == held.text.split(".")[-2:]
+    )  # same question again (acknowledgement may rotate)
 
 
 def test_a_withdrawn_tool_call_is_made_again_even_after_the_turn_end_confirmed_it() -> None:
@@ -190,7 +203,10 @@ def test_a_withdrawn_tool_call_is_made_again_even_after_the_turn_end_confirmed_i
         if upcoming.tool_call is not None:
             break
         move = engine.next_move(messages)
-        messages += [{"role": "assistant", "content": move.text}, {"role": "user", "content": "We used Postgres and a queue for payments."}]
+        messages += [
+            {"role": "assistant", "content": move.text},
+            {"role": "user", "content": "We used Postgres and a queue for payments."},
+        ]
     assert upcoming.tool_call is not None
     held = engine.next_move(messages, tentative=True)
     engine.confirm_tentative()  # the turn end released the prepared reply...

@@ -64,10 +64,17 @@ async def test_livekit_room_is_created_with_the_contract_as_metadata() -> None:
 
 async def test_livekit_room_creation_with_a_wrong_secret_is_refused() -> None:
     async with FakeLiveKitServer(KEY, SECRET) as server:
-        with pytest.raises(Exception, match="invalid token|unauthenticated"):
+        with pytest.raises(Exception, match=r"invalid token|unauthenticated"):
             await create_livekit_room(
-                server_url="wss://lk.example", api_url=server.base_url, api_key=KEY, api_secret="w" * 40,
-                room="r", metadata=METADATA, candidate_identity="c", candidate_name=None, token_ttl=timedelta(hours=1),
+                server_url="wss://lk.example",
+                api_url=server.base_url,
+                api_key=KEY,
+                api_secret="w" * 40,
+                room="r",
+                metadata=METADATA,
+                candidate_identity="c",
+                candidate_name=None,
+                token_ttl=timedelta(hours=1),
             )
     assert server.rooms == {}
 
@@ -76,8 +83,12 @@ async def test_daily_room_and_both_meeting_tokens_are_created() -> None:
     async with FakeDailyServer("daily-key") as server, aiohttp.ClientSession() as http:
         before = time.time()
         tickets = await create_daily_room(
-            api_key="daily-key", api_url=server.base_url, lifetime_seconds=600,
-            candidate_identity="cand-1", candidate_name="Ada", session=http,
+            api_key="daily-key",
+            api_url=server.base_url,
+            lifetime_seconds=600,
+            candidate_identity="cand-1",
+            candidate_name="Ada",
+            session=http,
         )
     room_request, bot_request, candidate_request = (r["body"] for r in server.requests)
     assert [r["path"] for r in server.requests] == ["/rooms", "/meeting-tokens", "/meeting-tokens"]
@@ -99,6 +110,10 @@ async def test_daily_with_a_wrong_key_fails_clearly() -> None:
     async with FakeDailyServer("daily-key") as server, aiohttp.ClientSession() as http:
         with pytest.raises(Exception, match="Unable to create room \\(status: 401\\)"):
             await create_daily_room(
-                api_key="nope", api_url=server.base_url, lifetime_seconds=60,
-                candidate_identity="c", candidate_name=None, session=http,
+                api_key="nope",
+                api_url=server.base_url,
+                lifetime_seconds=60,
+                candidate_identity="c",
+                candidate_name=None,
+                session=http,
             )

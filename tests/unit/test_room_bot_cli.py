@@ -20,7 +20,14 @@ LIVEKIT = ["--transport", "livekit", "--room", "interview-1", "--url", "wss://lk
 
 @pytest.fixture(autouse=True)
 def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("DAILY_API_KEY", "LIVEKIT_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "DEEPGRAM_API_KEY", "ELEVENLABS_API_KEY"):
+    for name in (
+        "DAILY_API_KEY",
+        "LIVEKIT_URL",
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "DEEPGRAM_API_KEY",
+        "ELEVENLABS_API_KEY",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LIVEKIT_API_KEY", "APIkey")
     monkeypatch.setenv("LIVEKIT_API_SECRET", "s" * 40)
@@ -72,7 +79,12 @@ def run(*args: str) -> int:
 
 
 def test_livekit_reads_late_metadata_and_exit_code_tells_the_end(monkeypatch, sessions, capsys) -> None:  # type: ignore[no-untyped-def]
-    contract = {"interview": "qualitative_research", "candidate_identity": "cand-9", "candidate_name": "Ada", "instructions": "Be brief."}
+    contract = {
+        "interview": "qualitative_research",
+        "candidate_identity": "cand-9",
+        "candidate_name": "Ada",
+        "instructions": "Be brief.",
+    }
     seen = room_with_metadata(monkeypatch, ["", "", json.dumps(contract)])
     assert run(*LIVEKIT) == 11  # the fake session ended at session_timeout
     assert seen["polls"] == 3 and seen["slept"] == pytest.approx(0.3)
@@ -87,15 +99,26 @@ def test_livekit_without_metadata_fails_fast_with_exit_3(monkeypatch, sessions, 
     seen = room_with_metadata(monkeypatch, [None])
     assert run(*LIVEKIT) == 3
     err = capsys.readouterr().err.strip()
-    assert err == "bot.py: error: livekit room interview-1: room metadata: nothing after 2.00s (15 polls); is the session contract set?"
+    assert (
+        err
+        == "bot.py: error: livekit room interview-1: room metadata: nothing after 2.00s (15 polls); is the session contract set?"
+    )
     assert seen["slept"] == pytest.approx(2.0) and sessions == []
 
 
 @pytest.mark.parametrize(
     ("metadata", "message"),
-    [("{nope", "invalid JSON"), (json.dumps({"interview": "senior_backend_engineer", "voice": ""}), "voice: String should have at least 1 character")],
+    [
+        ("{nope", "invalid JSON"),
+        (
+            json.dumps({"interview": "senior_backend_engineer", "voice": ""}),
+            "voice: String should have at least 1 character",
+        ),
+    ],
 )
-def test_livekit_malformed_or_invalid_metadata_exits_3_naming_the_field(monkeypatch, sessions, capsys, metadata, message) -> None:  # type: ignore[no-untyped-def]
+def test_livekit_malformed_or_invalid_metadata_exits_3_naming_the_field(
+    monkeypatch, sessions, capsys, metadata, message
+) -> None:  # type: ignore[no-untyped-def]
     room_with_metadata(monkeypatch, [metadata])
     assert run(*LIVEKIT) == 3
     err = capsys.readouterr().err
@@ -111,7 +134,9 @@ def test_livekit_with_config_needs_no_metadata(monkeypatch, sessions) -> None:  
 
 def test_contract_file_for_daily_and_bad_contract_file(tmp_path: Path, sessions, capsys) -> None:  # type: ignore[no-untyped-def]
     good = tmp_path / "contract.json"
-    good.write_text(json.dumps({"interview": "senior_backend_engineer", "candidate_identity": "cand-2", "budget_limit_usd": 3}))
+    good.write_text(
+        json.dumps({"interview": "senior_backend_engineer", "candidate_identity": "cand-2", "budget_limit_usd": 3})
+    )
     assert run("--transport", "daily", "--room-url", "https://x.daily.co/r", "--contract", str(good)) == 11
     assert sessions[0]["candidate_identity"] == "cand-2" and sessions[0]["config"].budget.limit_usd == 3
     bad = tmp_path / "bad.json"

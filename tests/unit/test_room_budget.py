@@ -37,7 +37,9 @@ def test_meter_prices_each_stage() -> None:
 
 
 def test_local_engines_cost_nothing() -> None:
-    stages = charged_stages({"stt": "local:whisper:tiny.en", "llm": "openai-compatible:gpt-4o", "tts": "local:piper:en_US-joe-medium"})
+    stages = charged_stages(
+        {"stt": "local:whisper:tiny.en", "llm": "openai-compatible:gpt-4o", "tts": "local:piper:en_US-joe-medium"}
+    )
     assert stages == {"llm"}
     meter = SpendMeter(PRICES, charged=stages)
     meter.add(TTSUsageMetricsData(processor="tts", value=10_000))

@@ -101,4 +101,6 @@ async def test_livekit_transport_events_and_audio_follow_the_candidate(monkeypat
 async def test_daily_transport_events_and_audio_follow_the_candidate(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     observer = {"id": "p-1", "info": {"userId": "recruiter"}}
     candidate = {"id": "p-2", "info": {"userId": "cand"}}
-    await _events_and_filter(monkeypatch, "daily", [(observer,), (candidate,)], [(observer, "leftCall"), (candidate, "leftCall")])
+    await _events_and_filter(
+        monkeypatch, "daily", [(observer,), (candidate,)], [(observer, "leftCall"), (candidate, "leftCall")]
+    )

@@ -42,15 +42,22 @@ def stub_session(calls: Calls, providers: dict[str, str], ending: bool = False) 
 
 
 def settings(tmp_path: Path) -> Settings:
-    return Settings(_env_file=None, sessions_dir=tmp_path, stt_provider="local", llm_provider="local", tts_provider="local")  # type: ignore[call-arg]
+    return Settings(
+        _env_file=None, sessions_dir=tmp_path, stt_provider="local", llm_provider="local", tts_provider="local"
+    )  # type: ignore[call-arg]
 
 
 async def test_budget_guard_ends_the_session_with_a_goodbye(tmp_path: Path) -> None:
     calls = Calls()
-    session = stub_session(calls, {"stt": "local:whisper:tiny.en", "llm": "openai-compatible:gpt-4o-mini", "tts": "local:piper:en_US-joe-medium"})
+    session = stub_session(
+        calls,
+        {"stt": "local:whisper:tiny.en", "llm": "openai-compatible:gpt-4o-mini", "tts": "local:piper:en_US-joe-medium"},
+    )
     guard = runners._budget_guard(settings(tmp_path), session, limit_usd=0.001)  # type: ignore[arg-type]
     usage = LLMTokenUsage(prompt_tokens=5000, completion_tokens=1000, total_tokens=6000)  # $0.00135 at default rates
-    await guard.on_push_frame(SimpleNamespace(frame=MetricsFrame(data=[LLMUsageMetricsData(processor="llm", value=usage)]), first_push=True))  # type: ignore[arg-type]
+    await guard.on_push_frame(
+        SimpleNamespace(frame=MetricsFrame(data=[LLMUsageMetricsData(processor="llm", value=usage)]), first_push=True)
+    )  # type: ignore[arg-type]
     event = next(c for c in calls.items if c[0] == "event")
     assert event[1] == ("budget_exhausted",) and event[2]["spent_usd"] == pytest.approx(0.0014, abs=1e-4)
     end = next(c for c in calls.items if c[0] == "end_session")
@@ -130,7 +137,9 @@ async def test_a_stopped_session_scores_within_the_grace_period() -> None:
     assert session.evaluation_timeout == STOPPED_EVALUATION_TIMEOUT_SECS < 30
 
 
-async def test_run_room_session_applies_instructions_and_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+async def test_run_room_session_applies_instructions_and_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
     seen: dict = {}
 
     async def fake_run(self: InterviewSession) -> SessionOutcome:
@@ -143,8 +152,15 @@ async def test_run_room_session_applies_instructions_and_budget(tmp_path: Path, 
         update={"budget": load_interview_config("senior_backend_engineer").budget.model_copy(update={"limit_usd": 1.0})}
     )
     outcome = await runners.run_room_session(
-        settings(tmp_path), config, kind="livekit", persona="interviewer", instructions="Ask about Rust.",
-        url="wss://lk.example", token="t", room_name="r", candidate_identity="cand",
+        settings(tmp_path),
+        config,
+        kind="livekit",
+        persona="interviewer",
+        instructions="Ask about Rust.",
+        url="wss://lk.example",
+        token="t",
+        room_name="r",
+        candidate_identity="cand",
     )
     assert outcome.end_reason == "cancelled"
     assert seen["messages"][-1] == {"role": "system", "content": "Session instructions: Ask about Rust."}

@@ -89,7 +89,9 @@ def heuristic_area_score(config: InterviewConfig, area: RubricArea, answer: str)
 
 def pairs_for(config: InterviewConfig, strong: bool) -> list[QAPair]:
     return [
-        QAPair(f"Question about {area.name}?", PARAPHRASES[area.id][0 if strong else 1], "core", rubric_areas=(area.id,))
+        QAPair(
+            f"Question about {area.name}?", PARAPHRASES[area.id][0 if strong else 1], "core", rubric_areas=(area.id,)
+        )
         for area in config.rubric
     ]
 
@@ -191,7 +193,9 @@ GARBLED = {
     "communication": "yes i would put a the ledger in the in streaming and the batches a settlement the minutes of to lead",
     "technical_depth": "serializable index idempotency the throughput unique conflict isolation key error",
 }
-OFF_TOPIC = "I really enjoy cooking Italian food at the weekend, and my favourite dish is a carbonara with lots of pepper."
+OFF_TOPIC = (
+    "I really enjoy cooking Italian food at the weekend, and my favourite dish is a carbonara with lots of pepper."
+)
 
 
 async def test_heuristic_does_not_score_garbled_or_off_topic_answers_high() -> None:
@@ -289,8 +293,13 @@ def test_verbatim_check_normalises_case_whitespace_and_punctuation_only(quote: s
 
 
 async def test_fabricated_quotes_are_dropped_and_flagged() -> None:
-    evidence = {**SBE_EVIDENCE, "system_design": ["Each payment carries an idempotency key.", "We use two-phase commit."]}
-    evaluation = await evaluate_interview(SBE, SBE_ANSWERS, ScriptedScorer(fixed({a: 7 for a in SBE_EVIDENCE}, evidence)))
+    evidence = {
+        **SBE_EVIDENCE,
+        "system_design": ["Each payment carries an idempotency key.", "We use two-phase commit."],
+    }
+    evaluation = await evaluate_interview(
+        SBE, SBE_ANSWERS, ScriptedScorer(fixed({a: 7 for a in SBE_EVIDENCE}, evidence))
+    )
     area = evaluation.areas["system_design"]
     assert area.score == 7
     assert FLAG_FABRICATED in area.flags and "verbatim" in (area.reason or "")
@@ -301,7 +310,9 @@ async def test_fabricated_quotes_are_dropped_and_flagged() -> None:
 
 async def test_score_without_any_verbatim_evidence_becomes_null_never_a_guess() -> None:
     evidence = {**SBE_EVIDENCE, "technical_depth": ["I invented this quote."], "communication": []}
-    evaluation = await evaluate_interview(SBE, SBE_ANSWERS, ScriptedScorer(fixed({a: 6 for a in SBE_EVIDENCE}, evidence)))
+    evaluation = await evaluate_interview(
+        SBE, SBE_ANSWERS, ScriptedScorer(fixed({a: 6 for a in SBE_EVIDENCE}, evidence))
+    )
     for area_id in ("technical_depth", "communication"):
         area = evaluation.areas[area_id]
         assert area.score is None and FLAG_NO_EVIDENCE in area.flags
@@ -365,7 +376,9 @@ async def test_weighted_total_renormalises_over_scored_areas_and_names_the_missi
 
 async def test_an_area_without_an_answer_means_insufficient_evidence_whatever_the_scorer() -> None:
     scores = {"system_design": 9, "coding_proficiency": None, "communication": 9, "technical_depth": 9}
-    evaluation = await evaluate_interview(SBE, SBE_ANSWERS, ScriptedScorer(fixed(scores, SBE_EVIDENCE)), interview_seconds=1800)
+    evaluation = await evaluate_interview(
+        SBE, SBE_ANSWERS, ScriptedScorer(fixed(scores, SBE_EVIDENCE)), interview_seconds=1800
+    )
     assert evaluation.weighted_total == pytest.approx(9)  # still shown, but it is no verdict
     assert evaluation.recommendation == "insufficient_evidence"
     assert "Coding proficiency" in (evaluation.recommendation_reason or "")
@@ -397,7 +410,9 @@ def test_recommendation_bands(position: float, label: str) -> None:
 async def test_recommendation_from_weighted_total_position_on_the_scale(name: str, score: int, label: str) -> None:
     config = CONFIGS[name]
     pairs = [QAPair("q", "we did the thing", "p")]
-    scorer = ScriptedScorer(fixed({a: score for a in config.rubric_area_ids}, {a: ["we did the thing"] for a in config.rubric_area_ids}))
+    scorer = ScriptedScorer(
+        fixed({a: score for a in config.rubric_area_ids}, {a: ["we did the thing"] for a in config.rubric_area_ids})
+    )
     evaluation = await evaluate_interview(config, pairs, scorer)
     assert evaluation.weighted_total == score and evaluation.recommendation == label
 
@@ -406,9 +421,13 @@ async def test_confidence_drops_with_disagreement_missing_areas_and_flags() -> N
     base = {a: 7 for a in SBE_EVIDENCE}
     clean = await evaluate_interview(SBE, SBE_ANSWERS, ScriptedScorer(fixed(base, SBE_EVIDENCE)))
     disagree = await evaluate_interview(
-        SBE, SBE_ANSWERS, ScriptedScorer(lambda n, a: fixed({**base, "system_design": 3 if n == 1 else 9}, SBE_EVIDENCE)(n, a))
+        SBE,
+        SBE_ANSWERS,
+        ScriptedScorer(lambda n, a: fixed({**base, "system_design": 3 if n == 1 else 9}, SBE_EVIDENCE)(n, a)),
     )
-    missing = await evaluate_interview(SBE, SBE_ANSWERS, ScriptedScorer(fixed({**base, "system_design": None}, SBE_EVIDENCE)))
+    missing = await evaluate_interview(
+        SBE, SBE_ANSWERS, ScriptedScorer(fixed({**base, "system_design": None}, SBE_EVIDENCE))
+    )
     fabricated = await evaluate_interview(
         SBE, SBE_ANSWERS,
         ScriptedScorer(fixed(base, {**SBE_EVIDENCE, "system_design": SBE_EVIDENCE["system_design"] + ["made up"]})),
@@ -501,7 +520,9 @@ async def test_score_answer_scores_only_the_targeted_areas() -> None:
         return fixed({"system_design": 8, "technical_depth": 9}, {
             "system_design": ["Each payment carries an idempotency key."], "technical_depth": ["not said"]})(n, areas)  # fmt: skip
 
-    pair = QAPair("Design it?", SBE_ANSWERS[1].answer, "system_design", rubric_areas=("system_design", "technical_depth"))
+    pair = QAPair(
+        "Design it?", SBE_ANSWERS[1].answer, "system_design", rubric_areas=("system_design", "technical_depth")
+    )
     scores = await score_answer(pair, SBE, ScriptedScorer(script), index=3)
     assert seen == [["system_design", "technical_depth"]]
     by_area = {s.area: s for s in scores}
@@ -526,7 +547,9 @@ def test_question_targets_match_the_planned_question(phase: str, spoken: str, ar
 
 
 def test_evaluation_dict_shape() -> None:
-    evaluation = asyncio.run(evaluate_interview(SBE, SBE_ANSWERS, ScriptedScorer(fixed({a: 7 for a in SBE_EVIDENCE}, SBE_EVIDENCE))))
+    evaluation = asyncio.run(
+        evaluate_interview(SBE, SBE_ANSWERS, ScriptedScorer(fixed({a: 7 for a in SBE_EVIDENCE}, SBE_EVIDENCE)))
+    )
     data = json.loads(json.dumps(evaluation.to_dict()))
     assert set(data) == {
         "scorer", "model", "note", "created_at", "score_scale", "disagreement_tolerance", "areas", "weighted_total",

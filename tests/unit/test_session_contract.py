@@ -81,7 +81,14 @@ def test_malformed_or_invalid_contract_names_the_field(text: str, message: str) 
 
 
 @pytest.mark.parametrize(
-    "name", ["/etc/passwd", "../interview/configs/senior_backend_engineer.yaml", "interview/configs/qualitative_research.yaml", "SENIOR_BACKEND_ENGINEER", ""]
+    "name",
+    [
+        "/etc/passwd",
+        "../interview/configs/senior_backend_engineer.yaml",
+        "interview/configs/qualitative_research.yaml",
+        "SENIOR_BACKEND_ENGINEER",
+        "",
+    ],
 )
 def test_the_interview_field_names_a_bundled_interview_never_a_path(name: str) -> None:
     with pytest.raises(ContractError, match="interview") as info:

@@ -30,7 +30,10 @@ def offline_services(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def create(settings, config, **kwargs):  # type: ignore[no-untyped-def]
         return SessionServices(
-            stt=IdentityFilter(), llm=LocalInterviewerLLMService(config), tts=IdentityFilter(), providers={"stt": "none"}
+            stt=IdentityFilter(),
+            llm=LocalInterviewerLLMService(config),
+            tts=IdentityFilter(),
+            providers={"stt": "none"},
         )
 
     monkeypatch.setattr(session_module, "create_session_services", create)
@@ -86,7 +89,13 @@ async def test_cancelled_reports_still_end_and_close_the_record(tmp_path: Path, 
 
 
 def test_a_session_that_cannot_be_built_opens_no_record(tmp_path: Path) -> None:
-    settings = Settings(_env_file=None, sessions_dir=tmp_path / "sessions", llm_provider="cloud", openai_api_key=None, openai_base_url=None)  # type: ignore[call-arg]
+    settings = Settings(
+        _env_file=None,
+        sessions_dir=tmp_path / "sessions",
+        llm_provider="cloud",
+        openai_api_key=None,
+        openai_base_url=None,
+    )  # type: ignore[call-arg]
     handle, _ = null_handle()
     with pytest.raises(ProviderConfigError):
         InterviewSession(settings, CONFIG, handle)

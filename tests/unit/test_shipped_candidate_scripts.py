@@ -38,8 +38,10 @@ def test_script_covers_the_interview_exactly(name: str) -> None:
             if result.end_session:
                 break
             continue
-        answer, fallback = script.answer_for(used)
+        answer, _fallback = script.answer_for(used)
         used += 1
         messages.append({"role": "user", "content": answer.text})
     assert engine.finished
-    assert used == len(script.answers), f"{name}: the interview took {used} answers, the script has {len(script.answers)}"
+    assert used == len(script.answers), (
+        f"{name}: the interview took {used} answers, the script has {len(script.answers)}"
+    )

@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 import uvicorn
 from fastapi import FastAPI, WebSocket
-
 from pipecat.frames.frames import (
     EndWorkerFrame,
     Frame,
@@ -34,6 +33,7 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.serializers.protobuf import ProtobufFrameSerializer
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
 from pipecat.workers.runner import WorkerRunner
+
 from processors.latency_probe import parse_playback_mark
 from scripts.candidate_script import parse_candidate_script
 from scripts.simulate_candidate import CandidateConnectionError, run_candidate
@@ -139,7 +139,7 @@ async def toy_bot_server():
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="websockets-sansio"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - polls state that has no event to await
         await asyncio.sleep(0.01)
     yield f"ws://127.0.0.1:{port}/ws", bots
     server.should_exit = True

@@ -34,7 +34,7 @@ def _with_llm_scorer() -> dict:
 
 def test_an_llm_scorer_without_a_judge_is_refused_before_any_session(tmp_path: Path) -> None:
     config = config_from_data(_with_llm_scorer())
-    with pytest.raises(StartupError, match="evaluation.scorer is 'llm'"):
+    with pytest.raises(StartupError, match=r"evaluation\.scorer is 'llm'"):
         check_sessions_can_start(_settings(tmp_path), [config])
 
 
@@ -47,7 +47,7 @@ def test_a_forced_cloud_stage_names_the_interview_when_there_are_several(tmp_pat
 def test_an_unwritable_sessions_dir_is_refused(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    with pytest.raises(StartupError, match="SESSIONS_DIR .*cannot write session records"):
+    with pytest.raises(StartupError, match=r"SESSIONS_DIR .*cannot write session records"):
         check_sessions_can_start(_settings(tmp_path, sessions_dir=blocker / "sessions"), [])
 
 
@@ -84,4 +84,6 @@ def test_a_phone_number_mapped_to_a_broken_interview_stops_the_server(tmp_path: 
         env_lines=f'PUBLIC_HOST=example.test\nTWILIO_VALIDATE_SIGNATURES=false\nTWILIO_NUMBER_INTERVIEWS={{"+15550001111": "{config}"}}\n',
     )  # fmt: skip
     assert result.returncode == 2, result.stderr
-    assert "interview needs_a_judge: evaluation.scorer is 'llm'" in result.stderr.strip().splitlines()[-1], result.stderr
+    assert "interview needs_a_judge: evaluation.scorer is 'llm'" in result.stderr.strip().splitlines()[-1], (
+        result.stderr
+    )

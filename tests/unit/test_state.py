@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -147,11 +148,11 @@ def test_restore_checks_against_config(busy_state: InterviewState, config: Inter
     data = busy_state.snapshot()
     data["scores"][0]["rubric_area"] = "charisma"
     InterviewState.restore(data)  # structurally fine on its own
-    with pytest.raises(StateError, match="scores.0.rubric_area"):
+    with pytest.raises(StateError, match=r"scores\.0\.rubric_area"):
         InterviewState.restore(data, config)
     data = busy_state.snapshot()
     data["phase_history"][0]["phase_id"] = "lunch"
-    with pytest.raises(StateError, match="phase_history.0.phase_id"):
+    with pytest.raises(StateError, match=r"phase_history\.0\.phase_id"):
         InterviewState.restore(data, config)
 
 

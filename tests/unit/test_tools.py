@@ -224,7 +224,7 @@ def test_find_fact_ties_go_to_config_order() -> None:
 
 
 def test_check_time_remaining() -> None:
-    handlers, state, clock = make()
+    handlers, _state, clock = make()
     clock.now += 120
     result = handlers.handle(CHECK_TIME_REMAINING, {})
     assert result.ok

@@ -28,7 +28,11 @@ async def test_star_and_hash_become_the_candidates_request_with_a_response_run()
     keypad = KeypadRequests(KeypadSettings(), events=record, on_request=lambda key, text: said.append((key, text)))
     down, _ = await run_test(
         keypad,
-        frames_to_send=[InputDTMFFrame(KeypadEntry.STAR), InputDTMFFrame(KeypadEntry.POUND), InputDTMFFrame(KeypadEntry.ONE)],
+        frames_to_send=[
+            InputDTMFFrame(KeypadEntry.STAR),
+            InputDTMFFrame(KeypadEntry.POUND),
+            InputDTMFFrame(KeypadEntry.ONE),
+        ],
     )
     appended = [f for f in down if isinstance(f, LLMMessagesAppendFrame)]
     assert [f.messages for f in appended] == [
@@ -52,8 +56,12 @@ async def test_a_request_interrupts_the_interviewer_before_its_reply_starts() ->
 
 async def test_keypad_can_be_configured_or_switched_off() -> None:
     custom = KeypadRequests(KeypadSettings(requests={"0": "Please end the interview."}))
-    down, _ = await run_test(custom, frames_to_send=[InputDTMFFrame(KeypadEntry.ZERO), InputDTMFFrame(KeypadEntry.STAR)])
-    assert [f.messages[0]["content"] for f in down if isinstance(f, LLMMessagesAppendFrame)] == ["Please end the interview."]
+    down, _ = await run_test(
+        custom, frames_to_send=[InputDTMFFrame(KeypadEntry.ZERO), InputDTMFFrame(KeypadEntry.STAR)]
+    )
+    assert [f.messages[0]["content"] for f in down if isinstance(f, LLMMessagesAppendFrame)] == [
+        "Please end the interview."
+    ]
     off = KeypadRequests(KeypadSettings(enabled=False))
     down, _ = await run_test(off, frames_to_send=[InputDTMFFrame(KeypadEntry.STAR)])
     assert not any(isinstance(f, LLMMessagesAppendFrame) for f in down)

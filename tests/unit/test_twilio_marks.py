@@ -47,13 +47,29 @@ async def test_marks_follow_the_first_audio_and_the_end_of_each_utterance() -> N
     marks = PlaybackMarks("MZ1", call_sid="CA1")
     down, _ = await run_test(
         PlaybackMarkInserter(marks),
-        frames_to_send=[TTSStartedFrame(), audio(), audio(), TTSStoppedFrame(), TTSStartedFrame(), audio(), TTSStoppedFrame()],
+        frames_to_send=[
+            TTSStartedFrame(),
+            audio(),
+            audio(),
+            TTSStoppedFrame(),
+            TTSStartedFrame(),
+            audio(),
+            TTSStoppedFrame(),
+        ],
     )
     kinds = [type(f).__name__ for f in down]
     assert kinds == [
-        "TTSStartedFrame", "TTSAudioRawFrame", "OutputTransportMessageFrame", "TTSAudioRawFrame", "TTSStoppedFrame",
-        "OutputTransportMessageFrame", "TTSStartedFrame", "TTSAudioRawFrame", "OutputTransportMessageFrame",
-        "TTSStoppedFrame", "OutputTransportMessageFrame",
+        "TTSStartedFrame",
+        "TTSAudioRawFrame",
+        "OutputTransportMessageFrame",
+        "TTSAudioRawFrame",
+        "TTSStoppedFrame",
+        "OutputTransportMessageFrame",
+        "TTSStartedFrame",
+        "TTSAudioRawFrame",
+        "OutputTransportMessageFrame",
+        "TTSStoppedFrame",
+        "OutputTransportMessageFrame",
     ]
     assert names(down) == ["start-1", "end-2", "start-3", "end-4"]
     message = next(f.message for f in down if isinstance(f, OutputTransportMessageFrame))
@@ -114,7 +130,7 @@ async def test_session_end_waits_until_the_goodbye_was_heard() -> None:
     task = asyncio.create_task(phone())
     loop = asyncio.get_running_loop()
     started = loop.time()
-    down, up = await run_test(
+    down, _up = await run_test(
         hold,
         frames_to_send=[EndWorkerFrame(), SleepFrame(0.7)],
         frames_to_send_direction=FrameDirection.UPSTREAM,

@@ -53,8 +53,11 @@ async def test_protocol_messages_media_cadence_and_mark_echo_timing() -> None:
     async with serve(bot.handler, "127.0.0.1", 0) as server:
         port = server.sockets[0].getsockname()[1]
         call = SimulatedPhoneCall(
-            f"ws://127.0.0.1:{port}/twilio/media/t", call_sid="CA1", account_sid="AC1",
-            custom_parameters={"interview": "x"}, script=[],
+            f"ws://127.0.0.1:{port}/twilio/media/t",
+            call_sid="CA1",
+            account_sid="AC1",
+            custom_parameters={"interview": "x"},
+            script=[],
         )
         report = await call.run(timeout=10)
 
@@ -63,7 +66,10 @@ async def test_protocol_messages_media_cadence_and_mark_echo_timing() -> None:
     start = second["start"]
     assert second["event"] == "start" and second["streamSid"] == start["streamSid"] == call.stream_sid
     assert (start["callSid"], start["accountSid"], start["tracks"], start["customParameters"]) == (
-        "CA1", "AC1", ["inbound"], {"interview": "x"}
+        "CA1",
+        "AC1",
+        ["inbound"],
+        {"interview": "x"},
     )
     assert start["mediaFormat"] == {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}
     media = [m for m in rest if m["event"] == "media"]
@@ -82,4 +88,6 @@ async def test_protocol_messages_media_cadence_and_mark_echo_timing() -> None:
 def test_twiml_round_trip_and_tunnel() -> None:
     twiml = stream_twiml("wss://h.example/twilio/media/abc", {"interview": "a&b"})
     assert parse_stream_twiml(twiml) == StreamInstruction("wss://h.example/twilio/media/abc", {"interview": "a&b"})
-    assert tunnel("wss://h.example/twilio/media/abc?x=1", "http://127.0.0.1:9") == "ws://127.0.0.1:9/twilio/media/abc?x=1"
+    assert (
+        tunnel("wss://h.example/twilio/media/abc?x=1", "http://127.0.0.1:9") == "ws://127.0.0.1:9/twilio/media/abc?x=1"
+    )

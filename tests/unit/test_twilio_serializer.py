@@ -11,14 +11,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pipecat.frames.frames import InputAudioRawFrame, InputDTMFFrame
 
-from tests.fakes.twilio_rest import FakeTwilioRest
 from scripts.twilio_media_sim import dtmf_message, mark_message, media_message, stop_message
+from tests.fakes.twilio_rest import FakeTwilioRest
 from transports.twilio_marks import PlaybackMarks
 from transports.twilio_serializer import InterviewTwilioSerializer
 
 
 def serializer(**overrides) -> InterviewTwilioSerializer:
-    args = dict(stream_sid="MZ1", call_sid="CA1", account_sid=None, auth_token=None, base_url=None, marks=PlaybackMarks("MZ1"))
+    args = dict(
+        stream_sid="MZ1", call_sid="CA1", account_sid=None, auth_token=None, base_url=None, marks=PlaybackMarks("MZ1")
+    )
     args.update(overrides)
     return InterviewTwilioSerializer(**args)
 
@@ -93,7 +95,10 @@ json_values = st.recursive(
 )
 events = st.sampled_from(["media", "dtmf", "mark", "stop", "start", "connected", "clear", "other"])
 twilio_like = st.builds(
-    lambda event, body, payload: {"event": event, event: body if payload is None else {"payload": payload, **(body if isinstance(body, dict) else {})}},
+    lambda event, body, payload: {
+        "event": event,
+        event: body if payload is None else {"payload": payload, **(body if isinstance(body, dict) else {})},
+    },
     events,
     json_values,
     st.none() | st.text(max_size=30) | st.binary(max_size=40).map(lambda b: base64.b64encode(b).decode()),
@@ -102,12 +107,7 @@ twilio_like = st.builds(
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    st.one_of(
-        st.text(max_size=200),
-        st.binary(max_size=200),
-        json_values.map(json.dumps),
-        twilio_like.map(json.dumps),
-    )
+    st.one_of(st.text(max_size=200), st.binary(max_size=200), json_values.map(json.dumps), twilio_like.map(json.dumps))
 )
 async def test_any_inbound_message_is_a_frame_or_nothing_never_an_exception(data) -> None:
     s = await ready(serializer())
@@ -122,8 +122,13 @@ def test_twilio_transport_carries_marks_serializer_and_its_pipeline_processors()
     socket = SimpleNamespace(headers={}, client=SimpleNamespace(host="127.0.0.1", port=1), query_params={})
     marks = PlaybackMarks("MZ1", call_sid="CA1")
     handle = create_twilio_transport(
-        socket, stream_sid="MZ1", call_sid="CA1", account_sid="AC1", auth_token="t",  # type: ignore[arg-type]
-        api_base_url="http://127.0.0.1:9999", marks=marks,
+        socket,
+        stream_sid="MZ1",
+        call_sid="CA1",
+        account_sid="AC1",
+        auth_token="t",  # type: ignore[arg-type]
+        api_base_url="http://127.0.0.1:9999",
+        marks=marks,
     )
     s = handle.transport._params.serializer
     assert isinstance(s, InterviewTwilioSerializer) and s.marks is marks

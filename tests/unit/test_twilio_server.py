@@ -44,7 +44,7 @@ def make_app(
     return TestClient(build_twilio_app(calls, options)), calls
 
 
-def post(client: TestClient, form: dict[str, str], *, query: str = "", signature: str | None | bool = True):
+def post(client: TestClient, form: dict[str, str], *, query: str = "", signature: str | bool | None = True):
     path = "/twilio/voice" + (f"?{query}" if query else "")
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     if signature is True:
@@ -89,8 +89,11 @@ def test_signature_check_can_be_switched_off_only_explicitly() -> None:
     assert post(client, call_form(CALL, ACCOUNT), signature=None).status_code == 200
     with pytest.raises(ValueError, match="TWILIO_AUTH_TOKEN"):
         TwilioServerOptions(
-            public_host=HOST, auth_token=None, validate_signatures=True,
-            interviews=frozenset({"d"}), default_interview="d",
+            public_host=HOST,
+            auth_token=None,
+            validate_signatures=True,
+            interviews=frozenset({"d"}),
+            default_interview="d",
         )
 
 
@@ -101,7 +104,13 @@ def stream_path(client: TestClient, call_sid: str = CALL) -> str:
 
 def handshake(ws, call_sid: str = CALL) -> None:
     ws.send_text(json.dumps(connected_message()))
-    ws.send_text(json.dumps(start_message(stream_sid="MZ1", call_sid=call_sid, account_sid=ACCOUNT, custom_parameters={"interview": "default"})))
+    ws.send_text(
+        json.dumps(
+            start_message(
+                stream_sid="MZ1", call_sid=call_sid, account_sid=ACCOUNT, custom_parameters={"interview": "default"}
+            )
+        )
+    )
 
 
 def test_media_socket_with_valid_token_hands_the_call_over_once() -> None:

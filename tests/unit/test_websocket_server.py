@@ -52,8 +52,9 @@ async def test_missing_or_wrong_token_is_refused_with_a_reason(server_factory) -
 
 async def test_valid_token_gets_its_own_session(server_factory) -> None:
     port, sessions, release = await server_factory(token="s3cret")
-    async with websockets.connect(f"ws://127.0.0.1:{port}/ws?token=s3cret"), websockets.connect(
-        f"ws://127.0.0.1:{port}/ws?token=s3cret"
+    async with (
+        websockets.connect(f"ws://127.0.0.1:{port}/ws?token=s3cret"),
+        websockets.connect(f"ws://127.0.0.1:{port}/ws?token=s3cret"),
     ):
         for _ in range(100):
             if len(sessions) == 2:
