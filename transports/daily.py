@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipecat.transports.daily.transport import DailyInputTransport, DailyParams, DailyTransport
+from pipecat.transports.daily.transport import DailyParams, DailyTransport
 
-from transports.candidate_audio import CandidateOnlyAudio
+from transports.candidate_audio import candidate_audio_filter
 from transports.common import TransportHandle
 from transports.room_candidate import CandidateGate
 
@@ -21,12 +21,8 @@ INPUT_SAMPLE_RATE = 16000
 OUTPUT_SAMPLE_RATE = 24000
 
 
-class CandidateOnlyDailyInput(CandidateOnlyAudio, DailyInputTransport):
-    """Daily input that lets only the candidate's audio into the pipeline."""
-
-
 class InterviewDailyTransport(DailyTransport):
-    """`DailyTransport` with a candidate: filtered audio and candidate joined/left events."""
+    """`DailyTransport` with a candidate (whose audio the handle's filter lets in) and candidate joined/left events."""
 
     def __init__(self, *args: Any, candidate_identity: str | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -35,13 +31,6 @@ class InterviewDailyTransport(DailyTransport):
         self._register_event_handler("on_candidate_left")
         self.add_event_handler("on_participant_joined", self._on_someone_joined)
         self.add_event_handler("on_participant_left", self._on_someone_left)
-
-    def input(self) -> DailyInputTransport:
-        if not self._input:
-            self._input = CandidateOnlyDailyInput(
-                self, self._client, self._params, name=self._input_name, gate=self.gate
-            )
-        return self._input
 
     async def _on_someone_joined(self, _transport: Any, participant: dict[str, Any]) -> None:
         user_id = (participant.get("info") or {}).get("userId")
@@ -63,14 +52,14 @@ def create_daily_transport(
         audio_out_sample_rate=OUTPUT_SAMPLE_RATE,
         audio_in_user_tracks=True,  # tagged per participant, so the candidate's can be picked out
     )
+    transport = InterviewDailyTransport(room_url, token, bot_name, params=params, candidate_identity=candidate_identity)
     return TransportHandle(
         kind="daily",
-        transport=InterviewDailyTransport(
-            room_url, token, bot_name, params=params, candidate_identity=candidate_identity
-        ),
+        transport=transport,
         input_sample_rate=INPUT_SAMPLE_RATE,
         output_sample_rate=OUTPUT_SAMPLE_RATE,
         joined_event="on_candidate_joined",
         left_event="on_candidate_left",
         description=f"daily room {room_url}",
+        after_input=(candidate_audio_filter(transport.gate),),
     )

@@ -2,8 +2,8 @@
 
 What Pipecat 1.14's `LiveKitTransport` lacks and this module adds:
 - a candidate: with `audio_in_user_tracks` every participant's audio enters the
-  pipeline. `CandidateOnlyLiveKitInput` drops every audio frame that is not the
-  candidate's, and other participants' audio tracks are unsubscribed;
+  pipeline. The handle's `after_input` filter (`transports.candidate_audio`) drops every
+  audio frame that is not the candidate's, and other participants' audio tracks are unsubscribed;
 - `on_candidate_joined` / `on_candidate_left` events (a recruiter leaving does
   not end the interview; the candidate leaving or the room emptying does);
 - the room's metadata, which the transport does not expose: `read_room_metadata`
@@ -16,9 +16,9 @@ from datetime import timedelta
 from typing import Any
 
 from livekit import api as livekit_api
-from pipecat.transports.livekit.transport import LiveKitInputTransport, LiveKitParams, LiveKitTransport
+from pipecat.transports.livekit.transport import LiveKitParams, LiveKitTransport
 
-from transports.candidate_audio import CandidateOnlyAudio
+from transports.candidate_audio import candidate_audio_filter
 from transports.common import TransportHandle
 from transports.room_candidate import CandidateGate
 from transports.room_metadata import DEFAULT_METADATA_TIMEOUT, PollResult, wait_for_metadata
@@ -65,12 +65,8 @@ def mint_candidate_token(
     return token.to_jwt()
 
 
-class CandidateOnlyLiveKitInput(CandidateOnlyAudio, LiveKitInputTransport):
-    """LiveKit input that lets only the candidate's audio into the pipeline."""
-
-
 class InterviewLiveKitTransport(LiveKitTransport):
-    """`LiveKitTransport` with a candidate: filtered audio and candidate joined/left events."""
+    """`LiveKitTransport` with a candidate (whose audio the handle's filter lets in) and candidate joined/left events."""
 
     def __init__(self, *args: Any, candidate_identity: str | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -80,13 +76,6 @@ class InterviewLiveKitTransport(LiveKitTransport):
         self.add_event_handler("on_participant_connected", self._on_someone_joined)
         self.add_event_handler("on_participant_disconnected", self._on_someone_left)
         self.add_event_handler("on_audio_track_subscribed", self._on_audio_subscribed)
-
-    def input(self) -> LiveKitInputTransport:
-        if not self._input:
-            self._input = CandidateOnlyLiveKitInput(
-                self, self._client, self._params, name=self._input_name, gate=self.gate
-            )
-        return self._input
 
     async def _on_someone_joined(self, _transport: Any, identity: str) -> None:
         if self.gate.joined(identity):
@@ -127,6 +116,7 @@ def create_livekit_transport(
         joined_event="on_candidate_joined",
         left_event="on_candidate_left",
         description=f"livekit room {room_name}",
+        after_input=(candidate_audio_filter(transport.gate),),
     )
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from pipecat.frames.frames import UserAudioRawFrame
+from pipecat.tests.utils import run_test
 
 from transports import create_transport
-from transports.candidate_audio import CandidateOnlyAudio
 from transports.room_candidate import CandidateGate
 
 
@@ -40,7 +40,7 @@ def frame(user: str) -> UserAudioRawFrame:
     return UserAudioRawFrame(user_id=user, audio=b"\0\0" * 160, sample_rate=16000, num_channels=1)
 
 
-async def _events_and_filter(monkeypatch, kind: str, join_args, leave_args) -> None:  # type: ignore[no-untyped-def]
+async def _events_and_filter(kind: str, join_args, leave_args) -> None:  # type: ignore[no-untyped-def]
     kwargs = (
         {"url": "wss://lk.example", "token": "t", "room_name": "r"}
         if kind == "livekit"
@@ -65,19 +65,10 @@ async def _events_and_filter(monkeypatch, kind: str, join_args, leave_args) -> N
     await asyncio.sleep(0.05)
     assert events == ["joined"]
 
-    pushed: list[object] = []
-    input_transport = transport.input()
-
-    async def record(frame_: object) -> None:
-        pushed.append(frame_)
-
-    # The filter sits in push_audio_frame, in front of the base class's queue.
-    mro = type(input_transport).__mro__
-    pipecat_input = mro[mro.index(CandidateOnlyAudio) + 1]
-    monkeypatch.setattr(pipecat_input, "push_audio_frame", lambda self, f: record(f))
-    await input_transport.push_audio_frame(frame("observer"))
-    await input_transport.push_audio_frame(frame(transport.gate.candidate))
-    assert [f.user_id for f in pushed] == [transport.gate.candidate]
+    # The handle's filter, right after transport.input(): only the candidate's audio goes on.
+    (audio_filter,) = handle.after_input
+    down, _up = await run_test(audio_filter, frames_to_send=[frame("observer"), frame(transport.gate.candidate)])
+    assert [f.user_id for f in down if isinstance(f, UserAudioRawFrame)] == [transport.gate.candidate]
 
     for args in leave_args:
         await transport._call_event_handler(left_event, *args)
@@ -94,13 +85,11 @@ async def test_livekit_transport_events_and_audio_follow_the_candidate(monkeypat
         muted.append(identity)
 
     monkeypatch.setattr(InterviewLiveKitTransport, "mute_participant", mute)
-    await _events_and_filter(monkeypatch, "livekit", [("observer",), ("cand",)], [("observer",), ("cand",)])
+    await _events_and_filter("livekit", [("observer",), ("cand",)], [("observer",), ("cand",)])
     assert muted == ["observer"]  # the observer's audio track is unsubscribed once the candidate is known
 
 
-async def test_daily_transport_events_and_audio_follow_the_candidate(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_daily_transport_events_and_audio_follow_the_candidate() -> None:
     observer = {"id": "p-1", "info": {"userId": "recruiter"}}
     candidate = {"id": "p-2", "info": {"userId": "cand"}}
-    await _events_and_filter(
-        monkeypatch, "daily", [(observer,), (candidate,)], [(observer, "leftCall"), (candidate, "leftCall")]
-    )
+    await _events_and_filter("daily", [(observer,), (candidate,)], [(observer, "leftCall"), (candidate, "leftCall")])
