@@ -92,9 +92,9 @@ async def stop_session(session: InterviewSession, joined: bool) -> None:
     Scoring then gets a short budget (areas it cannot finish are recorded as missing), so the
     whole stop fits in the launcher's grace period even with an LLM judge."""
     session.evaluation_timeout = min(session.evaluation_timeout, STOPPED_EVALUATION_TIMEOUT_SECS)
-    if session.tracker.ending:
+    if session.ending:
         return  # already saying its goodbye: cutting it would only lose the last words
     if joined:
-        await session.tracker.end_session("stopped", goodbye=STOPPED_GOODBYE, end_reason="stopped")
+        await session.end("stopped", goodbye=STOPPED_GOODBYE, end_reason="stopped")
     else:
-        await session.worker.cancel(reason="stopped")
+        await session.cancel(reason="stopped")

@@ -21,7 +21,7 @@ from interview.loader import bundled_config_names, load_interview_config
 from interview.structured_interviewer import Persona
 from settings import Settings
 from transports.twilio import create_twilio_transport
-from transports.twilio_marks import PlaybackMarks, SessionPlayback
+from transports.twilio_marks import PlaybackMarks
 from transports.twilio_security import StreamTokens
 from transports.twilio_server import TwilioCall, TwilioServerOptions, build_twilio_app
 from transports.websocket_server import serve_until
@@ -93,7 +93,6 @@ async def run_phone_call(
         goodbye_timeout_secs=settings.twilio_goodbye_timeout_secs,
     )
     session = InterviewSession(settings, config, handle, persona=persona, candidate_name=candidate_name)
-    marks.add_listener(SessionPlayback(session.processors.echo_gate, session.processors.latency.tracker))
     session.record.event("phone_call", call_sid=call.call_sid, stream_sid=call.stream_sid, interview=call.interview)
     if stop is not None:
         stop.track(session, handle)

@@ -97,12 +97,11 @@ async def run_room_session(
     extra instructions, the budget guard, and SIGTERM as "say goodbye and end".
     """
     handle = create_transport(kind, **transport_args)  # type: ignore[arg-type]
-    session = InterviewSession(settings, config, handle, persona=persona, candidate_name=candidate_name)
-    if instructions:
-        session.parts.context.add_message({"role": "system", "content": f"Session instructions: {instructions}"})
-        session.record.event("session_instructions", text=instructions)
+    session = InterviewSession(
+        settings, config, handle, persona=persona, candidate_name=candidate_name, instructions=instructions
+    )
     if config.budget.limit_usd is not None:
-        session.worker.add_observer(_budget_guard(settings, session, config.budget.limit_usd))
+        session.add_observer(_budget_guard(settings, session, config.budget.limit_usd))
     stop = GracefulStop()
     stop.track(session, handle)
     stop.install()
@@ -124,6 +123,6 @@ def _budget_guard(settings: Settings, session: InterviewSession, limit_usd: floa
         session.record.event(
             "budget_exhausted", spent_usd=round(spent, 4), limit_usd=limit_usd, by_stage=meter.by_stage
         )
-        await session.tracker.end_session("budget exhausted", goodbye=BUDGET_GOODBYE, end_reason="budget_exhausted")
+        await session.end("budget exhausted", goodbye=BUDGET_GOODBYE, end_reason="budget_exhausted")
 
     return BudgetGuard(meter, limit_usd, exhausted)

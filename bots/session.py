@@ -14,12 +14,14 @@ from typing import Any
 
 from loguru import logger
 from pipecat.frames.frames import LLMMessagesAppendFrame, LLMRunFrame
+from pipecat.observers.base_observer import BaseObserver
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.processors.aggregators.llm_context import LLMContext, LLMContextMessage
 from pipecat.processors.frameworks.rtvi.frames import RTVIServerMessageFrame
 from pipecat.workers.runner import WorkerRunner
 
 from bots.budget import SpendMeter, UsageObserver, charged_stages, prices_from
+from bots.session_playback import SessionPlayback
 from bots.session_record import SessionRecord
 from bots.session_timing import EVALUATION_TIMEOUT_SECS, JOINED_LINE
 from bots.transcript_lines import TranscriptLines
@@ -72,7 +74,9 @@ class InterviewSession:
         persona: Persona = "interviewer",
         candidate_name: str | None = None,
         session_id: str | None = None,
+        instructions: str | None = None,
     ):
+        """`instructions`: extra system guidance from the session contract (a room's metadata)."""
         self._config = config
         self._handle = handle
         self._persona = persona
@@ -111,6 +115,13 @@ class InterviewSession:
                 observers=[*self.processors.latency.observers(), UsageObserver(self.spend)],
             )
             self._hook_events()
+            if instructions:
+                self.parts.context.add_message({"role": "system", "content": f"Session instructions: {instructions}"})
+                self.record.event("session_instructions", text=instructions)
+            if handle.playback is not None:
+                handle.playback.add_listener(
+                    SessionPlayback(self.processors.echo_gate, self.processors.latency.tracker)
+                )
         except BaseException as exc:  # opened but never run: still closed, saying why
             self.record.event("error", message=f"session setup failed: {type(exc).__name__}: {exc}")
             self.record.event("session_ended", reason="error", duration_s=self.record.elapsed())
@@ -120,6 +131,25 @@ class InterviewSession:
     @property
     def session_id(self) -> str:
         return self.record.session_id
+
+    # --- what a runner may do to a running session -------------------------------------------
+
+    def add_observer(self, observer: BaseObserver) -> None:
+        """Watch every frame push (e.g. a budget guard), before or while the session runs."""
+        self.worker.add_observer(observer)
+
+    @property
+    def ending(self) -> bool:
+        """Already saying goodbye (a second end would cut the last words)."""
+        return self.tracker.ending
+
+    async def end(self, why: str, *, goodbye: str, end_reason: str) -> None:
+        """Say `goodbye`, then end the interview cleanly with `end_reason` in the record."""
+        await self.tracker.end_session(why, goodbye=goodbye, end_reason=end_reason)
+
+    async def cancel(self, reason: str) -> None:
+        """Stop at once, no goodbye (nobody is there to hear one)."""
+        await self.worker.cancel(reason=reason)
 
     async def run(self) -> SessionOutcome:
         logger.info(f"session {self.session_id}: {self._handle.description}, providers {self.services.providers}")

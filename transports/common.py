@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:  # keep `bot.py --help` and flag errors free of the Pipecat import
     from pipecat.transports.base_transport import BaseTransport
@@ -19,6 +19,12 @@ TransportKind = Literal["websocket", "twilio", "daily", "livekit"]
 TRANSPORT_KINDS: tuple[TransportKind, ...] = ("websocket", "twilio", "daily", "livekit")
 
 CandidateCallback = Callable[[], Awaitable[None]]
+
+
+class PlaybackReports(Protocol):
+    """A transport that knows when the listener hears the bot (Twilio marks) tells its listeners."""
+
+    def add_listener(self, listener: Any) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,8 @@ class TransportHandle:
     # before transport.output() (e.g. Twilio playback marks, queued in order with the audio).
     after_input: tuple[Any, ...] = ()
     before_output: tuple[Any, ...] = ()
+    # Set when the transport reports playback at the listener; the session listens to it.
+    playback: PlaybackReports | None = None
 
     def on_candidate_joined(self, callback: CandidateCallback) -> None:
         self._bind(self.joined_event, callback)

@@ -55,4 +55,5 @@ def create_twilio_transport(
         handle,
         after_input=(EndAfterPlayback(marks, timeout_secs=goodbye_timeout_secs),),
         before_output=(PlaybackMarkInserter(marks),),
+        playback=marks,
     )

@@ -37,7 +37,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -246,19 +245,3 @@ class EndAfterPlayback(FrameProcessor):
                 f"{waited:.0f}s; ending the call anyway"
             )
         await self.push_frame(frame, FrameDirection.UPSTREAM)
-
-
-class SessionPlayback:
-    """A `PlaybackListener` that feeds one session's echo gate and latency tracker."""
-
-    def __init__(self, echo_gate: Any, latency_tracker: Any, *, wall_clock: Callable[[], float] = time.time) -> None:
-        self._echo_gate = echo_gate
-        self._tracker = latency_tracker
-        self._wall_clock = wall_clock
-
-    def playback_started(self, lead_secs: float) -> None:
-        self._echo_gate.playback_started()
-        self._tracker.listener_playback_started(wall_time=self._wall_clock() - lead_secs, source="twilio_mark")
-
-    def playback_finished(self) -> None:
-        self._echo_gate.playback_finished()

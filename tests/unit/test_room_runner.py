@@ -35,8 +35,9 @@ def stub_session(calls: Calls, providers: dict[str, str], ending: bool = False) 
     return SimpleNamespace(
         services=SimpleNamespace(providers=providers),
         record=SimpleNamespace(event=lambda name, **data: calls.items.append(("event", (name,), data))),
-        tracker=SimpleNamespace(end_session=calls.recorder("end_session"), ending=ending),
-        worker=SimpleNamespace(cancel=calls.recorder("cancel")),
+        end=calls.recorder("end_session"),
+        ending=ending,
+        cancel=calls.recorder("cancel"),
         evaluation_timeout=180.0,
     )
 

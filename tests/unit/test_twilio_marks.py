@@ -15,13 +15,8 @@ from pipecat.frames.frames import (
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.tests.utils import SleepFrame, run_test
 
-from transports.twilio_marks import (
-    EndAfterPlayback,
-    GoodbyeProbeFrame,
-    PlaybackMarkInserter,
-    PlaybackMarks,
-    SessionPlayback,
-)
+from bots.session_playback import SessionPlayback
+from transports.twilio_marks import EndAfterPlayback, GoodbyeProbeFrame, PlaybackMarkInserter, PlaybackMarks
 
 
 class Listener:
