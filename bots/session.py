@@ -29,8 +29,8 @@ from interview.config import InterviewConfig
 from interview.progress import session_message
 from interview.prompts import PromptBuilder, SessionDetails
 from interview.structured_interviewer import Persona
+from latency.circuit_breaker import BreakerState
 from pipelines.interview import InterviewPipeline, InterviewProcessors, build_interview_pipeline
-from processors.circuit_breaker import BreakerState
 from processors.dtmf_requests import KeypadRequests
 from processors.echo_gate import EchoGate
 from processors.filler_speech import FillerSpeech

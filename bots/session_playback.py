@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from latency.tracker import LatencyTracker
 from processors.echo_gate import EchoGate
-from processors.latency_tracker import LatencyTracker
 
 
 class SessionPlayback:

@@ -45,9 +45,9 @@ from pipecat.observers.user_bot_latency_observer import UserBotLatencyObserver
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from interview.config import InterviewConfig
-from processors.circuit_breaker import CircuitBreaker
+from latency.circuit_breaker import CircuitBreaker
+from latency.tracker import LatencyTracker
 from processors.events import EventSink
-from processors.latency_tracker import LatencyTracker
 from processors.resumed_answer import AnswerResumedFrame
 
 PLAYBACK_STARTED = "playback-started"

@@ -32,8 +32,8 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor, F
 from pipecat.utils.asyncio.task_manager import TaskManager
 
 from interview.config import LatencyAlerts, LatencyBudget
+from latency.tracker import LatencyTracker
 from processors.latency_probe import LatencyProbe
-from processors.latency_tracker import LatencyTracker
 
 FRAME_SECONDS = 0.02
 

@@ -37,10 +37,10 @@ from pipecat.processors.frame_processor import FrameProcessor  # noqa: E402
 from interview.config import LatencyAlerts, LatencyBudget  # noqa: E402
 from interview.heuristic_scorer import HeuristicScorer  # noqa: E402
 from interview.loader import load_interview_config  # noqa: E402
+from latency.tracker import LatencyTracker  # noqa: E402
 from processors.echo_gate import EchoGate  # noqa: E402
 from processors.interview_evaluator import CandidateTranscriptTap, InterviewEvaluator  # noqa: E402
 from processors.latency_probe import LatencyProbe  # noqa: E402
-from processors.latency_tracker import LatencyTracker  # noqa: E402
 from processors.phase_tracker import PhaseTracker  # noqa: E402
 from scripts.bench_latency_probe import PassThrough, p95, time_hops  # noqa: E402
 

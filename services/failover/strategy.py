@@ -16,7 +16,7 @@ from pipecat.frames.frames import ErrorFrame
 from pipecat.pipeline.service_switcher import ServiceSwitcherStrategyManual
 from pipecat.processors.frame_processor import FrameProcessor
 
-from processors.circuit_breaker import BreakerState, CircuitBreaker
+from latency.circuit_breaker import BreakerState, CircuitBreaker
 
 DEFAULT_RECOVERY_SECS = 30.0
 

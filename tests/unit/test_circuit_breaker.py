@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bots.session_record import SessionRecord
-from processors.circuit_breaker import BreakerState, CircuitBreaker
+from latency.circuit_breaker import BreakerState, CircuitBreaker
 
 
 class FakeClock:

@@ -6,7 +6,7 @@ import asyncio
 
 from pipecat.processors.frame_processor import FrameProcessor
 
-from processors.circuit_breaker import BreakerState
+from latency.circuit_breaker import BreakerState
 from services.failover.strategy import FailoverStrategy
 
 

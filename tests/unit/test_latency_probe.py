@@ -29,8 +29,8 @@ from pipecat.tests.utils import SleepFrame, run_test
 
 from bots.session_record import SessionRecord
 from interview.config import LatencyAlerts, LatencyBudget
+from latency.tracker import MARKS, LatencyTracker
 from processors.latency_probe import REQUIRED_PIPELINE_PARAMS, LatencyInstrumentation, LatencyProbe, parse_playback_mark
-from processors.latency_tracker import MARKS, LatencyTracker
 from scripts.candidate_client import playback_started_message
 
 GAP = 0.05  # seconds between scripted frames

@@ -22,8 +22,8 @@ from pipecat.observers.user_bot_latency_observer import (
 
 from bots.session_record import SessionRecord
 from interview.config import LatencyAlerts, LatencyBudget
-from processors.circuit_breaker import BreakerState
-from processors.latency_tracker import STAGES, LatencyTracker, percentile
+from latency.circuit_breaker import BreakerState
+from latency.tracker import STAGES, LatencyTracker, percentile
 
 WALL_OFFSET = 1_700_000_000.0
 

@@ -23,8 +23,8 @@ from interview.config import LatencyAlerts, LatencyBudget
 from interview.heuristic_scorer import HeuristicScorer
 from interview.loader import load_interview_config
 from interview.structured_interviewer import StructuredInterviewer
+from latency.tracker import LatencyTracker
 from processors.interview_evaluator import InterviewEvaluator
-from processors.latency_tracker import LatencyTracker
 from processors.resumed_answer import AnswerResumedFrame, ResumedAnswer, merge_resumed_answer
 
 CONFIG = load_interview_config("senior_backend_engineer")

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 from loguru import logger
 
 from interview.config import LatencyAlerts, LatencyBudget
-from processors.circuit_breaker import CircuitBreaker
+from latency.circuit_breaker import CircuitBreaker
 from processors.events import EventSink
 
 if TYPE_CHECKING:
