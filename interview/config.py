@@ -217,11 +217,12 @@ class TurnTaking(StrictModel):
 
     vad_confidence: float = Field(default=0.7, gt=0, le=1)
     vad_start_secs: float = Field(
-        default=0.15,
+        default=0.22,
         gt=0,
         le=2,
         description="Speech this long starts a turn (and, over the interviewer, interrupts it once the echo gate "
-        "passed it): with Silero's volume ramp that is ~0.3 s of speech, so a shorter cough or 'mm' does not.",
+        "passed it): 7 of Silero's 32 ms windows, with its volume ramp ~0.3 s of speech, so a shorter cough or "
+        "'mm' does not.",
     )
     vad_stop_secs: float = Field(default=0.2, gt=0, le=5)
     vad_min_volume: float = Field(default=0.6, ge=0, le=1)

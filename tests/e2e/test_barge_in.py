@@ -82,9 +82,8 @@ async def test_backchannel_false_interruption_and_barge_in(tmp_path: Path, start
     assert resumed_line.startswith(cut_sentence), (cut_sentence, resumed_line)  # said again, from the cut
 
     candidate_lines = [x["text"] for x in read_jsonl(record / "transcript.jsonl") if x["speaker"] == "candidate"]
-    assert any("jump in" in x.lower() for x in candidate_lines), (
-        candidate_lines
-    )  # the barge-in was heard from its start
+    # The barge-in was heard from its first word (Whisper hears "jump in" as "jumped in" at times).
+    assert any(x.lower().startswith("sorry") for x in candidate_lines), candidate_lines
     after = lines[lines.index(resumed_cut) + 1 :]
     assert after, "the interviewer said nothing after the barge-in"
     second_cut = sentences(resumed_line.removesuffix(CUT_NOTE))[-1].rstrip("— ")
