@@ -90,7 +90,7 @@ class UsageObserver(BaseObserver):
     """Feeds every usage metric the pipeline reports into `meter` (once per frame)."""
 
     def __init__(self, meter: SpendMeter):
-        super().__init__()
+        super().__init__(observe_every_push=False)  # a metrics frame counts once: no queue put per hop
         self.meter = meter
 
     async def on_push_frame(self, data: FramePushed) -> None:

@@ -30,12 +30,12 @@ from interview.progress import session_message
 from interview.prompts import PromptBuilder, SessionDetails
 from interview.structured_interviewer import Persona
 from latency.circuit_breaker import BreakerState
+from latency.instrumentation import LatencyInstrumentation
 from pipelines.interview import InterviewPipeline, InterviewProcessors, build_interview_pipeline
 from processors.dtmf_requests import KeypadRequests
 from processors.echo_gate import EchoGate
 from processors.filler_speech import FillerSpeech
 from processors.interview_evaluator import InterviewEvaluator
-from processors.latency_probe import LatencyInstrumentation
 from processors.phase_tracker import PhaseTracker
 from processors.resumed_answer import ResumedAnswer
 from report import write_report

@@ -1,3 +1,3 @@
-"""Latency of a session: the per-turn tracker (stage durations, p50/p95 against the budget, latency.json)
-and the circuit breaker that opens after repeated budget failures. Not frame processors: the probes in
-processors/latency_probe.py feed them."""
+"""Latency of a session: one observer stamps each turn's moments (observer.py), the tracker turns them into
+per-turn records, p50/p95 against the budget and latency.json (tracker.py), and a circuit breaker opens
+after repeated budget failures (circuit_breaker.py). Nothing here is a frame processor."""

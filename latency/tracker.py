@@ -16,38 +16,35 @@ when the transport *writes* audio. This tracker adds what it lacks:
   `worst_window_stage()` names the stage to blame when it opens (provider failover);
 - provider incidents (failover, retry, filler, recovery) with the turn they hit (`incident`).
 
-Timestamps come from `LatencyProbe`s (processors/latency_probe.py) on the tracker's own
+Timestamps come from `LatencyObserver` (latency/observer.py), carried to the tracker's own
 clock; the observer's breakdown is merged into the matching turn (`attach_observer`)
 and supplies what no frame shows: the TTS's text-aggregation time and per-service TTFB.
 
-Stages tile one turn, so they add up to the server-side total:
-
-    speech_end -> vad_stop -> transcript -> committed -> llm_first_token -> tts_first_audio -> bot_started -> listener
-    endpointing = silence the VAD waited + turn decision after the transcript   (budget vad_ms)
-    stt         = VAD stop -> final transcript                                   (budget stt_ms)
-    llm_ttfb    = committed -> first LLM token, minus function calls             (budget llm_ms)
-    function_calls, text_aggregation, transport                                  (no budget of their own: 0)
-    tts_ttfb    = first token -> first TTS audio, minus text aggregation         (budget tts_ms)
-    listener    = transport writes -> candidate hears (network + playback)       (budget network_ms + playback_ms)
-
-A turn's judged `total_ms` is what the candidate waited; the parts we cannot see
-(`capture_ms` always, the listener leg when no mark came back) are counted at their
-budget, so it is comparable with `LatencyBudget.total_ms`.
+Stages, marks and the per-turn record: latency/turn_record.py; percentiles and the verdict:
+latency/report.py.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
 from interview.config import LatencyAlerts, LatencyBudget
 from latency.circuit_breaker import CircuitBreaker
+from latency.report import p50_p95, percentile, verdict
+from latency.turn_record import (
+    MARKS,
+    STAGES,
+    UNMEASURED_FIELDS,
+    FunctionCall,
+    TurnMarks,
+    build_record,
+    stage_budgets_ms,
+)
 from processors.events import EventSink
 
 if TYPE_CHECKING:
@@ -55,86 +52,8 @@ if TYPE_CHECKING:
 
 LATENCY_FILE = "latency.json"
 
-# Stage -> the LatencyBudget fields it is judged against (empty: budget 0).
-STAGE_BUDGET_FIELDS: dict[str, tuple[str, ...]] = {
-    "endpointing": ("vad_ms",),
-    "stt": ("stt_ms",),
-    "llm_ttfb": ("llm_ms",),
-    "function_calls": (),
-    "text_aggregation": (),
-    "tts_ttfb": ("tts_ms",),
-    "transport": (),
-    "listener": ("network_ms", "playback_ms"),
-}
-STAGES: tuple[str, ...] = tuple(STAGE_BUDGET_FIELDS)
-# Before the server hears the speech end (mic capture, uplink): never measurable here.
-UNMEASURED_FIELDS: tuple[str, ...] = ("capture_ms",)
-MARKS: tuple[str, ...] = (
-    "speech_end",
-    "vad_stop",
-    "transcript",
-    "turn_committed",
-    "llm_first_token",
-    "tts_first_audio",
-    "bot_started_speaking",
-    "listener_playback_started",
-)
 # A breakdown belongs to the turn whose speech end it reports (same VAD frame).
 BREAKDOWN_MATCH_SECS = 0.05
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """q-th percentile with linear interpolation (numpy's default), q in [0, 100]."""
-    if not values:
-        raise ValueError("percentile of no values")
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100.0
-    low = math.floor(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
-def p50_p95(values: Iterable[float | None]) -> dict[str, float | int | None]:
-    present = [v for v in values if v is not None]
-    if not present:
-        return {"n": 0, "p50": None, "p95": None}
-    return {"n": len(present), "p50": round(percentile(present, 50), 1), "p95": round(percentile(present, 95), 1)}
-
-
-def stage_budgets_ms(budget: LatencyBudget) -> dict[str, float]:
-    return {stage: float(sum(getattr(budget, f) for f in fields)) for stage, fields in STAGE_BUDGET_FIELDS.items()}
-
-
-@dataclass
-class _FunctionCall:
-    name: str
-    start: float
-    end: float | None = None
-
-
-@dataclass
-class _Turn:
-    """Raw timestamps of one candidate turn, on the tracker's clock."""
-
-    index: int
-    speech_end: float | None = None
-    speech_end_wall: float | None = None
-    vad_stop: float | None = None
-    transcript: float | None = None
-    turn_committed: float | None = None
-    llm_first_token: float | None = None
-    tts_first_audio: float | None = None
-    bot_started_speaking: float | None = None
-    listener_playback_started: float | None = None
-    listener_source: str | None = None
-    listener_clock: str | None = None
-    client_turn: int | None = None
-    interrupted: bool = False
-    false_end: bool = False  # the turn ended once, the candidate went on: one record for the whole answer
-    function_calls: dict[str, _FunctionCall] = field(default_factory=dict)
-    text_aggregation_secs: float | None = None
-    pipecat: dict[str, Any] | None = None
-    record: dict[str, Any] | None = None  # set once closed
 
 
 class LatencyTracker:
@@ -160,9 +79,9 @@ class LatencyTracker:
             alerts.failures_to_open, alerts.recovery_timeout_secs, clock, name="latency", events=events
         )
         self._stage_budgets = stage_budgets_ms(budget)
-        self._pending: _Turn | None = None  # candidate speaking, turn not committed yet
-        self._current: _Turn | None = None  # committed, waiting for the reply / the listener
-        self._closed: list[_Turn] = []
+        self._pending: TurnMarks | None = None  # candidate speaking, turn not committed yet
+        self._current: TurnMarks | None = None  # committed, waiting for the reply / the listener
+        self._closed: list[TurnMarks] = []
         self._window: deque[float] = deque(maxlen=alerts.window_turns)
         self._window_stages: deque[dict[str, float | None]] = deque(maxlen=alerts.window_turns)
         self._next_index = 1
@@ -172,6 +91,10 @@ class LatencyTracker:
         self._incidents: list[dict[str, Any]] = []
 
     # --- time ----------------------------------------------------------------------
+
+    def now(self) -> float:
+        """The tracker's clock (marks without a time of their own are stamped with it)."""
+        return self._clock()
 
     def from_wall_time(self, wall: float) -> float:
         """A wall-clock (epoch) time on the tracker's clock, never later than now."""
@@ -256,7 +179,7 @@ class LatencyTracker:
     def function_call_started(self, call_id: str, name: str, at: float | None = None) -> None:
         turn = self._current
         if turn is not None and call_id not in turn.function_calls:
-            turn.function_calls[call_id] = _FunctionCall(name=name, start=self._now(at))
+            turn.function_calls[call_id] = FunctionCall(name=name, start=self._now(at))
 
     def function_call_finished(self, call_id: str, at: float | None = None) -> None:
         turn = self._current
@@ -347,12 +270,12 @@ class LatencyTracker:
         if not turn.function_calls:
             for i, call in enumerate(breakdown.function_calls):
                 start = self.from_wall_time(call.start_time)
-                turn.function_calls[f"pipecat-{i}"] = _FunctionCall(
+                turn.function_calls[f"pipecat-{i}"] = FunctionCall(
                     call.function_name, start, start + call.duration_secs
                 )
         if turn.record is not None:  # arrived after the turn was reported: keep it for latency.json
             old = turn.record
-            turn.record = self._build_record(turn, old["completed_by"])
+            turn.record = build_record(turn, old["completed_by"], self.budget)
             for key in ("window", "breaker"):
                 if key in old:
                     turn.record[key] = old[key]
@@ -422,7 +345,7 @@ class LatencyTracker:
                 "fields": self.budget.model_dump(),
             },
             "alerts": self.alerts.model_dump(),
-            "verdict": self._verdict(totals, stage_stats),
+            "verdict": verdict(totals, stage_stats, self.budget, self.alerts.min_samples),
             "breaker": self.breaker.snapshot(),
             "greeting_ms": self._greeting_ms,
             "incidents": list(self._incidents),
@@ -455,12 +378,12 @@ class LatencyTracker:
     def _to_wall(self, at: float) -> float:
         return self._wall_clock() - (self._clock() - at)
 
-    def _new_turn(self) -> _Turn:
-        turn = _Turn(index=self._next_index)
+    def _new_turn(self) -> TurnMarks:
+        turn = TurnMarks(index=self._next_index)
         self._next_index += 1
         return turn
 
-    def _turn_for_breakdown(self, user_turn_start_wall: float) -> _Turn | None:
+    def _turn_for_breakdown(self, user_turn_start_wall: float) -> TurnMarks | None:
         candidates = [t for t in (self._current, *reversed(self._closed[-3:])) if t is not None]
         for turn in candidates:
             if (
@@ -477,7 +400,7 @@ class LatencyTracker:
         turn, self._current = self._current, None
         if turn is None:
             return
-        record = self._build_record(turn, completed_by)
+        record = build_record(turn, completed_by, self.budget)
         if record["status"] == "complete" and record["total_ms"] is not None:
             record["window"] = self._evaluate(record)
             record["breaker"] = self.breaker.state.value
@@ -504,159 +427,6 @@ class LatencyTracker:
         elif evaluated:
             self.breaker.record_success(f"p95 {p95:.0f} ms within {self.budget.total_ms:.0f} ms")
         return {"samples": samples, "p95_total_ms": round(p95, 1), "evaluated": evaluated, "failure": failure}
-
-    def _build_record(self, turn: _Turn, completed_by: str) -> dict[str, Any]:
-        if turn.bot_started_speaking is not None:
-            status = "complete"
-        elif turn.interrupted or completed_by == "next_turn":
-            status = "interrupted"
-        else:
-            status = "unanswered"
-        anchor = turn.speech_end if turn.speech_end is not None else _first(turn, MARKS)
-
-        def rel(value: float | None) -> float | None:
-            return None if value is None or anchor is None else round((value - anchor) * 1000, 1)
-
-        stages = self._stages(turn)
-        v2v = _ms(turn.speech_end, turn.bot_started_speaking)
-        v2l = _ms(turn.speech_end, turn.listener_playback_started)
-        assumed = list(UNMEASURED_FIELDS)
-        total: float | None = None
-        if v2l is not None:
-            total = v2l
-        elif v2v is not None:
-            total = v2v + self._stage_budgets["listener"]
-            assumed += list(STAGE_BUDGET_FIELDS["listener"])
-        if total is not None:
-            total = round(total + sum(getattr(self.budget, f) for f in UNMEASURED_FIELDS), 1)
-        record: dict[str, Any] = {
-            "turn": turn.index,
-            "status": status,
-            "interrupted": status == "interrupted",
-            "false_end": turn.false_end,
-            "completed_by": completed_by,
-            "marks_ms": {m: rel(getattr(turn, m)) for m in MARKS},
-            "stages_ms": stages,
-            "voice_to_voice_ms": v2v,
-            "voice_to_listener_ms": v2l,
-            "total_ms": total,
-            "total_assumes_budget_for": assumed if total is not None else [],
-            "function_calls": [{"name": c.name, "ms": _ms(c.start, c.end)} for c in turn.function_calls.values()],
-            "listener": {"source": turn.listener_source, "clock": turn.listener_clock, "client_turn": turn.client_turn}
-            if turn.listener_playback_started is not None
-            else None,
-            "pipecat": turn.pipecat,
-        }
-        return record
-
-    def _stages(self, t: _Turn) -> dict[str, float | None]:
-        """Stage durations in ms, tiled along the turn (see the module docstring)."""
-        stages: dict[str, float | None] = dict.fromkeys(STAGES)
-        if t.speech_end is not None and t.vad_stop is not None and t.turn_committed is not None:
-            if t.transcript is not None:
-                transcript = min(max(t.transcript, t.vad_stop), max(t.turn_committed, t.vad_stop))
-                stages["stt"] = _ms(t.vad_stop, transcript)
-                stages["endpointing"] = _round(
-                    (t.vad_stop - t.speech_end + max(0.0, t.turn_committed - transcript)) * 1000
-                )
-            else:
-                stages["endpointing"] = _ms(t.speech_end, t.turn_committed)
-        if t.turn_committed is not None and t.llm_first_token is not None:
-            calls = _overlap_secs(
-                [(c.start, c.end) for c in t.function_calls.values() if c.end is not None],
-                t.turn_committed,
-                t.llm_first_token,
-            )
-            stages["function_calls"] = _round(calls * 1000)
-            stages["llm_ttfb"] = _round(max(0.0, t.llm_first_token - t.turn_committed - calls) * 1000)
-        if t.llm_first_token is not None and t.tts_first_audio is not None:
-            span = max(0.0, t.tts_first_audio - t.llm_first_token)
-            aggregation = min(span, t.text_aggregation_secs) if t.text_aggregation_secs is not None else None
-            stages["text_aggregation"] = _round(aggregation * 1000) if aggregation is not None else None
-            stages["tts_ttfb"] = _round((span - (aggregation or 0.0)) * 1000)
-        stages["transport"] = _ms(t.tts_first_audio, t.bot_started_speaking)
-        stages["listener"] = _ms(t.bot_started_speaking, t.listener_playback_started)
-        return stages
-
-    def _verdict(self, totals: list[float], stage_stats: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        budget_total = self.budget.total_ms
-        worst: tuple[str, float] | None = None
-        for stage, stats in stage_stats.items():
-            if not stats["p95"]:  # never measured, or never took any time
-                continue
-            overrun = stats["p95"] - self._stage_budgets[stage]
-            if worst is None or overrun > worst[1]:
-                worst = (stage, overrun)
-        if not totals:
-            return {
-                "within_budget": None,
-                "samples": 0,
-                "enough_samples": False,
-                "p95_total_ms": None,
-                "budget_total_ms": budget_total,
-                "worst_stage": None,
-                "summary": "no complete turns",
-            }
-        p95 = round(percentile(totals, 95), 1)
-        within = p95 <= budget_total
-        verdict: dict[str, Any] = {
-            "within_budget": within,
-            "samples": len(totals),
-            "enough_samples": len(totals) >= self.alerts.min_samples,
-            "p95_total_ms": p95,
-            "budget_total_ms": budget_total,
-            "worst_stage": None,
-        }
-        text = (
-            f"{'within' if within else 'over'} budget: p95 {p95:.0f} ms {'<=' if within else '>'} {budget_total:.0f} ms"
-        )
-        if worst is not None:
-            stage, overrun = worst
-            verdict.update(
-                worst_stage=stage,
-                worst_stage_p95_ms=stage_stats[stage]["p95"],
-                worst_stage_budget_ms=self._stage_budgets[stage],
-                worst_stage_overrun_ms=round(overrun, 1),
-            )
-            text += (
-                f"; worst stage {stage} (p95 {stage_stats[stage]['p95']:.0f} ms vs "
-                f"{self._stage_budgets[stage]:.0f} ms budget, {overrun:+.0f} ms)"
-            )
-        if not verdict["enough_samples"]:
-            text += f" [only {len(totals)} turns, fewer than min_samples={self.alerts.min_samples}]"
-        verdict["summary"] = text
-        return verdict
-
-
-def _round(value: float) -> float:
-    return round(value, 1)
-
-
-def _ms(start: float | None, end: float | None) -> float | None:
-    if start is None or end is None:
-        return None
-    return _round(max(0.0, end - start) * 1000)
-
-
-def _first(turn: _Turn, names: Iterable[str]) -> float | None:
-    present = [getattr(turn, n) for n in names if getattr(turn, n) is not None]
-    return min(present) if present else None
-
-
-def _overlap_secs(intervals: list[tuple[float, float]], start: float, end: float) -> float:
-    """Length of the union of `intervals` clipped to [start, end] (parallel calls count once)."""
-    clipped = sorted((max(a, start), min(b, end)) for a, b in intervals if min(b, end) > max(a, start))
-    if not clipped:
-        return 0.0
-    total = 0.0
-    cur_start, cur_end = clipped[0]
-    for a, b in clipped[1:]:
-        if a > cur_end:
-            total += cur_end - cur_start
-            cur_start, cur_end = a, b
-        else:
-            cur_end = max(cur_end, b)
-    return total + (cur_end - cur_start)
 
 
 def _sum_by_key(items: Iterable[tuple[str, float]]) -> dict[str, float]:

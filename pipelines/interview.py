@@ -2,32 +2,28 @@
 
     transport.input()
       -> (transport's own)         e.g. Twilio: the session's end waits until the goodbye was heard
-      -> latency probe (input)     playback marks from the listener
       -> keypad requests           phone keypad (DTMF) -> the candidate's request (when configured)
       -> EchoGate                  bot-audible inbound audio -> silence, except real barge-in
       -> STT                       Deepgram | Whisper (embedded)
-      -> latency probe (stt)       final transcripts
       -> evaluator candidate tap   the user aggregator eats TranscriptionFrames, so tap here
       -> user aggregator           Silero VAD + the interview turn-stop strategy (turn_taking/)
       -> resumed answer            the candidate went on after the reply began: one answer
-      -> latency probe (user)      VAD stop, turn committed, interruptions
       -> PhaseTracker              phase clock, interview tools, injections, session time limit
       -> LLM                       OpenAI(-compatible) | local structured interviewer
-      -> latency probe (llm)       first token
       -> interrupted reply         a reply the candidate talks over is written to the context as cut
       -> TTS                       ElevenLabs | Piper (embedded)
-      -> latency probe (tts)       first audio
       -> filler speech             one short phrase when the reply is late or a failover is under way
       -> (transport's own)         e.g. Twilio playback marks, in order with the audio
       -> transport.output()
       -> echo gate's output tap    the audio the bot sent: the reference the echo gate predicts echo from
-      -> latency probe (output)    first audio written
       -> evaluator interviewer tap what the candidate actually heard
       -> recorder                  stereo, candidate left (real mic audio) / interviewer right
       -> assistant aggregator
 
 Built the same way whatever the transport or providers; those differences stop
-in transports/ and services/.
+in transports/ and services/. Latency is not in this path: one observer
+(latency/observer.py) reads the moments of each turn off what six of these
+processors push (`LatencyInstrumentation.watch` below).
 """
 
 from __future__ import annotations
@@ -57,13 +53,13 @@ from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
 from interview.config import TurnTaking
 from interview.interruptions import RESUME_INSTRUCTION
+from latency.instrumentation import LatencyInstrumentation
 from processors.dtmf_requests import KeypadRequests
 from processors.echo_gate import EchoGate
 from processors.events import EventSink
 from processors.filler_speech import FillerSpeech
 from processors.interrupted_reply import InterruptedReply
 from processors.interview_evaluator import InterviewEvaluator
-from processors.latency_probe import LatencyInstrumentation
 from processors.mic_recorder import MicRecorder
 from processors.phase_tracker import PhaseTracker
 from processors.resumed_answer import ResumedAnswer
@@ -217,30 +213,35 @@ def build_interview_pipeline(
     async def mark_cut_reply(_aggregator: LLMAssistantAggregator, message: AssistantTurnStoppedMessage) -> None:
         message.content = interrupted_reply.on_assistant_turn_stopped(message.content, message.interrupted)
 
+    user_side = processors.resumed_answer or aggregators.user()
+    output_tap = processors.echo_gate.output_tap()
+    # The moments of a turn are read off what these push (one observer, nothing in the frame path).
+    latency.watch(
+        input=after_input[-1] if after_input else transport.input(),
+        stt=stt,
+        user=user_side,
+        llm=llm,
+        tts=tts,
+        output=output_tap,
+    )
     pipeline = Pipeline(
         [
             transport.input(),
             *after_input,
-            latency.probe_after_input(),
             *([processors.keypad] if processors.keypad is not None else []),
             processors.echo_gate,
             stt,
-            latency.probe_after_stt(),
             processors.evaluator.candidate_tap(),
             aggregators.user(),
             *([processors.resumed_answer] if processors.resumed_answer is not None else []),
-            latency.probe_after_user_aggregator(),
             processors.phase_tracker,
             llm,
-            latency.probe_after_llm(),
             interrupted_reply,
             tts,
-            latency.probe_after_tts(),
             *([processors.filler] if processors.filler is not None else []),
             *before_output,
             transport.output(),
-            processors.echo_gate.output_tap(),
-            latency.probe_after_output(),
+            output_tap,
             processors.evaluator.interviewer_tap(),
             recorder,
             aggregators.assistant(),

@@ -1,4 +1,4 @@
-"""Our frame processors: latency probe, echo gate, phase tracker, interview evaluator.
+"""Our frame processors: echo gate, phase tracker, interrupted reply, resumed answer, filler speech, evaluator taps.
 
 Each knows frames, not transports or sessions; they report through `processors.events.EventSink`.
 """

@@ -9,7 +9,7 @@ resumption *before* the turn is confirmed; nothing covers one after.
 Sits right after the user aggregator. A user turn that starts after a confirmed turn,
 before the interviewer's reply started playing or within ``window_secs`` of it, is the
 same answer going on: it pushes an :class:`AnswerResumedFrame` both ways (downstream:
-the latency probe keeps one turn record, the evaluator reopens the answer, the local
+the latency tracker keeps one turn record, the evaluator reopens the answer, the local
 interviewer undoes its move; upstream: the turn-stop strategy judges the whole answer and
 learns the pause), calls ``on_answer_resumed`` (the session keeps one transcript line) and
 rewrites the contexts the LLM reads next (the provisional one of a prepared reply, and the

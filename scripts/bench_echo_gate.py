@@ -7,7 +7,7 @@ Two numbers per case:
 * ``gate_audio``: the gate's own work (RMS, rule, silenced copy when gated);
 * ``process_frame``: the whole processor call with nothing linked after it
   (adds FrameProcessor bookkeeping and the push; pipeline queue hops are not
-  included, see scripts/bench_latency_probe.py for those).
+  included, see scripts/bench_hops.py for those).
 
 States: bot silent (open: passes), bot speaking (echo-level frame: silenced
 copy; loud frame: barge-in passes), tail (echo-level frame: silenced copy).

@@ -34,15 +34,12 @@ from pipecat.frames.frames import InputAudioRawFrame  # noqa: E402
 from pipecat.processors.aggregators.llm_context import LLMContext  # noqa: E402
 from pipecat.processors.frame_processor import FrameProcessor  # noqa: E402
 
-from interview.config import LatencyAlerts, LatencyBudget  # noqa: E402
 from interview.heuristic_scorer import HeuristicScorer  # noqa: E402
 from interview.loader import load_interview_config  # noqa: E402
-from latency.tracker import LatencyTracker  # noqa: E402
 from processors.echo_gate import EchoGate  # noqa: E402
 from processors.interview_evaluator import CandidateTranscriptTap, InterviewEvaluator  # noqa: E402
-from processors.latency_probe import LatencyProbe  # noqa: E402
 from processors.phase_tracker import PhaseTracker  # noqa: E402
-from scripts.bench_latency_probe import PassThrough, p95, time_hops  # noqa: E402
+from scripts.bench_hops import PassThrough, p95, time_hops  # noqa: E402
 
 FRAME_SECONDS = 0.02
 
@@ -61,10 +58,6 @@ def processors_under_test() -> list[tuple[str, FrameProcessor]]:
     return [
         ("bare pass-through (floor)", PassThrough()),
         ("EchoGate (bot silent)", EchoGate(config.echo_gate, enable_direct_mode=True)),
-        (
-            "LatencyProbe[input]",
-            LatencyProbe(LatencyTracker(LatencyBudget(), LatencyAlerts(), events=None, vad_stop_secs=0.2), "input"),
-        ),
         ("evaluator candidate tap", CandidateTranscriptTap(evaluator, enable_direct_mode=True)),
         ("PhaseTracker", PhaseTracker(config, LLMContext(), events=NullSink(), enable_direct_mode=True)),
     ]

@@ -5,7 +5,7 @@ What Pipecat 1.14 lacks: its `TwilioFrameSerializer` never sends a Twilio
 "the bot is speaking" is the server writing audio (``BotStarted/Stopped
 SpeakingFrame``). Twilio buffers what we send and plays it later, so the server's
 view runs ahead of the phone: the echo gate would open while the caller still
-hears the bot, the latency probe would stop the clock before the caller hears
+hears the bot, the latency tracker would stop the clock before the caller hears
 anything, and a hang-up on ``EndFrame`` cuts the goodbye off mid-sentence.
 
 Twilio's answer is the mark: a ``{"event": "mark", "mark": {"name": ...}}`` we

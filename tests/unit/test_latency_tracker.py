@@ -23,7 +23,9 @@ from pipecat.observers.user_bot_latency_observer import (
 from bots.session_record import SessionRecord
 from interview.config import LatencyAlerts, LatencyBudget
 from latency.circuit_breaker import BreakerState
-from latency.tracker import STAGES, LatencyTracker, percentile
+from latency.report import percentile
+from latency.tracker import LatencyTracker
+from latency.turn_record import STAGES
 
 WALL_OFFSET = 1_700_000_000.0
 

@@ -34,7 +34,7 @@ from pipecat.serializers.protobuf import ProtobufFrameSerializer
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
 from pipecat.workers.runner import WorkerRunner
 
-from processors.latency_probe import parse_playback_mark
+from latency.playback_marks import parse_playback_mark
 from scripts.candidate_script import parse_candidate_script
 from scripts.simulate_candidate import CandidateConnectionError, run_candidate
 

@@ -1,4 +1,4 @@
-"""LatencyProbes in a pipeline: scripted frames -> one turn record; every frame passes untouched."""
+"""The LatencyObserver on a pipeline: scripted frames -> one turn record; frames pass untouched, none is added."""
 
 from __future__ import annotations
 
@@ -22,15 +22,19 @@ from pipecat.frames.frames import (
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
 )
+from pipecat.observers.base_observer import FramePushed
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams
-from pipecat.processors.frame_processor import FrameDirection
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.tests.utils import SleepFrame, run_test
 
 from bots.session_record import SessionRecord
 from interview.config import LatencyAlerts, LatencyBudget
-from latency.tracker import MARKS, LatencyTracker
-from processors.latency_probe import REQUIRED_PIPELINE_PARAMS, LatencyInstrumentation, LatencyProbe, parse_playback_mark
+from latency.instrumentation import REQUIRED_PIPELINE_PARAMS, LatencyInstrumentation
+from latency.observer import LatencyObserver
+from latency.playback_marks import parse_playback_mark
+from latency.tracker import LatencyTracker
+from latency.turn_record import MARKS
 from scripts.candidate_client import playback_started_message
 
 GAP = 0.05  # seconds between scripted frames
@@ -41,7 +45,7 @@ class LiveScript(list):
 
     In a session the VAD stamps its frame when it decides and the client stamps its mark when
     playback starts; these frames were built before the pipeline even started. `sent_reprs`
-    keeps each frame as it went in, to show the probes changed nothing.
+    keeps each frame as it went in, to show nothing changed them.
     """
 
     def __init__(self, frames: list[Frame]) -> None:
@@ -61,18 +65,22 @@ class LiveScript(list):
             yield frame
 
 
+class Point(FrameProcessor):
+    """A processor of the pipeline the observer watches (what the real one pushes is scripted)."""
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        await self.push_frame(frame, direction)
+
+
 def instrumented_pipeline(inst: LatencyInstrumentation) -> Pipeline:
-    """The probes in pipeline order; nothing else in between, so every frame reaches every probe."""
-    return Pipeline(
-        [
-            inst.probe_after_input(),
-            inst.probe_after_stt(),
-            inst.probe_after_user_aggregator(),
-            inst.probe_after_llm(),
-            inst.probe_after_tts(),
-            inst.probe_after_output(),
-        ]
-    )
+    """Six watched processors in pipeline order, nothing else: every frame leaves every point.
+
+    Each point stamps only the frames first visible there, so each frame is stamped once.
+    """
+    points = {name: Point(name=name) for name in ("input", "stt", "user", "llm", "tts", "output")}
+    inst.watch(**points)
+    return Pipeline(list(points.values()))
 
 
 def passed(frames: Sequence[Frame]) -> list[Frame]:
@@ -151,7 +159,10 @@ async def test_turn_interrupted_before_the_bot_spoke_is_recorded() -> None:
         InterruptionFrame(),
     ]
     down, _ = await run_test(
-        instrumented_pipeline(inst), frames_to_send=LiveScript(sent), expected_down_frames=[type(f) for f in sent]
+        instrumented_pipeline(inst),
+        frames_to_send=LiveScript(sent),
+        expected_down_frames=[type(f) for f in sent],
+        observers=inst.observers(),
     )
     assert all(a is b for a, b in zip(down, sent))
     [turn] = inst.finalize()["turns"]
@@ -169,7 +180,7 @@ async def test_reply_without_a_mark_is_recorded_at_session_end() -> None:
         audio(),
         BotStartedSpeakingFrame(),
     ]
-    await run_test(instrumented_pipeline(inst), frames_to_send=LiveScript(sent))
+    await run_test(instrumented_pipeline(inst), frames_to_send=LiveScript(sent), observers=inst.observers())
     [turn] = inst.finalize()["turns"]
     assert turn["status"] == "complete" and turn["completed_by"] == "session_end"
     assert turn["voice_to_listener_ms"] is None and turn["total_ms"] is not None
@@ -183,17 +194,21 @@ async def test_upstream_frames_are_passed_but_not_stamped() -> None:
         frames_to_send=LiveScript(sent),
         frames_to_send_direction=FrameDirection.UPSTREAM,
         expected_up_frames=[type(f) for f in sent],
+        observers=inst.observers(),
     )
     assert all(a is b for a, b in zip(up, sent))
     assert inst.finalize()["turns"] == []
 
 
-def test_each_point_gets_one_probe_and_unknown_points_fail() -> None:
+def test_each_point_is_watched_once_and_unknown_points_fail() -> None:
     inst = make_instrumentation()
-    assert inst.probe_after_llm() is inst.probe_after_llm()
     assert inst.breaker is inst.tracker.breaker
-    with pytest.raises(ValueError, match="unknown probe point"):
-        LatencyProbe(inst.tracker, "after_everything")
+    observer = LatencyObserver(inst.tracker)
+    observer.watch("llm", Point())
+    with pytest.raises(ValueError, match="already watched"):
+        observer.watch("llm", Point())
+    with pytest.raises(ValueError, match="unknown latency point"):
+        observer.watch("after_everything", Point())
 
 
 @pytest.mark.parametrize(
@@ -219,3 +234,32 @@ def test_client_message_is_valid_rtvi() -> None:
     message = Message.model_validate(playback_started_message(1, 1.5))  # RTVI rejects it without an id
     assert message.type == "client-message"
     assert RawClientMessageData.model_validate(message.data).t == "playback-started"
+
+
+async def test_a_stamp_is_the_push_time_not_when_the_observer_got_to_it() -> None:
+    """Observers run later, in their own task: the push's pipeline-clock timestamp is carried to the tracker."""
+
+    class Clock:
+        def get_time(self) -> int:
+            return 5_500_000_000  # the pipeline clock now: 0.5 s after the push
+
+    class Source(Point):
+        def get_clock(self) -> Any:
+            return Clock()
+
+    tracker = LatencyTracker(LatencyBudget(), LatencyAlerts(), events=None, vad_stop_secs=0.2, clock=lambda: 100.0)
+    observer = LatencyObserver(tracker)
+    user, llm = Source(), Source()
+    observer.watch("user", user)
+    observer.watch("llm", llm)
+
+    async def push(source: Point, frame: Frame, pushed_ns: int) -> None:
+        data = FramePushed(source, Point(), frame, FrameDirection.DOWNSTREAM, timestamp=pushed_ns)
+        await observer.on_push_frame(data)
+
+    # Both observed "now" (tracker clock 100.0), pushed 0.5 s and 0.2 s ago.
+    await push(user, UserStoppedSpeakingFrame(), 5_000_000_000)
+    await push(user, LLMTextFrame("not a user-side frame"), 5_100_000_000)  # ignored: not this point's
+    await push(llm, LLMTextFrame("Thanks."), 5_300_000_000)
+    [turn] = tracker.finalize()["turns"]
+    assert turn["stages_ms"]["llm_ttfb"] == pytest.approx(300.0)

@@ -1,0 +1,150 @@
+"""Per-frame cost of the latency instrumentation on a pipeline-shaped chain: six probes vs one observer.
+
+Why: every 20 ms audio frame of every session crosses the whole pipeline, and each processor
+in it is a hop that every observer queues. The chain here has the interview pipeline's 16
+processors as direct-mode pass-throughs (the floor each real one pays); the frame crosses all
+of them. Rows:
+
+- no latency instrumentation: only Pipecat's UserBotLatencyObserver (the floor);
+- six LatencyProbes in the frame path (before; only while processors/latency_probe.py exists);
+- one LatencyObserver watching the same six points (now).
+
+A sample is a block of frames, timed until every observer's queue has drained (the
+observers' own task work is part of the cost); µs per frame, median and p95 over the blocks.
+
+    .venv/bin/python scripts/bench_latency_instrumentation.py [--blocks 400] [--block-frames 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from loguru import logger
+from pipecat.frames.frames import InputAudioRawFrame
+from pipecat.observers.user_bot_latency_observer import UserBotLatencyObserver
+from pipecat.pipeline.worker_observer import WorkerObserver
+from pipecat.processors.frame_processor import FrameProcessor
+
+from interview.config import LatencyAlerts, LatencyBudget
+from latency.observer import LatencyObserver
+from latency.tracker import LatencyTracker
+from scripts.bench_hops import PassThrough, p95, set_up_chain, tear_down_chain
+
+# pipelines/interview.py without the probes, in order; the probes sat after the marked ones.
+ROLES = (
+    "input", "echo_gate", "stt", "candidate_tap", "user_aggregator", "resumed_answer", "phase_tracker",
+    "llm", "interrupted_reply", "tts", "filler", "output", "output_tap", "interviewer_tap", "recorder",
+    "assistant_aggregator",
+)  # fmt: skip
+POINT_AFTER = {
+    "input": "input",
+    "stt": "stt",
+    "user": "resumed_answer",
+    "llm": "llm",
+    "tts": "tts",
+    "output": "output_tap",
+}
+FRAME_SECONDS = 0.02
+
+
+def tracker() -> LatencyTracker:
+    return LatencyTracker(LatencyBudget(), LatencyAlerts(), events=None, vad_stop_secs=0.2)
+
+
+def bare_chain() -> tuple[list[FrameProcessor], list[Any]]:
+    return [PassThrough(role) for role in ROLES], [UserBotLatencyObserver()]
+
+
+def observed_chain() -> tuple[list[FrameProcessor], list[Any]]:
+    chain = {role: PassThrough(role) for role in ROLES}
+    observer = LatencyObserver(tracker())
+    for point, role in POINT_AFTER.items():
+        observer.watch(point, chain[role])
+    return list(chain.values()), [observer, UserBotLatencyObserver()]
+
+
+def probed_chain() -> tuple[list[FrameProcessor], list[Any]] | None:
+    try:
+        from processors.latency_probe import LatencyProbe  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    shared = tracker()
+    chain: list[FrameProcessor] = []
+    after = {role: point for point, role in POINT_AFTER.items()}
+    for role in ROLES:
+        chain.append(PassThrough(role))
+        if role in after:
+            chain.append(LatencyProbe(shared, after[role]))
+    return chain, [UserBotLatencyObserver()]
+
+
+async def drained(observer: WorkerObserver) -> None:
+    """Until every observer's queue is empty (WorkerObserver keeps its proxies private)."""
+    for proxy in (observer._proxies or {}).values():
+        await proxy.queue.join()  # its task marks every item done after the observer handled it
+
+
+async def time_chain(
+    build: Callable[[], tuple[list[FrameProcessor], list[Any]]], blocks: int, per_block: int
+) -> list[float]:
+    processors, observers = build()
+    worker_observer = WorkerObserver(observers=observers)
+    chain, _ = await set_up_chain(processors, worker_observer)
+    frame = InputAudioRawFrame(audio=b"\x00\x00" * int(16000 * FRAME_SECONDS), sample_rate=16000, num_channels=1)
+    head = chain[0]
+    samples: list[float] = []
+    for block in range(blocks + 20):  # the first 20 blocks warm up
+        start = time.perf_counter_ns()
+        for _ in range(per_block):
+            await head.queue_frame(frame)
+        await drained(worker_observer)
+        if block >= 20:
+            samples.append((time.perf_counter_ns() - start) / 1000 / per_block)
+    await tear_down_chain(chain, worker_observer)
+    return samples
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--blocks", type=int, default=400, help="timed blocks per row")
+    parser.add_argument("--block-frames", type=int, default=50, help="frames per block (one second of audio)")
+    args = parser.parse_args()
+    logger.remove()
+    logger.add(sys.stderr, level="WARNING")
+
+    rows: list[tuple[str, int, list[float]]] = []
+    variants: list[tuple[str, Callable[[], Any]]] = [("no latency instrumentation", bare_chain)]
+    if probed_chain() is not None:
+        variants.append(("six LatencyProbes (before)", probed_chain))
+    variants.append(("one LatencyObserver (now)", observed_chain))
+    for _round in range(2):  # interleaved rounds: drift on a shared machine hits every row alike
+        for name, build in variants:
+            hops = len(build()[0])
+            samples = await time_chain(build, args.blocks // 2, args.block_frames)
+            rows.append((name, hops, samples))
+
+    merged: dict[str, tuple[int, list[float]]] = {}
+    for name, hops, samples in rows:
+        merged.setdefault(name, (hops, []))[1].extend(samples)
+    print(
+        f"\nper-frame cost of a 20 ms 16 kHz audio frame crossing the chain, observers drained "
+        f"({args.blocks} blocks of {args.block_frames} frames per row, µs per frame)\n"
+    )
+    print(f"{'instrumentation':30} {'hops':>5} {'median':>8} {'p95':>8}")
+    floor = statistics.median(merged["no latency instrumentation"][1])
+    for name, (hops, samples) in merged.items():
+        median = statistics.median(samples)
+        print(f"{name:30} {hops:>5} {median:8.1f} {p95(samples):8.1f}   (+{median - floor:.1f} over the floor)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
