@@ -26,6 +26,7 @@ from bots.session_record import SessionRecord
 from bots.session_timing import EVALUATION_TIMEOUT_SECS, JOINED_LINE
 from bots.transcript_lines import TranscriptLines
 from interview.config import InterviewConfig
+from interview.evaluator import InterviewEvaluator
 from interview.progress import session_message
 from interview.prompts import PromptBuilder, SessionDetails
 from interview.structured_interviewer import Persona
@@ -35,7 +36,6 @@ from pipelines.interview import InterviewPipeline, InterviewProcessors, build_in
 from processors.dtmf_requests import KeypadRequests
 from processors.echo_gate import EchoGate
 from processors.filler_speech import FillerSpeech
-from processors.interview_evaluator import InterviewEvaluator
 from processors.phase_tracker import PhaseTracker
 from processors.resumed_answer import ResumedAnswer
 from report import write_report
@@ -97,7 +97,8 @@ class InterviewSession:
         )
         self._scorer = create_scorer(config, settings)
         self.record = SessionRecord.create(settings.sessions_dir, session_id)
-        self._lines = TranscriptLines(self.record.transcript, self.record.event)
+        self.evaluator = InterviewEvaluator(config, self._scorer, events=self.record)
+        self._lines = TranscriptLines(self.record.transcript, self.record.event, on_line=self.evaluator.on_line)
         try:
             self._write_config(candidate_name)
             self.spend = SpendMeter(prices_from(settings), charged=charged_stages(self.services.providers))
@@ -191,12 +192,13 @@ class InterviewSession:
 
     async def _finish_reports(self) -> None:
         """latency.json and evaluation.json, whatever way the session ended (each never raises)."""
+        self._lines.flush()  # the answer in progress is complete: the evaluator gets its line
         try:
             self.processors.latency.finalize()
         except Exception as exc:
             self.record.event("error", message=f"latency report failed: {type(exc).__name__}: {exc}")
         logger.info(f"session {self.session_id}: scoring the interview ({self._scorer.name})...")
-        evaluation = await self.processors.evaluator.finalize(timeout=self.evaluation_timeout)
+        evaluation = await self.evaluator.finalize(timeout=self.evaluation_timeout)
         logger.info(f"session {self.session_id}: evaluation written ({evaluation.recommendation})")
         close = getattr(self._scorer, "aclose", None)
         if close is not None:
@@ -238,9 +240,6 @@ class InterviewSession:
         self.processors = InterviewProcessors(
             echo_gate=EchoGate(self._config.echo_gate, events=self.record),
             phase_tracker=self.tracker,
-            evaluator=InterviewEvaluator(
-                self._config, self._scorer, events=self.record, current_phase=lambda: self.tracker.state.current_phase
-            ),
             latency=LatencyInstrumentation.for_session(self._config, events=self.record),
             keypad=KeypadRequests(self._config.keypad, events=self.record, on_request=self._keypad_transcript),
             filler=self._build_filler(),

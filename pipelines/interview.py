@@ -5,7 +5,6 @@
       -> keypad requests           phone keypad (DTMF) -> the candidate's request (when configured)
       -> EchoGate                  bot-audible inbound audio -> silence, except real barge-in
       -> STT                       Deepgram | Whisper (embedded)
-      -> evaluator candidate tap   the user aggregator eats TranscriptionFrames, so tap here
       -> user aggregator           Silero VAD + the interview turn-stop strategy (turn_taking/)
       -> resumed answer            the candidate went on after the reply began: one answer
       -> PhaseTracker              phase clock, interview tools, injections, session time limit
@@ -16,7 +15,6 @@
       -> (transport's own)         e.g. Twilio playback marks, in order with the audio
       -> transport.output()
       -> echo gate's output tap    the audio the bot sent: the reference the echo gate predicts echo from
-      -> evaluator interviewer tap what the candidate actually heard
       -> recorder                  stereo, candidate left (real mic audio) / interviewer right
       -> assistant aggregator
 
@@ -59,7 +57,6 @@ from processors.echo_gate import EchoGate
 from processors.events import EventSink
 from processors.filler_speech import FillerSpeech
 from processors.interrupted_reply import InterruptedReply
-from processors.interview_evaluator import InterviewEvaluator
 from processors.mic_recorder import MicRecorder
 from processors.phase_tracker import PhaseTracker
 from processors.resumed_answer import ResumedAnswer
@@ -77,7 +74,6 @@ class InterviewProcessors:
 
     echo_gate: EchoGate
     phase_tracker: PhaseTracker
-    evaluator: InterviewEvaluator
     latency: LatencyInstrumentation
     keypad: KeypadRequests | None = None  # phone keypad shortcuts (DTMF), right after the input
     filler: FillerSpeech | None = None  # a short phrase when the reply is late, right after the TTS
@@ -231,7 +227,6 @@ def build_interview_pipeline(
             *([processors.keypad] if processors.keypad is not None else []),
             processors.echo_gate,
             stt,
-            processors.evaluator.candidate_tap(),
             aggregators.user(),
             *([processors.resumed_answer] if processors.resumed_answer is not None else []),
             processors.phase_tracker,
@@ -242,7 +237,6 @@ def build_interview_pipeline(
             *before_output,
             transport.output(),
             output_tap,
-            processors.evaluator.interviewer_tap(),
             recorder,
             aggregators.assistant(),
         ]

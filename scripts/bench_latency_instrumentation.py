@@ -7,10 +7,13 @@ of them. Rows:
 
 - no latency instrumentation: only Pipecat's UserBotLatencyObserver (the floor);
 - six LatencyProbes in the frame path (before; only while processors/latency_probe.py exists);
-- one LatencyObserver watching the same six points (now).
+- one LatencyObserver watching the same six points (now);
+- each as the session has it: with our UsageObserver, which before this change observed every
+  push (a queue put per hop) and now only first pushes.
 
-A sample is a block of frames, timed until every observer's queue has drained (the
-observers' own task work is part of the cost); µs per frame, median and p95 over the blocks.
+Two figures per row, µs per frame, median and p95 over blocks of frames: "frame path" is the
+time the pushes take (what delays the audio); "with observers" also waits until every
+observer's queue has drained (their work in their own tasks: the CPU a frame costs).
 
     .venv/bin/python scripts/bench_latency_instrumentation.py [--blocks 400] [--block-frames 50]
 """
@@ -34,6 +37,7 @@ from pipecat.observers.user_bot_latency_observer import UserBotLatencyObserver
 from pipecat.pipeline.worker_observer import WorkerObserver
 from pipecat.processors.frame_processor import FrameProcessor
 
+from bots.budget import Prices, SpendMeter, UsageObserver
 from interview.config import LatencyAlerts, LatencyBudget
 from latency.observer import LatencyObserver
 from latency.tracker import LatencyTracker
@@ -58,6 +62,12 @@ FRAME_SECONDS = 0.02
 
 def tracker() -> LatencyTracker:
     return LatencyTracker(LatencyBudget(), LatencyAlerts(), events=None, vad_stop_secs=0.2)
+
+
+def usage_observer(every_push: bool) -> UsageObserver:
+    observer = UsageObserver(SpendMeter(Prices(0, 0, 0, 0), charged=frozenset()))
+    observer._observe_every_push = every_push  # before this change it was created observing every push
+    return observer
 
 
 def bare_chain() -> tuple[list[FrameProcessor], list[Any]]:
@@ -93,24 +103,38 @@ async def drained(observer: WorkerObserver) -> None:
         await proxy.queue.join()  # its task marks every item done after the observer handled it
 
 
+def as_in_the_session(
+    build: Callable[[], tuple[list[FrameProcessor], list[Any]]], every_push: bool
+) -> Callable[[], tuple[list[FrameProcessor], list[Any]]]:
+    def built() -> tuple[list[FrameProcessor], list[Any]]:
+        processors, observers = build()
+        return processors, [*observers, usage_observer(every_push)]
+
+    return built
+
+
 async def time_chain(
     build: Callable[[], tuple[list[FrameProcessor], list[Any]]], blocks: int, per_block: int
-) -> list[float]:
+) -> tuple[list[float], list[float]]:
+    """µs per frame: (frame path only, until the observers drained)."""
     processors, observers = build()
     worker_observer = WorkerObserver(observers=observers)
     chain, _ = await set_up_chain(processors, worker_observer)
     frame = InputAudioRawFrame(audio=b"\x00\x00" * int(16000 * FRAME_SECONDS), sample_rate=16000, num_channels=1)
     head = chain[0]
-    samples: list[float] = []
+    path: list[float] = []
+    total: list[float] = []
     for block in range(blocks + 20):  # the first 20 blocks warm up
         start = time.perf_counter_ns()
         for _ in range(per_block):
             await head.queue_frame(frame)
+        pushed = time.perf_counter_ns()
         await drained(worker_observer)
         if block >= 20:
-            samples.append((time.perf_counter_ns() - start) / 1000 / per_block)
+            path.append((pushed - start) / 1000 / per_block)
+            total.append((time.perf_counter_ns() - start) / 1000 / per_block)
     await tear_down_chain(chain, worker_observer)
-    return samples
+    return path, total
 
 
 async def main() -> None:
@@ -121,29 +145,32 @@ async def main() -> None:
     logger.remove()
     logger.add(sys.stderr, level="WARNING")
 
-    rows: list[tuple[str, int, list[float]]] = []
     variants: list[tuple[str, Callable[[], Any]]] = [("no latency instrumentation", bare_chain)]
     if probed_chain() is not None:
         variants.append(("six LatencyProbes (before)", probed_chain))
     variants.append(("one LatencyObserver (now)", observed_chain))
+    if probed_chain() is not None:
+        variants.append(("session before: probes, usage every push", as_in_the_session(probed_chain, True)))
+    variants.append(("session now: observer, usage first push", as_in_the_session(observed_chain, False)))
+    results: dict[str, tuple[int, list[float], list[float]]] = {}
     for _round in range(2):  # interleaved rounds: drift on a shared machine hits every row alike
         for name, build in variants:
             hops = len(build()[0])
-            samples = await time_chain(build, args.blocks // 2, args.block_frames)
-            rows.append((name, hops, samples))
+            path, total = await time_chain(build, args.blocks // 2, args.block_frames)
+            entry = results.setdefault(name, (hops, [], []))
+            entry[1].extend(path)
+            entry[2].extend(total)
 
-    merged: dict[str, tuple[int, list[float]]] = {}
-    for name, hops, samples in rows:
-        merged.setdefault(name, (hops, []))[1].extend(samples)
     print(
-        f"\nper-frame cost of a 20 ms 16 kHz audio frame crossing the chain, observers drained "
-        f"({args.blocks} blocks of {args.block_frames} frames per row, µs per frame)\n"
+        f"\nper-frame cost of a 20 ms 16 kHz audio frame crossing the chain "
+        f"({args.blocks} blocks of {args.block_frames} frames per row, µs per frame, median / p95)\n"
     )
-    print(f"{'instrumentation':30} {'hops':>5} {'median':>8} {'p95':>8}")
-    floor = statistics.median(merged["no latency instrumentation"][1])
-    for name, (hops, samples) in merged.items():
-        median = statistics.median(samples)
-        print(f"{name:30} {hops:>5} {median:8.1f} {p95(samples):8.1f}   (+{median - floor:.1f} over the floor)")
+    print(f"{'instrumentation':42} {'hops':>5} {'frame path':>16} {'with observers':>16}")
+    for name, (hops, path, total) in results.items():
+        print(
+            f"{name:42} {hops:>5} {statistics.median(path):7.1f} / {p95(path):6.1f} "
+            f"{statistics.median(total):7.1f} / {p95(total):6.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -34,10 +34,8 @@ from pipecat.frames.frames import InputAudioRawFrame  # noqa: E402
 from pipecat.processors.aggregators.llm_context import LLMContext  # noqa: E402
 from pipecat.processors.frame_processor import FrameProcessor  # noqa: E402
 
-from interview.heuristic_scorer import HeuristicScorer  # noqa: E402
 from interview.loader import load_interview_config  # noqa: E402
 from processors.echo_gate import EchoGate  # noqa: E402
-from processors.interview_evaluator import CandidateTranscriptTap, InterviewEvaluator  # noqa: E402
 from processors.phase_tracker import PhaseTracker  # noqa: E402
 from scripts.bench_hops import PassThrough, p95, time_hops  # noqa: E402
 
@@ -54,11 +52,9 @@ class NullSink:
 
 def processors_under_test() -> list[tuple[str, FrameProcessor]]:
     config = load_interview_config("senior_backend_engineer")
-    evaluator = InterviewEvaluator(config, HeuristicScorer(), events=NullSink(), current_phase=lambda: "introduction")
     return [
         ("bare pass-through (floor)", PassThrough()),
         ("EchoGate (bot silent)", EchoGate(config.echo_gate, enable_direct_mode=True)),
-        ("evaluator candidate tap", CandidateTranscriptTap(evaluator, enable_direct_mode=True)),
         ("PhaseTracker", PhaseTracker(config, LLMContext(), events=NullSink(), enable_direct_mode=True)),
     ]
 

@@ -1,4 +1,4 @@
-"""InterviewEvaluator taps: QA pairs with phases from scripted frames, background scoring, evaluation.json."""
+"""InterviewEvaluator: QA pairs with phases from transcript lines, background scoring, evaluation.json."""
 
 from __future__ import annotations
 
@@ -6,32 +6,18 @@ import asyncio
 import itertools
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pipecat.frames.frames import (
-    BotStartedSpeakingFrame,
-    BotStoppedSpeakingFrame,
-    DataFrame,
-    Frame,
-    InterimTranscriptionFrame,
-    TranscriptionFrame,
-    TTSTextFrame,
-    UserStartedSpeakingFrame,
-    UserStoppedSpeakingFrame,
-)
-from pipecat.pipeline.pipeline import Pipeline
-from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
-from pipecat.tests.utils import SleepFrame, run_test
 
 from bots.session_record import SessionRecord
 from interview.config import InterviewConfig
+from interview.evaluator import InterviewEvaluator
 from interview.heuristic_scorer import HeuristicScorer
+from interview.interruptions import CUT_NOTE
 from interview.loader import load_interview_config
 from interview.scoring import AreaJudgement, QAPair, ScoringRun
-from processors.interview_evaluator import InterviewEvaluator
 
 CONFIG = load_interview_config("senior_backend_engineer")
 
@@ -45,52 +31,22 @@ DESIGN_A = "Each payment carries an idempotency key stored with the ledger entry
 BUG_Q = "Tell me about a hard bug you found in production and how you fixed it."
 BUG_A = "I reproduced the race with a load test and added a regression test."
 
-
-@dataclass
-class SetPhase(DataFrame):
-    """Test stand-in for the PhaseTracker: switches the phase in order with the data frames."""
-
-    phase: str = ""
+Line = tuple[str, str, str]  # (speaker, text, phase), as TranscriptLines hands them on
 
 
-class PhaseSwitch(FrameProcessor):
-    def __init__(self, holder: dict[str, str]) -> None:
-        super().__init__()
-        self.holder = holder
-
-    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
-        await super().process_frame(frame, direction)
-        if isinstance(frame, SetPhase):
-            self.holder["phase"] = frame.phase
-            return
-        await self.push_frame(frame, direction)
-
-
-def bot(*sentences: str) -> list[Frame]:
+def script() -> list[Line]:
+    """Three turns, as the transcript writes them (the greeting is two interviewer lines)."""
     return [
-        BotStartedSpeakingFrame(),
-        *(TTSTextFrame(text=s, text_type="sentence") for s in sentences),
-        BotStoppedSpeakingFrame(),
-    ]
-
-
-def user(*finals: str) -> list[Frame]:
-    frames: list[Frame] = [UserStartedSpeakingFrame()]
-    for text in finals:
-        frames += [InterimTranscriptionFrame(text=text[:10], user_id="cand", timestamp="t"),
-                   TranscriptionFrame(text=text, user_id="cand", timestamp="t")]  # fmt: skip
-    return [*frames, UserStoppedSpeakingFrame()]
-
-
-def script() -> list[Frame]:
-    """Three turns. The taps sit at different points of the pipeline, so (as in a real call) time
-    passes between the interviewer's words and the candidate's: SleepFrame keeps the turns apart."""
-    pause = SleepFrame(0.05)
-    return [
-        SetPhase(phase="introduction"), *bot(*INTRO_Q), pause, *user(*INTRO_A), pause,
-        SetPhase(phase="system_design"), *bot(DESIGN_Q), pause, *user(DESIGN_A), pause,
-        SetPhase(phase="coding"), *bot(BUG_Q), pause, *user(BUG_A), pause,
+        ("interviewer", INTRO_Q[0], "introduction"), ("interviewer", INTRO_Q[1], "introduction"),
+        ("candidate", " ".join(INTRO_A), "introduction"),
+        ("interviewer", DESIGN_Q, "system_design"), ("candidate", DESIGN_A, "system_design"),
+        ("interviewer", BUG_Q, "coding"), ("candidate", BUG_A, "coding"),
     ]  # fmt: skip
+
+
+def feed(evaluator: InterviewEvaluator, lines: Sequence[Line]) -> None:
+    for speaker, text, phase in lines:
+        evaluator.on_line(speaker, text, phase)
 
 
 def events_of(record: SessionRecord, kind: str) -> list[dict[str, Any]]:
@@ -100,13 +56,9 @@ def events_of(record: SessionRecord, kind: str) -> list[dict[str, Any]]:
 
 def make(tmp_path: Path, scorer: Any, config: InterviewConfig = CONFIG, **kwargs: Any):
     record = SessionRecord.create(tmp_path, "t")
-    holder = {"phase": "introduction"}
     ticks = itertools.count()
-    evaluator = InterviewEvaluator(
-        config, scorer, events=record, current_phase=lambda: holder["phase"], clock=lambda: float(next(ticks)), **kwargs
-    )
-    pipeline = Pipeline([PhaseSwitch(holder), evaluator.candidate_tap(), evaluator.interviewer_tap()])
-    return evaluator, record, pipeline
+    evaluator = InterviewEvaluator(config, scorer, events=record, clock=lambda: float(next(ticks)), **kwargs)
+    return evaluator, record
 
 
 class GatedScorer:
@@ -140,25 +92,17 @@ class FailingScorer:
         raise RuntimeError("judge exploded")
 
 
-# --- QA pairs from frames -------------------------------------------------------------------
+# --- QA pairs from lines -------------------------------------------------------------------
 
 
-async def test_frames_become_phase_tagged_qa_pairs_and_pass_unchanged(tmp_path: Path) -> None:
-    evaluator, record, pipeline = make(tmp_path, HeuristicScorer())
-    frames = script()
-    down, up = await run_test(pipeline, frames_to_send=frames)
-    sent = [f for f in frames if not isinstance(f, (SetPhase, SleepFrame))]
-    assert sorted(map(id, down)) == sorted(map(id, sent))  # every frame, the very same objects
-    assert [f for f in down if isinstance(f, (TTSTextFrame, TranscriptionFrame, InterimTranscriptionFrame))] == [
-        f for f in sent if isinstance(f, (TTSTextFrame, TranscriptionFrame, InterimTranscriptionFrame))
-    ]
-    assert up == []
-
+async def test_lines_become_phase_tagged_qa_pairs(tmp_path: Path) -> None:
+    evaluator, record = make(tmp_path, HeuristicScorer())
+    feed(evaluator, script())
     pairs = evaluator.pairs
     assert [(p.phase, p.question, p.answer) for p in pairs] == [
         ("introduction", " ".join(INTRO_Q), " ".join(INTRO_A)),
         ("system_design", DESIGN_Q, DESIGN_A),
-        ("coding", BUG_Q, BUG_A),  # completed by the EndFrame
+        ("coding", BUG_Q, BUG_A),
     ]
     assert [p.rubric_areas for p in pairs] == [
         ("communication",),
@@ -172,20 +116,22 @@ async def test_frames_become_phase_tagged_qa_pairs_and_pass_unchanged(tmp_path: 
     record.close()
 
 
-async def test_consecutive_finals_join_until_the_interviewer_speaks(tmp_path: Path) -> None:
-    evaluator, record, _ = make(tmp_path, HeuristicScorer())
-    evaluator.on_candidate_text("Hello?")  # the candidate speaks first: no question
-    evaluator.on_interviewer_text("Hi!", False)
-    evaluator.on_interviewer_text("Tell me", True)
-    evaluator.on_interviewer_text(" about yourself.", True)
-    evaluator.on_candidate_text("I build")
-    evaluator.on_candidate_text("   ")
-    evaluator.on_candidate_text("payment systems.")
-    assert len(evaluator.pairs) == 1  # the second answer is still open
-    evaluator.on_interviewer_text("Thanks.", False)
+async def test_a_cut_question_keeps_what_was_heard_and_an_answer_without_a_question_counts(tmp_path: Path) -> None:
+    evaluator, record = make(tmp_path, HeuristicScorer())
+    feed(
+        evaluator,
+        [
+            ("candidate", "Hello?", "introduction"),  # the candidate speaks first: no question
+            ("interviewer", "Hi!", "introduction"),
+            ("interviewer", f"Tell me about yourself— {CUT_NOTE}", "introduction"),  # talked over
+            ("candidate", "   ", "introduction"),  # nothing: no pair
+            ("candidate", "I build payment systems.", "introduction"),
+            ("interviewer", CUT_NOTE, "introduction"),  # nothing of it heard: no question
+        ],
+    )
     assert [(p.question, p.answer) for p in evaluator.pairs] == [
         ("", "Hello?"),
-        ("Hi! Tell me about yourself.", "I build payment systems."),
+        ("Hi! Tell me about yourself—", "I build payment systems."),
     ]
     await evaluator.finalize(timeout=10)
     record.close()
@@ -194,13 +140,10 @@ async def test_consecutive_finals_join_until_the_interviewer_speaks(tmp_path: Pa
 # --- scoring in the background ---------------------------------------------------------------
 
 
-async def test_slow_scoring_never_delays_frames(tmp_path: Path) -> None:
+async def test_slow_scoring_never_delays_the_transcript(tmp_path: Path) -> None:
     scorer = GatedScorer()
-    evaluator, record, pipeline = make(tmp_path, scorer)
-    frames = script()
-    # If scoring were awaited on the frame path this would deadlock: the gate opens only afterwards.
-    down, _ = await asyncio.wait_for(run_test(pipeline, frames_to_send=frames), timeout=10)
-    assert len(down) == len([f for f in frames if not isinstance(f, (SetPhase, SleepFrame))])
+    evaluator, record = make(tmp_path, scorer)
+    feed(evaluator, script())  # returns at once: the gate opens only afterwards
     assert len(evaluator.pairs) == 3
     await asyncio.sleep(0.05)
     assert scorer.started == CONFIG.evaluation.max_concurrency  # bounded: the third waits its turn
@@ -219,8 +162,8 @@ async def test_slow_scoring_never_delays_frames(tmp_path: Path) -> None:
 
 
 async def test_finalize_writes_evaluation_json(tmp_path: Path) -> None:
-    evaluator, record, pipeline = make(tmp_path, HeuristicScorer())
-    await run_test(pipeline, frames_to_send=script())
+    evaluator, record = make(tmp_path, HeuristicScorer())
+    feed(evaluator, script())
     evaluation = await evaluator.finalize(timeout=10)
     data = json.loads((record.directory / "evaluation.json").read_text())
     assert data == json.loads(json.dumps(evaluation.to_dict()))
@@ -229,7 +172,7 @@ async def test_finalize_writes_evaluation_json(tmp_path: Path) -> None:
     for area in data["areas"].values():
         assert len(area["runs"]) == 2
     assert data["areas"]["system_design"]["score"] is not None
-    # A run_test interview lasts a second: too short for any recommendation, and the heuristic never gives one.
+    # A scripted interview lasts a second: too short for any recommendation, and the heuristic never gives one.
     assert (
         data["recommendation"] == "insufficient_evidence" and "interview ended after" in data["recommendation_reason"]
     )
@@ -247,14 +190,14 @@ async def test_finalize_writes_evaluation_json(tmp_path: Path) -> None:
 
 
 async def test_failing_scorer_still_writes_a_file_listing_missing_areas(tmp_path: Path) -> None:
-    evaluator, record, pipeline = make(tmp_path, FailingScorer())
-    await run_test(pipeline, frames_to_send=script())
+    evaluator, record = make(tmp_path, FailingScorer())
+    feed(evaluator, script())
     evaluation = await evaluator.finalize(timeout=10)
     data = json.loads((record.directory / "evaluation.json").read_text())
     assert {m["area"] for m in data["missing_areas"]} == set(CONFIG.rubric_area_ids)
     assert all("RuntimeError: judge exploded" in m["reason"] for m in data["missing_areas"])
     assert data["weighted_total"] is None and data["confidence"] == 0
-    assert data["recommendation"] == "insufficient_evidence"  # the run_test interview is a second long
+    assert data["recommendation"] == "insufficient_evidence"  # the scripted interview is a second long
     assert data["scorer"] == "failing" and data["model"] == "broken-judge"
     assert len(data["qa_pairs"]) == 3
     failures = events_of(record, "answer_scoring_failed")
@@ -266,8 +209,8 @@ async def test_failing_scorer_still_writes_a_file_listing_missing_areas(tmp_path
 
 async def test_finalize_timeout_cancels_pending_work_and_still_writes(tmp_path: Path) -> None:
     scorer = GatedScorer(block_final=True)  # never released
-    evaluator, record, pipeline = make(tmp_path, scorer, answer_grace_secs=0.1)
-    await run_test(pipeline, frames_to_send=script())
+    evaluator, record = make(tmp_path, scorer, answer_grace_secs=0.1)
+    feed(evaluator, script())
     evaluation = await asyncio.wait_for(evaluator.finalize(timeout=0.5), timeout=5)
     assert all("did not finish within 0.5s" in r for r in evaluation.missing_areas.values())
     data = json.loads((record.directory / "evaluation.json").read_text())
@@ -279,9 +222,8 @@ async def test_finalize_timeout_cancels_pending_work_and_still_writes(tmp_path: 
 
 async def test_cancelled_finalize_leaves_a_partial_file(tmp_path: Path) -> None:
     scorer = GatedScorer(block_final=True)
-    evaluator, record, _ = make(tmp_path, scorer, answer_grace_secs=0.01)
-    evaluator.on_interviewer_text(DESIGN_Q, False)
-    evaluator.on_candidate_text(DESIGN_A)
+    evaluator, record = make(tmp_path, scorer, answer_grace_secs=0.01)
+    feed(evaluator, [("interviewer", DESIGN_Q, "system_design"), ("candidate", DESIGN_A, "system_design")])
     task = asyncio.create_task(evaluator.finalize(timeout=30))
     await asyncio.sleep(0.2)
     task.cancel()
@@ -294,8 +236,8 @@ async def test_cancelled_finalize_leaves_a_partial_file(tmp_path: Path) -> None:
 
 
 async def test_no_answers_at_all(tmp_path: Path) -> None:
-    evaluator, record, pipeline = make(tmp_path, HeuristicScorer())
-    await run_test(pipeline, frames_to_send=bot("Hello, can you hear me?"))
+    evaluator, record = make(tmp_path, HeuristicScorer())
+    feed(evaluator, [("interviewer", "Hello, can you hear me?", "introduction")])
     evaluation = await evaluator.finalize(timeout=5)
     assert evaluator.pairs == [] and evaluation.weighted_total is None
     assert all("no candidate answers" in r for r in evaluation.missing_areas.values())

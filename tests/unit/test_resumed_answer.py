@@ -20,11 +20,11 @@ from pipecat.tests.utils import SleepFrame, run_test
 from bots.session_record import SessionRecord
 from bots.transcript_lines import TranscriptLines
 from interview.config import LatencyAlerts, LatencyBudget
+from interview.evaluator import InterviewEvaluator
 from interview.heuristic_scorer import HeuristicScorer
 from interview.loader import load_interview_config
 from interview.structured_interviewer import StructuredInterviewer
 from latency.tracker import LatencyTracker
-from processors.interview_evaluator import InterviewEvaluator
 from processors.resumed_answer import AnswerResumedFrame, ResumedAnswer, merge_resumed_answer
 
 CONFIG = load_interview_config("senior_backend_engineer")
@@ -133,18 +133,18 @@ def test_the_transcript_writes_a_resumed_answer_as_one_line(tmp_path: Path) -> N
     assert events == [("reply_cut_by_resumed_answer", {"text": "Thank you. Next,"})]
 
 
-async def test_the_evaluator_reopens_the_answer_and_scores_it_once(tmp_path: Path) -> None:
+async def test_the_evaluator_gets_the_resumed_answer_as_one_answer_scored_once(tmp_path: Path) -> None:
+    """The evaluator reads the transcript's lines: the cut reply is no line, the answer's two parts are one."""
     record = SessionRecord.create(tmp_path, "t")
-    evaluator = InterviewEvaluator(CONFIG, HeuristicScorer(), events=record, current_phase=lambda: "system_design")
-    evaluator.on_interviewer_text("How would you design a payment service?", True)
-    evaluator.on_candidate_text("Every payment goes through the ledger first.")
-    evaluator.on_interviewer_text("Thank you. Next,", True)  # the reply begins: the pair closes
-    assert len(evaluator.pairs) == 1
-    evaluator.on_answer_resumed()
-    evaluator.on_interviewer_text("tell me", True)  # the cut reply's last words in flight: not a question
-    evaluator.on_candidate_text("That keeps the two in step.")
-    evaluator.on_reply_started()
-    evaluator.on_interviewer_text("Thank you.", True)
+    evaluator = InterviewEvaluator(CONFIG, HeuristicScorer(), events=record)
+    transcript = TranscriptLines(record.transcript, record.event, on_line=evaluator.on_line)
+    transcript.interviewer("How would you design a payment service?", phase="system_design")
+    transcript.candidate("Every payment goes through the ledger first.", phase="system_design")
+    transcript.answer_resumed()
+    transcript.interviewer("Thank you. Next,", phase="system_design")  # the reply the candidate went on over
+    transcript.candidate("That keeps the two in step.", phase="system_design")
+    assert evaluator.pairs == []  # the answer is held until the next line shows it is over
+    transcript.interviewer("Thank you.", phase="system_design")
     (pair,) = evaluator.pairs
     assert pair.question == "How would you design a payment service?"
     assert pair.answer == "Every payment goes through the ledger first. That keeps the two in step."

@@ -61,7 +61,7 @@ async def test_reports_that_raise_still_end_and_close_the_record(tmp_path: Path,
     async def broken_finalize(**_kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk on fire")
 
-    session.processors.evaluator.finalize = broken_finalize  # type: ignore[method-assign]
+    session.evaluator.finalize = broken_finalize  # type: ignore[method-assign]
     outcome = await asyncio.wait_for(await _run_and_cancel_worker(session), 20)
     events = _events(session)
     assert any(e["type"] == "error" and "disk on fire" in e["message"] for e in events)
@@ -78,7 +78,7 @@ async def test_cancelled_reports_still_end_and_close_the_record(tmp_path: Path, 
         scoring.set()
         await asyncio.sleep(3600)
 
-    session.processors.evaluator.finalize = slow_finalize  # type: ignore[method-assign]
+    session.evaluator.finalize = slow_finalize  # type: ignore[method-assign]
     task = await _run_and_cancel_worker(session)
     await asyncio.wait_for(scoring.wait(), 20)
     task.cancel()
@@ -123,13 +123,13 @@ async def test_scoring_gets_the_sessions_evaluation_timeout(tmp_path: Path, offl
     handle, _ = null_handle()
     session = InterviewSession(_settings(tmp_path), CONFIG, handle)
     seen: list[float] = []
-    original = session.processors.evaluator.finalize
+    original = session.evaluator.finalize
 
     async def finalize(timeout: float):  # type: ignore[no-untyped-def]
         seen.append(timeout)
         return await original(timeout=timeout)
 
-    session.processors.evaluator.finalize = finalize  # type: ignore[method-assign]
+    session.evaluator.finalize = finalize  # type: ignore[method-assign]
     session.evaluation_timeout = 7.0
     await asyncio.wait_for(await _run_and_cancel_worker(session), 20)
     assert seen == [7.0]
