@@ -8,7 +8,6 @@ and latency tracker (transports/twilio_marks.py).
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Mapping
 
@@ -16,6 +15,7 @@ from loguru import logger
 
 from bots.graceful_stop import GracefulStop
 from bots.session import InterviewSession, SessionOutcome
+from bots.session_server import SessionServer
 from interview.config import InterviewConfig
 from interview.loader import bundled_config_names, load_interview_config
 from interview.structured_interviewer import Persona
@@ -24,9 +24,6 @@ from transports.twilio import create_twilio_transport
 from transports.twilio_marks import PlaybackMarks
 from transports.twilio_security import StreamTokens
 from transports.twilio_server import TwilioCall, TwilioServerOptions, build_twilio_app
-from transports.websocket_server import serve_until
-
-WS_MAX_MESSAGE_BYTES = 1024 * 1024  # far above any Twilio message; bigger closes that one socket
 
 
 class PhoneSetupError(ValueError):
@@ -125,21 +122,19 @@ async def serve_phone_sessions(
     SIGTERM (`stop`): every call hears a goodbye and finishes its record, then the server exits."""
     catalog = load_interview_catalog(default_source, default_config, settings)
     options = server_options(settings, catalog, default_source)
-    outcomes: list[SessionOutcome] = []
-    done = asyncio.Event()
-    stop = stop or GracefulStop()
-    stop.on_all_stopped = done.set
+    server = SessionServer(once=once, stop=stop)
 
     async def run_call(call: TwilioCall) -> None:
-        if stop.requested:
-            return  # shutting down: no new calls
-        outcome = await run_phone_call(
-            settings, catalog[call.interview], call, persona=persona, candidate_name=candidate_name, stop=stop
+        await server.run(
+            lambda: run_phone_call(
+                settings,
+                catalog[call.interview],
+                call,
+                persona=persona,
+                candidate_name=candidate_name,
+                stop=server.stop,
+            )
         )
-        outcomes.append(outcome)
-        print(f"Session record: {outcome.directory}", flush=True)
-        if once:
-            done.set()
 
     app = build_twilio_app(run_call, options)
 
@@ -151,9 +146,4 @@ async def serve_phone_sessions(
             flush=True,
         )
 
-    stop.install()
-    try:
-        await serve_until(app, host, port, done, on_ready, ws_max_size=WS_MAX_MESSAGE_BYTES)
-    finally:
-        stop.uninstall()
-    return outcomes
+    return await server.serve(app, host, port, on_ready)

@@ -7,19 +7,16 @@ process and return its outcome.
 
 from __future__ import annotations
 
-import asyncio
-
 from bots.budget import BudgetGuard, SpendMeter, charged_stages, prices_from
 from bots.graceful_stop import GracefulStop
 from bots.session import InterviewSession, SessionOutcome
+from bots.session_server import SessionServer
 from interview.config import InterviewConfig
 from interview.structured_interviewer import Persona
 from settings import Settings
 from transports import TransportHandle, create_transport
 from transports.candidate_page import page_unavailable_reason, page_url
-from transports.websocket_server import build_websocket_app, serve_until
-
-WS_MAX_MESSAGE_BYTES = 1024 * 1024  # a bigger message closes that one socket (1009); the serializer drops > 64 KiB
+from transports.websocket_server import build_websocket_app
 
 
 async def serve_websocket_sessions(
@@ -36,23 +33,18 @@ async def serve_websocket_sessions(
     """Serve `ws://host:port/ws` and the candidate page at `/`; with `once`, stop after the first session ends.
 
     SIGTERM (`stop`): every session says goodbye and finishes its record, then the server exits."""
-    outcomes: list[SessionOutcome] = []
-    done = asyncio.Event()
-    stop = stop or GracefulStop()
-    stop.on_all_stopped = done.set
+    server = SessionServer(once=once, stop=stop)
 
     async def run_session(handle: TransportHandle) -> None:
-        if stop.requested:
-            return  # shutting down: no new sessions
-        session = InterviewSession(settings, config, handle, persona=persona, candidate_name=candidate_name)
-        stop.track(session, handle)
-        try:
-            outcomes.append(await session.run())
-        finally:
-            stop.untrack(session)
-        print(f"Session record: {session.record.directory}", flush=True)
-        if once:
-            done.set()
+        async def start() -> SessionOutcome:
+            session = InterviewSession(settings, config, handle, persona=persona, candidate_name=candidate_name)
+            server.stop.track(session, handle)
+            try:
+                return await session.run()
+            finally:
+                server.stop.untrack(session)
+
+        await server.run(start)
 
     token = settings.websocket_token.get_secret_value() if settings.websocket_token else None
     app = build_websocket_app(run_session, token=token, max_sessions=settings.max_sessions)
@@ -67,12 +59,7 @@ async def serve_websocket_sessions(
         else:
             print(f"Candidate page unavailable: {reason}", flush=True)
 
-    stop.install()
-    try:
-        await serve_until(app, host, port, done, on_ready, ws_max_size=WS_MAX_MESSAGE_BYTES)
-    finally:
-        stop.uninstall()
-    return outcomes
+    return await server.serve(app, host, port, on_ready)
 
 
 BUDGET_GOODBYE = (

@@ -10,7 +10,8 @@ import pytest
 import websockets
 
 from transports.common import TransportHandle
-from transports.websocket_server import build_websocket_app, serve
+from transports.uvicorn_serving import serve
+from transports.websocket_server import build_websocket_app
 
 
 @pytest.fixture
