@@ -153,13 +153,3 @@ class Settings(BaseSettings):
     def openai_configured(self) -> bool:
         """A key or a custom base_url (local servers often need no key) means the cloud LLM is usable."""
         return self.openai_api_key is not None or bool(self.openai_base_url)
-
-    def safe_summary(self) -> dict[str, str]:
-        """Settings for logs: secrets reduced to set/unset."""
-        summary: dict[str, str] = {}
-        for name, value in self.model_dump().items():
-            if isinstance(value, SecretStr) or name.endswith(("_key", "_secret", "_token")):
-                summary[name] = "set" if value else "unset"
-            else:
-                summary[name] = str(value)
-        return summary

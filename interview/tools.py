@@ -39,15 +39,6 @@ class ToolDefinition:
     properties: dict[str, dict[str, Any]]
     required: list[str] = field(default_factory=list)
 
-    def parameters_schema(self) -> dict[str, Any]:
-        """The full JSON schema of the arguments object (for providers that want one)."""
-        return {
-            "type": "object",
-            "properties": self.properties,
-            "required": list(self.required),
-            "additionalProperties": False,
-        }
-
 
 @dataclass(frozen=True)
 class ToolResult:

@@ -132,10 +132,6 @@ class LatencyObserver(BaseObserver):
             raise ValueError(f"latency point {point!r} is already watched")
         self._points[processor] = _Point(point)
 
-    @property
-    def watched(self) -> dict[str, FrameProcessor]:
-        return {p.name: processor for processor, p in self._points.items()}
-
     async def on_push_frame(self, data: FramePushed) -> None:
         point = self._points.get(data.source)
         if point is None or data.direction is not FrameDirection.DOWNSTREAM:

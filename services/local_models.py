@@ -113,9 +113,6 @@ class SharedWhisperModel:
             segments, info = self._model.transcribe(audio, **{**self._decode_options, **options})
             return list(segments), info
 
-    def short_window_stats(self) -> dict[str, int]:
-        return {"fast": self._short.fast, "fallbacks": self._short.fallbacks} if self._short is not None else {}
-
 
 class SharedPiperVoice:
     """Stands in for ``piper.PiperVoice`` inside Pipecat's ``PiperTTSService`` (one per voice).
