@@ -127,7 +127,7 @@ class Settings(BaseSettings):
         default=30, gt=0, le=300, description="Longest wait for the goodbye's playback mark before hanging up."
     )
 
-    # --- rooms and the session launcher (python -m bots.launcher) ---------------------
+    # --- rooms and the session launcher (python -m launcher) ---------------------
     launcher_api_key: SecretStr | None = Field(
         default=None,
         description="Bearer key the launcher's clients must send; the launcher refuses to start without it.",

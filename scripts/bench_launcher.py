@@ -28,7 +28,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bots.launcher import ROOT, create_app
+from launcher.app import ROOT, create_app
 from scripts.candidate_protocol import BotAudio, decode, encode_message, open_connection, rtvi_client_ready
 from settings import Settings
 

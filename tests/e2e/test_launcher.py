@@ -13,7 +13,7 @@ import httpx
 import pytest
 import yaml
 
-from bots.launcher import create_app
+from launcher.app import create_app
 from scripts.simulate_candidate import run_candidate
 from settings import Settings
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bots.launch_request import MAX_BODY_BYTES
+from launcher.request import MAX_BODY_BYTES
 from tests.bad_inputs import LAUNCHER_BODIES
 from tests.unit.test_launcher import AUTH, launcher  # noqa: F401  (the fixture)
 

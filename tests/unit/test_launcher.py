@@ -17,9 +17,9 @@ import httpx
 import jwt
 import pytest
 
-from bots.launcher import bot_command, create_app
-from bots.launcher_sessions import Supervisor
 from interview.loader import load_interview_config
+from launcher.app import bot_command, create_app
+from launcher.sessions import Supervisor
 from settings import Settings
 from tests.fakes.daily_server import FakeDailyServer
 from tests.fakes.livekit_server import FakeLiveKitServer

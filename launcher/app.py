@@ -1,6 +1,6 @@
 """The session launcher: an HTTP service that creates a room, starts a bot for it, and keeps count.
 
-    python -m bots.launcher            # listens on LAUNCHER_HOST:LAUNCHER_PORT, needs LAUNCHER_API_KEY
+    python -m launcher            # listens on LAUNCHER_HOST:LAUNCHER_PORT, needs LAUNCHER_API_KEY
 
 `POST /sessions` validates the request as a session contract (the same model the
 bot reads from room metadata), creates the room (LiveKit: CreateRoom with the
@@ -9,7 +9,7 @@ join token, starts `bot.py` for it and answers with the session id, room, join
 URL/token and the bot's pid. `transport: websocket` is for local use: the bot
 serves one session; `join_url` is its candidate page (`http://127.0.0.1:PORT/`),
 `ws_url` its `ws://127.0.0.1:PORT/ws` for programmatic clients. Process management lives in
-`bots/launcher_sessions.py`. Every request needs `Authorization: Bearer <LAUNCHER_API_KEY>`.
+`launcher/sessions.py`. Every request needs `Authorization: Bearer <LAUNCHER_API_KEY>`.
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import ValidationError
 
-from bots.child_secrets import child_environment, token_file_for, write_private
-from bots.launch_request import LaunchRequest, read_launch_request
-from bots.launcher_sessions import LaunchedSession, Supervisor
 from interview.config import InterviewConfig
 from interview.loader import ConfigError, describe_validation_error
 from interview.session_contract import ContractError, SessionContract, contract_from_data
+from launcher.child_secrets import child_environment, token_file_for, write_private
+from launcher.request import LaunchRequest, read_launch_request
+from launcher.sessions import LaunchedSession, Supervisor
 from report import REPORT_FILE
 from settings import Settings
 from transports.candidate_page import page_url
