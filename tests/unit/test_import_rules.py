@@ -27,7 +27,17 @@ DOMAIN_FILES = sorted((ROOT / "interview").rglob("*.py"))
 @pytest.mark.parametrize("path", DOMAIN_FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_the_interview_domain_never_imports_the_framework_or_the_rest_of_the_app(path: Path) -> None:
     """interview/ is plain Python: Pipecat, transports, services and processors stay out of it."""
-    forbidden = ("pipecat", "processors", "pipelines", "transports", "services", "bots", "launcher", "latency", "turn_taking")
+    forbidden = (
+        "pipecat",
+        "processors",
+        "pipelines",
+        "transports",
+        "services",
+        "bots",
+        "launcher",
+        "latency",
+        "turn_taking",
+    )
     offending = sorted(m for m in imported_modules(path) if m.split(".")[0] in forbidden)
     assert not offending, f"{path.relative_to(ROOT)} imports {offending}"
 
