@@ -114,6 +114,7 @@ class InterviewSession:
                 idle_timeout_secs=config.timeouts.idle_cancel_seconds,
                 conversation_id=self.record.session_id,
                 observers=[*self.processors.latency.observers(), UsageObserver(self.spend)],
+                enable_rtvi=handle.rtvi,
             )
             self._hook_events()
             if instructions:
@@ -372,7 +373,8 @@ class InterviewSession:
             await self.tracker.begin()
             # The candidate page shows which interview this is and, at the end, where its record is.
             about = session_message(self._config, self.session_id, str(self.record.directory.resolve()))
-            await self.worker.queue_frames([RTVIServerMessageFrame(data=about), LLMRunFrame()])
+            intro = [RTVIServerMessageFrame(data=about)] if self._handle.rtvi else []
+            await self.worker.queue_frames([*intro, LLMRunFrame()])
 
         async def on_left() -> None:
             record.event("candidate_left")

@@ -9,7 +9,10 @@ of them. Rows:
 - six LatencyProbes in the frame path (before; only while processors/latency_probe.py exists);
 - one LatencyObserver watching the same six points (now);
 - each as the session has it: with our UsageObserver, which before this change observed every
-  push (a queue put per hop) and now only first pushes.
+  push (a queue put per hop) and now only first pushes;
+- the session now with Pipecat's RTVI observer (it sees every push), which WebSocket and room
+  sessions carry and phone sessions no longer do; the RTVI processor's own hop at the head of the
+  pipeline is not in it (it has its own task queue, which this harness does not wait for).
 
 Two figures per row, µs per frame, median and p95 over blocks of frames: "frame path" is the
 time the pushes take (what delays the audio); "with observers" also waits until every
@@ -36,6 +39,7 @@ from pipecat.frames.frames import InputAudioRawFrame
 from pipecat.observers.user_bot_latency_observer import UserBotLatencyObserver
 from pipecat.pipeline.worker_observer import WorkerObserver
 from pipecat.processors.frame_processor import FrameProcessor
+from pipecat.processors.frameworks.rtvi import RTVIProcessor
 
 from bots.budget import Prices, SpendMeter, UsageObserver
 from interview.config import LatencyAlerts, LatencyBudget
@@ -113,6 +117,18 @@ def as_in_the_session(
     return built
 
 
+def with_rtvi(
+    build: Callable[[], tuple[list[FrameProcessor], list[Any]]],
+) -> Callable[[], tuple[list[FrameProcessor], list[Any]]]:
+    """The observer PipelineWorker adds by default with its RTVIProcessor (the processor is left out)."""
+
+    def built() -> tuple[list[FrameProcessor], list[Any]]:
+        processors, observers = build()
+        return processors, [*observers, RTVIProcessor().create_rtvi_observer()]
+
+    return built
+
+
 async def time_chain(
     build: Callable[[], tuple[list[FrameProcessor], list[Any]]], blocks: int, per_block: int
 ) -> tuple[list[float], list[float]]:
@@ -152,6 +168,7 @@ async def main() -> None:
     if probed_chain() is not None:
         variants.append(("session before: probes, usage every push", as_in_the_session(probed_chain, True)))
     variants.append(("session now: observer, usage first push", as_in_the_session(observed_chain, False)))
+    variants.append(("session now + RTVI observer (not phone)", with_rtvi(as_in_the_session(observed_chain, False))))
     results: dict[str, tuple[int, list[float], list[float]]] = {}
     for _round in range(2):  # interleaved rounds: drift on a shared machine hits every row alike
         for name, build in variants:

@@ -42,6 +42,10 @@ class TransportHandle:
     before_output: tuple[Any, ...] = ()
     # Set when the transport reports playback at the listener; the session listens to it.
     playback: PlaybackReports | None = None
+    # Whether a client on this transport speaks RTVI (the candidate page, Pipecat's client SDKs).
+    # A phone does not: without it the session has no RTVI processor hop and no RTVI observer,
+    # which sees every push of every frame.
+    rtvi: bool = True
 
     def on_candidate_joined(self, callback: CandidateCallback) -> None:
         self._bind(self.joined_event, callback)

@@ -56,4 +56,5 @@ def create_twilio_transport(
         after_input=(EndAfterPlayback(marks, timeout_secs=goodbye_timeout_secs),),
         before_output=(PlaybackMarkInserter(marks),),
         playback=marks,
+        rtvi=False,
     )

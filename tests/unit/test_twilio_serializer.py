@@ -136,3 +136,4 @@ def test_twilio_transport_carries_marks_serializer_and_its_pipeline_processors()
     assert [type(p) for p in handle.after_input] == [EndAfterPlayback]
     assert [type(p) for p in handle.before_output] == [PlaybackMarkInserter]
     assert (handle.input_sample_rate, handle.output_sample_rate) == (8000, 8000)
+    assert handle.rtvi is False  # a phone speaks no RTVI: the session runs without its processor and observer
