@@ -81,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="daily/livekit: read the join token from FILE (keep it mode 0600) instead of --token, which any "
         "local user can see in the process list. The launcher passes tokens this way.",
     )
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help='load imports and embedded models first, then read one line of JSON {"argv": [flags]} on stdin and '
+        "run as if started with those flags (the launcher's warm pool; LAUNCHER_WARM_POOL). No other flags.",
+    )
     return parser
 
 
@@ -90,6 +96,13 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--warm" in argv:
+        if argv != ["--warm"]:
+            fail("--warm takes no other flags: the session's flags arrive on stdin")
+        from bots.warm_start import run_when_handed_over
+
+        return run_when_handed_over(main, default_config=DEFAULT_CONFIG)
     args = build_parser().parse_args(argv)
     if args.token_file:
         args.token = _read_token(args.token_file)

@@ -135,6 +135,12 @@ class Settings(BaseSettings):
     launcher_host: str = "127.0.0.1"
     launcher_port: int = Field(default=8780, ge=0, le=65535)
     launcher_max_sessions: int = Field(default=10, ge=1, description="Concurrent bot processes; more get 429.")
+    launcher_warm_pool: int = Field(
+        default=1,
+        ge=0,
+        le=32,
+        description="Bot processes kept started and loaded, waiting for a session (0: every session starts cold).",
+    )
     launcher_grace_seconds: float = Field(
         default=30, gt=0, description="DELETE: SIGTERM, then SIGKILL after this; also added to session timeouts."
     )

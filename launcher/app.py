@@ -9,7 +9,8 @@ join token, starts `bot.py` for it and answers with the session id, room, join
 URL/token and the bot's pid. `transport: websocket` is for local use: the bot
 serves one session; `join_url` is its candidate page (`http://127.0.0.1:PORT/`),
 `ws_url` its `ws://127.0.0.1:PORT/ws` for programmatic clients. Process management lives in
-`launcher/sessions.py`. Every request needs `Authorization: Bearer <LAUNCHER_API_KEY>`.
+`launcher/sessions.py`; `LAUNCHER_WARM_POOL` children wait loaded for a session
+(`launcher/warm_pool.py`), so a session starts in a process that is already warm. Every request needs `Authorization: Bearer <LAUNCHER_API_KEY>`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from interview.session_contract import ContractError, SessionContract, contract_
 from launcher.child_secrets import child_environment, token_file_for, write_private
 from launcher.request import LaunchRequest, read_launch_request
 from launcher.sessions import LaunchedSession, Supervisor
+from launcher.warm_pool import WarmPool
 from report import REPORT_FILE
 from settings import Settings
 from transports.candidate_page import page_url
@@ -103,11 +105,16 @@ async def create_room(
     raise HTTPException(400, f"transport {request.transport}: no room to create")
 
 
+def bot_script_command() -> list[str]:
+    """How a bot child starts: this interpreter running bot.py (a warm-pool child adds --warm)."""
+    return [sys.executable, str(BOT_SCRIPT)]
+
+
 def bot_command(transport: str, tickets: RoomTickets | None, contract_file: Path, port: int | None) -> list[str]:
     """The child's argv: LiveKit reads its contract from the room's metadata; the others from a file.
 
     The bot's token is never in argv (anyone can read a process list): it is in a 0600 file."""
-    base = [sys.executable, str(BOT_SCRIPT), "--transport", transport]
+    base = [*bot_script_command(), "--transport", transport]
     token_file = str(token_file_for(contract_file))
     if transport == "livekit":
         assert tickets is not None
@@ -140,14 +147,18 @@ def create_app(
     )
     env = child_environment(os.environ if child_env is None else child_env)
     launcher_dir = settings.sessions_dir / "launcher"
+    pool = WarmPool(settings.launcher_warm_pool, command=[*bot_script_command(), "--warm"], env=env, cwd=ROOT)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        pool.fill()
         yield
+        await pool.shutdown()
         await sup.shutdown()  # the launcher going away ends its children
 
     app = FastAPI(title="Interview session launcher", lifespan=lifespan)
     app.state.supervisor = sup
+    app.state.warm_pool = pool
 
     async def authorize(request: Request) -> None:
         header = request.headers.get("authorization", "")
@@ -194,7 +205,7 @@ def create_app(
         except BaseException:
             sup.release()
             raise
-        await sup.start(session, command_for(request.transport, tickets, contract_file, port), env, ROOT)
+        await sup.start(session, command_for(request.transport, tickets, contract_file, port), env, ROOT, warm=pool)
         return session.public()
 
     @app.get("/sessions", dependencies=[Depends(authorize)])
@@ -202,6 +213,7 @@ def create_app(
         return {
             "active": sup.active,
             "max_sessions": sup.max_sessions,
+            "warm_pool": pool.status(),
             "sessions": [s.public() for s in sup.sessions.values()],
         }
 

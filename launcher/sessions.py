@@ -29,6 +29,7 @@ from loguru import logger
 from bots.exit_codes import END_REASON_EXIT_CODES, reason_for_exit_code
 from bots.session_timing import JOINED_LINE
 from bots.session_timing import after_interview_seconds as default_after_interview_seconds
+from launcher.warm_pool import WarmPool
 from transports.room_api import ROOM_JOIN_WINDOW_SECONDS
 
 SessionState = Literal["starting", "running", "ended", "failed"]
@@ -58,6 +59,7 @@ class LaunchedSession:
     joined_at: float | None = None  # when the bot said its candidate arrived
     ended_at: float | None = None
     killed: str | None = None  # why the launcher killed it, if it did
+    warm: bool = False  # run by a warm-pool child (started before the request)
 
     def public(self) -> dict[str, object]:
         data = asdict(self)
@@ -104,23 +106,26 @@ class Supervisor:
         self._reserved -= 1
 
     async def start(
-        self, session: LaunchedSession, command: Sequence[str], env: dict[str, str], cwd: Path
+        self,
+        session: LaunchedSession,
+        command: Sequence[str],
+        env: dict[str, str],
+        cwd: Path,
+        warm: WarmPool | None = None,
     ) -> LaunchedSession:
-        """Spawn the child (uses a slot reserved with `reserve`) and watch it."""
+        """Run the session in a ready child of ``warm`` if it has one, else spawn one; watch it.
+
+        Uses a slot reserved with `reserve`."""
         session.directory.mkdir(parents=True, exist_ok=True)
         try:
-            process = await asyncio.create_subprocess_exec(
-                *command,
-                cwd=cwd,
-                env=env,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True,  # a Ctrl-C on the launcher reaches the launcher, which ends children itself
-            )
+            process, early_output = await self._child_for(command, env, cwd, warm)
         finally:
             self.release()
         session.pid = process.pid
+        if early_output is not None:
+            session.warm = True
+            with open(session.directory / "bot.log", "ab") as log:  # noqa: ASYNC230 - a few lines, once
+                log.writelines(early_output)  # what the warm child printed before this session was its own
         self._joined[session.id] = asyncio.Event()
         self.sessions[session.id] = session
         self._processes[session.id] = process
@@ -128,6 +133,28 @@ class Supervisor:
         self._spawn(self._watchdog(session, process))
         logger.info(f"launcher: session {session.id} ({session.transport}) started, pid {process.pid}")
         return session
+
+    @staticmethod
+    async def _child_for(
+        command: Sequence[str], env: dict[str, str], cwd: Path, warm: WarmPool | None
+    ) -> tuple[asyncio.subprocess.Process, list[bytes] | None]:
+        """A warm child handed the command's flags (with what it printed already), or a new child (None)."""
+        flags = warm.session_flags(command) if warm is not None else None
+        if warm is not None and flags is not None:
+            while (bot := warm.take()) is not None:
+                if await bot.hand_over(flags):
+                    return bot.process, bot.output
+                logger.warning(f"launcher: warm bot pid {bot.process.pid} was gone at hand-over; trying another")
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            cwd=cwd,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,  # a Ctrl-C on the launcher reaches the launcher, which ends children itself
+        )
+        return process, None
 
     async def stop(self, session_id: str, reason: str = "deleted") -> None:
         """SIGTERM (the bot says goodbye and ends), SIGKILL if still there after the grace period."""

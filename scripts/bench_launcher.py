@@ -1,9 +1,12 @@
-"""Measure POST /sessions -> the bot ready to speak, over cold sessions, and where the time goes.
+"""Measure POST /sessions -> the bot ready to speak, cold and from the warm pool, and where the time goes.
 
     python scripts/bench_launcher.py [--sessions 12]
 
 Runs the launcher in process with the real `bot.py` child (websocket transport,
-embedded engines, no keys). Each session is cold (a new process) and runs alone.
+embedded engines, no keys), twice in one run: `LAUNCHER_WARM_POOL=0` (each session a new
+process) and `=1` (each session handed to a child that is already loaded; the bench waits
+until the pool has one ready before each POST, so every session is a pool hit — the
+replacement warms up while the previous session runs). Sessions run one at a time.
 Per session:
   listening  POST -> the child serves ws:// (interpreter, imports, settings, config, server)
   ready      POST -> the first audio frame of the bot's greeting reaches a connected client
@@ -48,13 +51,17 @@ def child_env(sessions_dir: Path) -> dict[str, str]:
     return env
 
 
-async def one_session(client: httpx.AsyncClient) -> tuple[float, float]:
+async def one_session(client: httpx.AsyncClient, warm: bool) -> tuple[float, float]:
+    while warm and (await client.get("/sessions", headers=AUTH)).json()["warm_pool"]["ready"] < 1:  # noqa: ASYNC110 - polls state that has no event to await
+        await asyncio.sleep(0.02)
     t0 = time.perf_counter()
     created = await client.post(
         "/sessions", json={"transport": "websocket", "interview": "senior_backend_engineer"}, headers=AUTH
     )
     created.raise_for_status()
     session_id = created.json()["id"]
+    if created.json()["warm"] != warm:
+        raise RuntimeError(f"session {session_id}: expected warm={warm}, got {created.json()['warm']}")
     while (state := (await client.get(f"/sessions/{session_id}", headers=AUTH)).json())["state"] == "starting":  # noqa: ASYNC110 - polls state that has no event to await
         await asyncio.sleep(0.005)
     if state["state"] != "running":
@@ -91,30 +98,44 @@ def summary(name: str, values: list[float]) -> str:
     )
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=12)
-    args = parser.parse_args()
+async def measure(pool_size: int, sessions: int) -> tuple[list[float], list[float]]:
+    """POST -> listening and POST -> first greeting audio for each of ``sessions``, with this pool size."""
+    label = "cold" if pool_size == 0 else "warm"
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(_env_file=None, launcher_api_key="bench", sessions_dir=Path(tmp), launcher_grace_seconds=5)  # type: ignore[call-arg]
+        values: dict[str, object] = dict(
+            launcher_api_key="bench", sessions_dir=Path(tmp), launcher_grace_seconds=5, launcher_warm_pool=pool_size
+        )
+        settings = Settings(_env_file=None, **values)  # type: ignore[call-arg,arg-type]
         app = create_app(settings, child_env=child_env(Path(tmp)))
         listening, ready = [], []
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://launcher") as client,
         ):
-            for i in range(args.sessions):
-                heard, spoke = await one_session(client)
+            for i in range(sessions):
+                heard, spoke = await one_session(client, warm=pool_size > 0)
                 listening.append(heard)
                 ready.append(spoke)
                 print(
-                    f"session {i + 1:2d}: listening {heard * 1000:6.0f} ms, first greeting audio {spoke * 1000:6.0f} ms",
+                    f"{label} session {i + 1:2d}: listening {heard * 1000:6.0f} ms, "
+                    f"first greeting audio {spoke * 1000:6.0f} ms",
                     flush=True,
                 )
+    return listening, ready
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=12, help="sessions per side (cold, warm pool)")
+    args = parser.parse_args()
+    sides = {"cold (LAUNCHER_WARM_POOL=0)": await measure(0, args.sessions)}
+    sides["warm pool (LAUNCHER_WARM_POOL=1)"] = await measure(1, args.sessions)
+    for name, (listening, ready) in sides.items():
+        print(f"\n{name}")
+        print(summary("POST -> bot listening", listening))
+        print(summary("POST -> bot ready to speak (first audio)", ready))
+        print(summary("  of which: after listening (session build)", [r - h for r, h in zip(ready, listening)]))
     print()
-    print(summary("POST -> bot listening", listening))
-    print(summary("POST -> bot ready to speak (first audio)", ready))
-    print(summary("  of which: after listening (session build)", [r - h for r, h in zip(ready, listening)]))
     print(summary("cold child: python interpreter only", child_seconds("pass")))
     print(
         summary(

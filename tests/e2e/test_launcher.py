@@ -1,4 +1,4 @@
-"""The launcher end to end: POST a websocket session, a real `bot.py` child runs it, the simulated
+"""The launcher end to end: POST a websocket session, the warm pool's real `bot.py --warm` child runs it, the simulated
 candidate completes a short interview, and GET shows it ended with its record."""
 
 from __future__ import annotations
@@ -41,6 +41,11 @@ async def test_launcher_runs_a_real_bot_through_a_whole_short_interview(
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://launcher") as client,
     ):
+        deadline = time.monotonic() + 60  # the pool's bot loads its models first (LAUNCHER_WARM_POOL=1 by default)
+        while (await client.get("/sessions", headers=AUTH)).json()["warm_pool"]["ready"] < 1:
+            assert time.monotonic() < deadline, "the warm bot never became ready"
+            await asyncio.sleep(0.1)
+        warm_pid = app.state.warm_pool._ready[0].process.pid
         created = await client.post(
             "/sessions",
             json={
@@ -52,7 +57,7 @@ async def test_launcher_runs_a_real_bot_through_a_whole_short_interview(
         )
         assert created.status_code == 201, created.text
         session = created.json()
-        assert session["state"] == "starting" and session["pid"] > 0
+        assert session["state"] == "starting" and session["pid"] == warm_pid and session["warm"] is True
         assert session["ws_url"].startswith("ws://127.0.0.1:") and session["ws_url"].endswith("/ws")
         assert session["join_url"] == session["ws_url"].replace("ws://", "http://").removesuffix("ws")  # the page
 

@@ -74,6 +74,7 @@ def settings(tmp_path: Path, **overrides: object) -> Settings:
         livekit_api_key=None,
         livekit_api_secret=None,
         daily_api_key=None,
+        launcher_warm_pool=0,  # the stand-in children are not bot.py (tests/unit/test_warm_pool.py has the pool)
     )
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -1,0 +1,180 @@
+"""The launcher's warm pool: bot processes started before their sessions, handed one when it comes.
+
+Why: a cold `bot.py` child takes seconds (interpreter, imports, models) between `POST
+/sessions` and the greeting. The pool keeps ``size`` children started as ``bot.py --warm``
+(:mod:`bots.warm_start`): loaded, idle, waiting on stdin. :meth:`take` gives the session
+one that is ready and starts its replacement at once; the session's flags go to it as one
+JSON line (:meth:`WarmBot.hand_over`). No ready bot (pool empty, still warming, size 0)
+means a cold start, so a session is never refused for want of a warm one.
+
+A warm child that exits before its session (a crash, a missing model) is logged with the
+end of its output and replaced after a back-off (1 s doubling to 60 s), so a broken
+setup does not spin. Idle warm children are not sessions: they do not count against
+`LAUNCHER_MAX_SESSIONS`; each holds its models' memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+
+from bots.warm_start import WARM_READY_LINE
+
+FIRST_RETRY_SECONDS, MAX_RETRY_SECONDS = 1.0, 60.0
+OUTPUT_TAIL_LINES = 20  # of a warm child that died before its session, in the launcher's log
+
+
+@dataclass
+class WarmBot:
+    """One warm child: its process and what it printed while warming up (for the session's bot.log)."""
+
+    process: asyncio.subprocess.Process
+    output: list[bytes] = field(default_factory=list)
+    warm_seconds: float | None = None  # spawn -> ready line
+
+    async def hand_over(self, argv: Sequence[str]) -> bool:
+        """Send the session's flags and close its stdin; False if the child is already gone."""
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(json.dumps({"argv": list(argv)}).encode() + b"\n")
+            await self.process.stdin.drain()
+            self.process.stdin.close()
+        except (BrokenPipeError, ConnectionResetError):
+            return False
+        return self.process.returncode is None
+
+
+class WarmPool:
+    """Keeps ``size`` warm `bot.py --warm` children ready; all methods run on the launcher's loop."""
+
+    def __init__(
+        self,
+        size: int,
+        *,
+        command: Sequence[str],
+        env: dict[str, str],
+        cwd: Path,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.size = size
+        self.command = list(command)
+        self._env, self._cwd, self._clock = env, cwd, clock
+        self._ready: list[WarmBot] = []
+        self._warming = 0
+        self._retry_seconds = FIRST_RETRY_SECONDS
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    @property
+    def ready(self) -> int:
+        return len(self._ready)
+
+    def status(self) -> dict[str, int]:
+        return {"size": self.size, "ready": self.ready, "warming": self._warming}
+
+    def session_flags(self, command: Sequence[str]) -> list[str] | None:
+        """A session command's flags to hand to a warm child, or None if the command is not this pool's bot."""
+        prefix = self.command[:-1]  # the interpreter and bot.py, without --warm
+        if self.size == 0 or list(command[: len(prefix)]) != prefix:
+            return None
+        return list(command[len(prefix) :])
+
+    def fill(self) -> None:
+        """Start children until ready + warming reaches ``size``."""
+        while not self._closed and self.ready + self._warming < self.size:
+            self._warming += 1
+            self._spawn(self._warm_one())
+
+    def take(self) -> WarmBot | None:
+        """A ready warm child (its replacement starts now), or None: start this session cold."""
+        while self._ready:
+            bot = self._ready.pop(0)
+            if bot.process.returncode is None:
+                self.fill()
+                return bot
+        self.fill()
+        return None
+
+    async def shutdown(self) -> None:
+        """Stop the idle children (closing stdin lets them exit 0) and the warming ones."""
+        self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        idle, self._ready = self._ready, []
+        for bot in idle:
+            await _end(bot.process)
+
+    # --- warming -------------------------------------------------------------------------
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _warm_one(self) -> None:
+        started = self._clock()
+        process = await asyncio.create_subprocess_exec(
+            *self.command,
+            cwd=self._cwd,
+            env=self._env,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,  # as a cold child: the launcher ends it itself
+        )
+        bot = WarmBot(process)
+        try:
+            ready = await self._read_until_ready(bot)
+        except asyncio.CancelledError:
+            await _end(process)
+            raise
+        finally:
+            self._warming -= 1
+        if ready:
+            bot.warm_seconds = self._clock() - started
+            self._retry_seconds = FIRST_RETRY_SECONDS
+            self._ready.append(bot)
+            await process.wait()  # idle until handed over; exiting idle (killed from outside) is replaced
+            if bot in self._ready:
+                self._ready.remove(bot)
+                logger.warning(f"launcher: an idle warm bot exited {process.returncode}; replacing it")
+                self.fill()
+            return
+        code = await process.wait()
+        tail = b"".join(bot.output[-OUTPUT_TAIL_LINES:]).decode(errors="replace").rstrip()
+        logger.warning(
+            f"launcher: a warm bot exited {code} before its session; retrying in {self._retry_seconds:g}s. "
+            f"Its last output:\n{tail}"
+        )
+        await asyncio.sleep(self._retry_seconds)
+        self._retry_seconds = min(MAX_RETRY_SECONDS, 2 * self._retry_seconds)
+        self.fill()
+
+    @staticmethod
+    async def _read_until_ready(bot: WarmBot) -> bool:
+        assert bot.process.stdout is not None
+        async for raw in bot.process.stdout:
+            bot.output.append(raw)
+            if WARM_READY_LINE.encode() in raw:
+                return True
+        return False
+
+
+async def _end(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is not None:
+        return
+    if process.stdin is not None and not process.stdin.is_closing():
+        process.stdin.close()  # end of input: an idle warm bot exits 0
+    try:
+        await asyncio.wait_for(process.wait(), 5)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
