@@ -3,7 +3,7 @@
 Why: a cold `bot.py` child takes seconds (interpreter, imports, models) between `POST
 /sessions` and the greeting. The pool keeps ``size`` children started as ``bot.py --warm``
 (:mod:`bots.warm_start`): loaded, idle, waiting on stdin. :meth:`take` gives the session
-one that is ready and starts its replacement at once; the session's flags go to it as one
+one that is ready and starts its replacement a few seconds later (once the session is up); the session's flags go to it as one
 JSON line (:meth:`WarmBot.hand_over`). No ready bot (pool empty, still warming, size 0)
 means a cold start, so a session is never refused for want of a warm one.
 
@@ -28,6 +28,9 @@ from loguru import logger
 from bots.warm_start import WARM_READY_LINE
 
 FIRST_RETRY_SECONDS, MAX_RETRY_SECONDS = 1.0, 60.0
+# A taken child's replacement waits this long: loading models beside a session that is starting
+# (2 cores) made its greeting ~0.4 s later.
+REPLACE_AFTER_SECONDS = 3.0
 OUTPUT_TAIL_LINES = 20  # of a warm child that died before its session, in the launcher's log
 
 
@@ -62,8 +65,10 @@ class WarmPool:
         env: dict[str, str],
         cwd: Path,
         clock: Callable[[], float] = time.monotonic,
+        replace_after_seconds: float = REPLACE_AFTER_SECONDS,
     ) -> None:
         self.size = size
+        self.replace_after_seconds = replace_after_seconds
         self.command = list(command)
         self._env, self._cwd, self._clock = env, cwd, clock
         self._ready: list[WarmBot] = []
@@ -93,14 +98,18 @@ class WarmPool:
             self._spawn(self._warm_one())
 
     def take(self) -> WarmBot | None:
-        """A ready warm child (its replacement starts now), or None: start this session cold."""
+        """A ready warm child (its replacement starts after ``replace_after_seconds``), or None: start cold."""
         while self._ready:
             bot = self._ready.pop(0)
             if bot.process.returncode is None:
-                self.fill()
+                self._spawn(self._fill_after(self.replace_after_seconds))
                 return bot
         self.fill()
         return None
+
+    async def _fill_after(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        self.fill()
 
     async def shutdown(self) -> None:
         """Stop the idle children (closing stdin lets them exit 0) and the warming ones."""

@@ -67,7 +67,7 @@ async def one_session(client: httpx.AsyncClient, warm: bool) -> tuple[float, flo
     if state["state"] != "running":
         raise RuntimeError(f"session {session_id} {state['state']}: see {state['log']}")
     listening = time.perf_counter() - t0
-    ws = await open_connection(state["join_url"])
+    ws = await open_connection(state["ws_url"])
     await ws.send(encode_message(rtvi_client_ready()))
     async for payload in ws:
         if isinstance(decode(payload), BotAudio):

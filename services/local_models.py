@@ -239,6 +239,9 @@ def _load_whisper(options: WhisperOptions) -> SharedWhisperModel:
     return SharedWhisperModel(options.model, model, pool, decode, short_window=options.short_window)
 
 
+_WARMED: set[int] = set()  # ids of the shared engines warm_up has run (they live as long as the process)
+
+
 def warm_up(whisper: SharedWhisperModel | None, piper: SharedPiperVoice | None) -> None:
     """One synthesis and one transcription at startup, so the first candidate does not pay for them.
 
@@ -247,6 +250,10 @@ def warm_up(whisper: SharedWhisperModel | None, piper: SharedPiperVoice | None) 
     """
     import numpy as np
 
+    # Once per engine per process: a warm-pool bot warmed up before its session, then checks again.
+    whisper = None if whisper is None or id(whisper) in _WARMED else whisper
+    piper = None if piper is None or id(piper) in _WARMED else piper
+    _WARMED.update(id(engine) for engine in (whisper, piper) if engine is not None)
     audio = np.zeros(16000, dtype=np.float32)
     if piper is not None:
         chunks = list(piper.synthesize("Hello."))

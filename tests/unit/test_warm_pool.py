@@ -36,7 +36,7 @@ def stand_in(*, die_before_ready: bool = False) -> list[str]:
 
 
 def pool_of(size: int, command: list[str]) -> WarmPool:
-    return WarmPool(size, command=command, env={"PATH": "/usr/bin:/bin"}, cwd=ROOT)
+    return WarmPool(size, command=command, env={"PATH": "/usr/bin:/bin"}, cwd=ROOT, replace_after_seconds=0.3)
 
 
 async def eventually(condition: Callable[[], bool], timeout: float = 10) -> None:
@@ -60,7 +60,8 @@ async def test_a_ready_child_gets_the_session_flags_and_is_replaced() -> None:
         assert flags == ["--transport", "websocket", "--port", "4321"]
         bot = pool.take()
         assert bot is not None and bot.warm_seconds is not None
-        assert pool.status() == {"size": 1, "ready": 0, "warming": 1}  # its replacement is on its way
+        assert pool.status() == {"size": 1, "ready": 0, "warming": 0}  # its replacement waits for the session
+        await eventually(lambda: pool.status()["warming"] + pool.ready == 1)
         assert await bot.hand_over(flags)
         assert bot.process.stdout is not None
         handed = (await bot.process.stdout.readline()).decode()
