@@ -10,7 +10,8 @@ URL/token and the bot's pid. `transport: websocket` is for local use: the bot
 serves one session; `join_url` is its candidate page (`http://127.0.0.1:PORT/`),
 `ws_url` its `ws://127.0.0.1:PORT/ws` for programmatic clients. Process management lives in
 `launcher/sessions.py`; `LAUNCHER_WARM_POOL` children wait loaded for a session
-(`launcher/warm_pool.py`), so a session starts in a process that is already warm. Every request needs `Authorization: Bearer <LAUNCHER_API_KEY>`.
+(`launcher/warm_pool.py`), so a session starts in a process that is already warm.
+Every request needs `Authorization: Bearer <LAUNCHER_API_KEY>`.
 """
 
 from __future__ import annotations

@@ -28,8 +28,8 @@ from loguru import logger
 from bots.warm_start import WARM_READY_LINE
 
 FIRST_RETRY_SECONDS, MAX_RETRY_SECONDS = 1.0, 60.0
-# A taken child's replacement waits this long: loading models beside a session that is starting
-# (2 cores) made its greeting ~0.4 s later.
+# A taken child's replacement waits this long, so its model loading (seconds of CPU on 2 cores)
+# does not compete with the session that is starting.
 REPLACE_AFTER_SECONDS = 3.0
 OUTPUT_TAIL_LINES = 20  # of a warm child that died before its session, in the launcher's log
 
