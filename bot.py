@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import sys
 from typing import NoReturn
 
@@ -82,6 +83,15 @@ def build_parser() -> argparse.ArgumentParser:
         "local user can see in the process list. The launcher passes tokens this way.",
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="K",
+        help="websocket, twilio: run K worker processes behind the one port, sessions going to the least loaded "
+        "(each loads its own models; MAX_SESSIONS is per worker). 0 = one per core. Default: setting WORKERS (1). "
+        "--once always runs one process.",
+    )
+    parser.add_argument("--worker-channel", type=int, help=argparse.SUPPRESS)  # set by the pool for its workers
+    parser.add_argument(
         "--warm",
         action="store_true",
         help='load imports and embedded models first, then read one line of JSON {"argv": [flags]} on stdin and '
@@ -135,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         fail(str(exc))
 
+    workers = _pool_size(args, settings)
+    if workers > 1:
+        return _run_pool(argv, args, settings, config, workers)
+
     from bots.startup_checks import StartupError, check_sessions_can_start
     from services.factory import ProviderConfigError
     from services.model_files import LocalModelError
@@ -150,6 +164,59 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except asyncio.CancelledError:  # cancelled from outside
         return exit_code_for("stopped")
+
+
+def _pool_size(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]
+    """How many worker processes serve this port: 1 (no pool) for rooms, --once and the workers themselves."""
+    from bots.worker_pool import worker_count
+
+    requested = settings.workers if args.workers is None else args.workers
+    if requested < 0:
+        fail(f"--workers {requested}: must be 0 (one per core) or more")
+    if args.transport not in ("websocket", "twilio") or args.once or args.worker_channel is not None:
+        return 1
+    return worker_count(requested)
+
+
+def _run_pool(argv: list[str], args: argparse.Namespace, settings, config, workers: int) -> int:  # type: ignore[no-untyped-def]
+    """The pool's primary: owns the port, starts the workers (each checks and loads everything itself)."""
+    from bots.worker_pool import WorkerPool
+
+    host = args.host or settings.host
+    port = settings.port if args.port is None else args.port
+    if args.transport == "websocket":
+        from bots.runners import print_websocket_ready
+
+        def on_ready(bound_port: int) -> None:
+            print_websocket_ready(host, bound_port, workers)
+    else:
+        from bots.phone import PhoneSetupError, load_interview_catalog, print_phone_ready, server_options
+
+        try:
+            catalog = load_interview_catalog(args.config or DEFAULT_CONFIG, config, settings)
+            public_host = server_options(settings, catalog, args.config or DEFAULT_CONFIG).public_host
+        except PhoneSetupError as exc:
+            fail(str(exc))
+
+        def on_ready(bound_port: int) -> None:
+            print_phone_ready(host, bound_port, public_host, catalog, workers)
+
+        if not settings.twilio_stream_token_secret:
+            # The webhook and its media stream may reach different workers: they must share the token key.
+            # (Single use is then per worker: a stolen token still dies at its short TTL.)
+            os.environ["TWILIO_STREAM_TOKEN_SECRET"] = secrets.token_urlsafe(32)
+
+    pool = WorkerPool(
+        [os.path.abspath(__file__), *argv],
+        workers=workers,
+        max_sessions_per_worker=settings.max_sessions,
+        host=host,
+        port=port,
+    )
+    try:
+        return asyncio.run(pool.serve(on_ready))
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror}")
 
 
 def _interviews_this_process_runs(args: argparse.Namespace, settings, config) -> list:  # type: ignore[no-untyped-def]
@@ -180,7 +247,7 @@ async def _run(args: argparse.Namespace, settings, config, contract) -> int:  # 
         candidate_name = args.candidate_name or (contract.candidate_name if contract else None)
         outcomes = await serve_websocket_sessions(
             settings, config, persona=args.persona, host=host, port=port, once=args.once, candidate_name=candidate_name,
-            stop=stop,
+            stop=stop, worker_channel_fd=args.worker_channel,
         )  # fmt: skip
         return _server_exit_code(outcomes, stop)
     if args.transport == "daily":
@@ -238,6 +305,7 @@ async def _serve_phone(args: argparse.Namespace, settings, config, contract) -> 
             once=args.once,
             candidate_name=candidate_name,
             stop=stop,
+            worker_channel_fd=args.worker_channel,
         )
     except PhoneSetupError as exc:
         fail(str(exc))

@@ -103,6 +103,9 @@ class Settings(BaseSettings):
         default=None, description="If set, /ws connections must carry ?token=<this>."
     )
     max_sessions: int = Field(default=20, ge=1, description="Concurrent sessions one server process accepts.")
+    workers: int = Field(
+        default=1, ge=0, description="websocket/twilio worker processes behind the port (0 = one per core)."
+    )
     log_level: Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR"] = "INFO"
 
     # --- phone interviews (Twilio; python bot.py --transport twilio) -------------------

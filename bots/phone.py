@@ -75,9 +75,11 @@ async def run_phone_call(
     *,
     persona: Persona,
     candidate_name: str | None = None,
-    stop: GracefulStop | None = None,
+    server: SessionServer | None = None,
 ) -> SessionOutcome:
-    """One call, start to finish; the session record is complete however the call ends (SIGTERM included)."""
+    """One call, start to finish; the session record is complete however the call ends (SIGTERM included).
+
+    `server`: the call server running it (SIGTERM and a worker pool reach the session through it)."""
     marks = PlaybackMarks(call.stream_sid, call_sid=call.call_sid)
     handle = create_twilio_transport(
         call.websocket,
@@ -91,13 +93,13 @@ async def run_phone_call(
     )
     session = InterviewSession(settings, config, handle, persona=persona, candidate_name=candidate_name)
     session.record.event("phone_call", call_sid=call.call_sid, stream_sid=call.stream_sid, interview=call.interview)
-    if stop is not None:
-        stop.track(session, handle)
+    if server is not None:
+        server.track(session, handle)
     try:
         outcome = await session.run()
     finally:
-        if stop is not None:
-            stop.untrack(session)
+        if server is not None:
+            server.untrack(session)
     logger.info(
         f"call {call.call_sid}: marks echoed {marks.echoed}, forgotten after clear {marks.forgotten}, "
         f"unknown {marks.unknown_echoes}"
@@ -116,34 +118,35 @@ async def serve_phone_sessions(
     once: bool = False,
     candidate_name: str | None = None,
     stop: GracefulStop | None = None,
+    worker_channel_fd: int | None = None,
 ) -> list[SessionOutcome]:
     """Serve the webhook and media streams on host:port; with `once`, stop after the first call ends.
 
-    SIGTERM (`stop`): every call hears a goodbye and finishes its record, then the server exits."""
+    SIGTERM (`stop`): every call hears a goodbye and finishes its record, then the server exits.
+    `worker_channel_fd`: run as one worker of a pool (`bots/worker_pool.py`), which owns the port."""
     catalog = load_interview_catalog(default_source, default_config, settings)
     options = server_options(settings, catalog, default_source)
-    server = SessionServer(once=once, stop=stop)
+    server = SessionServer(once=once, stop=stop, worker_channel_fd=worker_channel_fd)
 
     async def run_call(call: TwilioCall) -> None:
         await server.run(
             lambda: run_phone_call(
-                settings,
-                catalog[call.interview],
-                call,
-                persona=persona,
-                candidate_name=candidate_name,
-                stop=server.stop,
+                settings, catalog[call.interview], call, persona=persona, candidate_name=candidate_name, server=server
             )
         )
 
-    app = build_twilio_app(run_call, options)
+    app = build_twilio_app(run_call, options, health_details=server.health_details)
+    return await server.serve(
+        app, host, port, lambda bound_port: print_phone_ready(host, bound_port, options.public_host, catalog)
+    )
 
-    def on_ready(bound_port: int) -> None:
-        print(
-            f"Phone interview server listening on ws://{host}:{bound_port}/twilio/media "
-            f"(webhook http://{host}:{bound_port}/twilio/voice, public https://{options.public_host}/twilio/voice; "
-            f"interviews: {json.dumps(sorted(catalog))})",
-            flush=True,
-        )
 
-    return await server.serve(app, host, port, on_ready)
+def print_phone_ready(host: str, port: int, public_host: str, catalog: Mapping[str, object], workers: int = 1) -> None:
+    """The line the tests and a person read: where media streams and the webhook are."""
+    pool = f" ({workers} worker processes)" if workers > 1 else ""
+    print(
+        f"Phone interview server listening on ws://{host}:{port}/twilio/media "
+        f"(webhook http://{host}:{port}/twilio/voice, public https://{public_host}/twilio/voice; "
+        f"interviews: {json.dumps(sorted(catalog))}){pool}",
+        flush=True,
+    )

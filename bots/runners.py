@@ -29,37 +29,41 @@ async def serve_websocket_sessions(
     once: bool = False,
     candidate_name: str | None = None,
     stop: GracefulStop | None = None,
+    worker_channel_fd: int | None = None,
 ) -> list[SessionOutcome]:
     """Serve `ws://host:port/ws` and the candidate page at `/`; with `once`, stop after the first session ends.
 
-    SIGTERM (`stop`): every session says goodbye and finishes its record, then the server exits."""
-    server = SessionServer(once=once, stop=stop)
+    SIGTERM (`stop`): every session says goodbye and finishes its record, then the server exits.
+    `worker_channel_fd`: run as one worker of a pool (`bots/worker_pool.py`), which owns the port."""
+    server = SessionServer(once=once, stop=stop, worker_channel_fd=worker_channel_fd)
 
     async def run_session(handle: TransportHandle) -> None:
         async def start() -> SessionOutcome:
             session = InterviewSession(settings, config, handle, persona=persona, candidate_name=candidate_name)
-            server.stop.track(session, handle)
+            server.track(session, handle)
             try:
                 return await session.run()
             finally:
-                server.stop.untrack(session)
+                server.untrack(session)
 
         await server.run(start)
 
     token = settings.websocket_token.get_secret_value() if settings.websocket_token else None
-    app = build_websocket_app(run_session, token=token, max_sessions=settings.max_sessions)
+    app = build_websocket_app(
+        run_session, token=token, max_sessions=settings.max_sessions, health_details=server.health_details
+    )
+    return await server.serve(app, host, port, lambda bound_port: print_websocket_ready(host, bound_port))
 
-    def on_ready(bound_port: int) -> None:
-        print(f"Interview server listening on ws://{host}:{bound_port}/ws", flush=True)
-        reason = page_unavailable_reason()
-        if reason is None:
-            print(
-                f"Candidate page: {page_url(host, bound_port)} (open it in a browser to take the interview)", flush=True
-            )
-        else:
-            print(f"Candidate page unavailable: {reason}", flush=True)
 
-    return await server.serve(app, host, port, on_ready)
+def print_websocket_ready(host: str, port: int, workers: int = 1) -> None:
+    """The lines the launcher, the tests and a person read: where to connect and where the page is."""
+    pool = f" ({workers} worker processes)" if workers > 1 else ""
+    print(f"Interview server listening on ws://{host}:{port}/ws{pool}", flush=True)
+    reason = page_unavailable_reason()
+    if reason is None:
+        print(f"Candidate page: {page_url(host, port)} (open it in a browser to take the interview)", flush=True)
+    else:
+        print(f"Candidate page unavailable: {reason}", flush=True)
 
 
 BUDGET_GOODBYE = (

@@ -130,3 +130,22 @@ class SessionRecord:
                 self._wav.setsampwidth(2)
                 self._wav.setframerate(sample_rate)
             self._wav.writeframes(pcm)  # patches the header: the file stays playable
+
+
+def close_abandoned_record(directory: Path, why: str) -> bool:
+    """End the record of a session whose process died: an `error` and a `session_ended` (reason `error`) line.
+
+    What it wrote stays as it is (lines were flushed as they happened; the WAV header is
+    patched on every write). False when the record had already ended or is not there."""
+    events = Path(directory) / "events.jsonl"
+    try:
+        with open(events, encoding="utf-8") as f:
+            if any('"session_ended"' in line for line in f):
+                return False
+        with open(events, "a", encoding="utf-8") as f:
+            for event in ({"type": "error", "message": why}, {"type": "session_ended", "reason": "error"}):
+                f.write(json.dumps({"t": _now_iso(), **event}) + "\n")
+    except OSError as exc:
+        logger.error(f"could not close the record in {directory}: {exc}")
+        return False
+    return True

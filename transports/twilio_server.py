@@ -113,7 +113,10 @@ class _UsedTokens:
         return True
 
 
-def build_twilio_app(run_call: CallRunner, options: TwilioServerOptions) -> FastAPI:
+def build_twilio_app(
+    run_call: CallRunner, options: TwilioServerOptions, health_details: Callable[[], dict[str, object]] | None = None
+) -> FastAPI:
+    """`health_details`: more for `/health` (loop lag, a pool's per-worker load)."""
     app = FastAPI(title="AI interviewer (phone)")
     active: set[asyncio.Task] = set()
     used = _UsedTokens()
@@ -125,7 +128,8 @@ def build_twilio_app(run_call: CallRunner, options: TwilioServerOptions) -> Fast
 
     @app.get("/health")
     async def health() -> dict[str, object]:
-        return {"status": "ok", "active_calls": len(active), "max_sessions": options.max_sessions}
+        extra = health_details() if health_details is not None else {}
+        return {"status": "ok", "active_calls": len(active), "max_sessions": options.max_sessions, **extra}
 
     @app.post("/twilio/voice")
     async def voice(request: Request) -> Response:

@@ -27,13 +27,21 @@ CLOSE_POLICY_VIOLATION = 1008
 CLOSE_TRY_AGAIN_LATER = 1013
 
 
-def build_websocket_app(run_session: SessionRunner, *, token: str | None = None, max_sessions: int = 20) -> FastAPI:
+def build_websocket_app(
+    run_session: SessionRunner,
+    *,
+    token: str | None = None,
+    max_sessions: int = 20,
+    health_details: Callable[[], dict[str, object]] | None = None,
+) -> FastAPI:
+    """`health_details`: more for `/health` (loop lag, a pool's per-worker load)."""
     app = FastAPI(title="AI interviewer")
     active: set[asyncio.Task] = set()
 
     @app.get("/health")
     async def health() -> dict[str, object]:
-        return {"status": "ok", "active_sessions": len(active), "max_sessions": max_sessions}
+        extra = health_details() if health_details is not None else {}
+        return {"status": "ok", "active_sessions": len(active), "max_sessions": max_sessions, **extra}
 
     @app.websocket("/ws")
     async def interview_socket(websocket: WebSocket) -> None:

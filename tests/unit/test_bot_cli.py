@@ -29,6 +29,7 @@ def test_help_explains_every_flag(tmp_path: Path) -> None:
         "--host",
         "--port",
         "--once",
+        "--workers",
         "--room-url",
         "--room",
         "--url",
@@ -73,6 +74,16 @@ def test_forced_cloud_provider_without_key_fails_fast(tmp_path: Path) -> None:
     result = run_bot("--transport", "daily", "--room-url", "https://example.daily.co/x", tmp_path=tmp_path)
     assert result.returncode == 2
     assert "STT provider is 'cloud' but DEEPGRAM_API_KEY is not set" in result.stderr
+
+
+def test_a_worker_pool_whose_workers_cannot_start_exits_with_their_error(tmp_path: Path) -> None:
+    """The workers check the providers themselves; a pool that can never start must not retry forever."""
+    (tmp_path / ".env").write_text("STT_PROVIDER=cloud\n")
+    result = run_bot("--transport", "websocket", "--port", "0", "--workers", "2", tmp_path=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "DEEPGRAM_API_KEY is not set" in result.stderr and "listening" not in result.stdout
+    negative = run_bot("--workers", "-1", tmp_path=tmp_path)
+    assert negative.returncode == 2 and "--workers -1: must be 0" in negative.stderr
 
 
 def test_missing_local_voice_is_one_line_at_startup(tmp_path: Path) -> None:
