@@ -150,8 +150,8 @@ VOCAB: dict[str, tuple[str, ...]] = {
                "the new expense system", "the new shift rota", "the new team chat tool"),
     "feeling": ("a bit anxious", "quietly proud", "tired, to be honest", "more in control", "a little guilty",
                 "calmer than before", "a bit left out"),
-    "routine": ("my morning walk", "cooking on Sundays", "my evening run", "the school run", "reading before bed",
-                "the Saturday market"),
+    "routine": ("your morning walk", "cooking on Sundays", "your evening run", "the school run", "reading before bed",
+                "the Saturday market"),  # only in questions
     "feature": ("the weekly summary", "the shared list", "the reminder in the evening", "the little chart of my week",
                 "the streak counter"),
     "use": ("planning the week", "reminders", "keeping track of what I spend", "sharing a list with my partner",

@@ -137,6 +137,7 @@ def test_handover_marks_questions_back_and_closings() -> None:
 def test_text_is_speakable_and_questions_are_questions() -> None:
     for a in CORPUS:
         assert a.question.endswith("?") and a.question[0].isupper(), a.id
+        assert re.search(r"\b(my|our|I)\b", a.question) is None, a.id  # the interviewer's words, not the candidate's
         assert "{" not in a.question + a.text, a.id
         assert SPEAKABLE.fullmatch(a.question) and SPEAKABLE.fullmatch(a.text), a.id
         assert a.text[0].isupper() and a.text.endswith((".", "?")), a.id
