@@ -239,7 +239,7 @@ class TurnTaking(StrictModel):
     )
     allow_interruptions: bool = True
     resume_window_secs: float = Field(
-        default=1.0,
+        default=2.0,
         ge=0,
         le=10,
         description="The candidate speaking again this soon after the interviewer began replying is the same "
@@ -287,6 +287,39 @@ class InterviewTurnStop(StrictModel):
     pause_margin_secs: float = Field(
         default=0.6, ge=0, le=10, description="Added to this candidate's longest resumed pause."
     )
+    handover_wait_secs: float | None = Field(
+        default=None,
+        ge=0,
+        le=5,
+        description="Wait when the answer hands the turn back (a question to the interviewer, 'that's it'); "
+        "default: done_wait_secs. Research interviews wait long on finished sentences but not on a handover.",
+    )
+    end_of_turn_model: bool = Field(
+        default=True,
+        description="Weigh the end-of-turn language model's judgement of the words (turn_taking/end_of_turn_model.py, "
+        "SmolLM2 on the CPU, ~25 ms a pause).",
+    )
+    model_unfinished_log_p: float = Field(
+        default=-14.0, le=0, description="Below this natural-log P(end of turn) the words count as unfinished (P 8e-7)."
+    )
+    model_doubt_log_p: float = Field(
+        default=-9.2,
+        le=0,
+        description="Below this (and above model_unfinished_log_p) the model doubts the answer is over: unsure.",
+    )
+    model_confident_log_p: float = Field(
+        default=-6.5,
+        le=0,
+        description="At or above this log P(end of turn) the model's confidence outweighs Smart Turn's doubt and "
+        "a short answer.",
+    )
+    recover_after_answers: int = Field(
+        default=3,
+        ge=1,
+        le=50,
+        description="A near miss (the candidate went on after a finished-sounding pause) lengthens the done wait "
+        "until this many turns have ended without another.",
+    )
     speculate: bool = Field(
         default=True,
         description="Prepare the reply (LLM) as soon as the answer reads done or unsure; it plays only once the turn "
@@ -299,6 +332,10 @@ class InterviewTurnStop(StrictModel):
         if not self.done_wait_secs <= self.unsure_wait_secs <= self.unfinished_wait_secs <= self.max_wait_secs:
             raise ValueError(
                 "waits must grow: done_wait_secs <= unsure_wait_secs <= unfinished_wait_secs <= max_wait_secs"
+            )
+        if not self.model_unfinished_log_p <= self.model_doubt_log_p <= self.model_confident_log_p:
+            raise ValueError(
+                "model thresholds must grow: model_unfinished_log_p <= model_doubt_log_p <= model_confident_log_p"
             )
         return self
 

@@ -184,31 +184,107 @@ def _read_words(words: list[str]) -> TextVerdict:
     return TextVerdict(True, "reads as a complete sentence", len(words))
 
 
-_SHORT_ANSWER_OPENINGS = (
-    "is there",
-    "are there",
-    "do you",
-    "did you",
-    "does",
-    "have you",
-    "would you",
-    "could you confirm",
-    "anything else",
-    "any questions",
-    "any other",
-    "can you hear",
-    "are you ready",
-    "shall we",
-)
+# A question opening with one of these is a yes/no question ("Did anything surprise you?", "Is there
+# anything else?") unless it is a polite request ("Could you walk me through...").
+_YES_NO_OPENERS = frozenset(
+    ["is", "are", "was", "were", "do", "does", "did", "have", "has", "had", "can", "could", "would", "will",
+     "should", "shall", "may", "any", "anything"]
+)  # fmt: skip
+_REQUEST_VERBS = frozenset(["walk", "tell", "describe", "explain", "talk", "share", "give", "take", "show", "say"])
 
 
 def expected_min_words(question: str, default: int) -> int:
     """How many words an answer to ``question`` needs before it reads as an answer.
 
     Yes/no and "anything else?" questions are answered in a word; open questions
-    ("tell me about...", "how would you design...") take a sentence or more.
+    ("tell me about...", "how would you design...", "could you walk me through...") take a
+    sentence or more.
     """
-    last_question = question.strip().lower().rsplit(".", 1)[-1].strip()
-    if last_question.startswith(_SHORT_ANSWER_OPENINGS):
+    questions = [q for q in re.split(r"(?<=[.?!])\s+", question.strip()) if q.strip()]
+    words = _WORD.findall(questions[-1].lower()) if questions else []
+    if words and words[0] in _YES_NO_OPENERS and not _REQUEST_VERBS.intersection(words[1:4]):
         return 1
     return default
+
+
+# The turn handed over: a question to the interviewer, or a closing phrase. Few and generic on
+# purpose: they say "I am done, your turn" in any interview, whatever the answer was about.
+_CLOSINGS = (
+    "that's it",
+    "that is it",
+    "that's all",
+    "that is all",
+    "that's everything",
+    "that is everything",
+    "that's about it",
+    "nothing else",
+    "nothing more",
+    "i'm done",
+    "i am done",
+    "that's my answer",
+    "that's all i have",
+    "that's all i've got",
+)
+_ADDRESSED = frozenset(["you", "your", "you're", "you'd", "yours"])
+_WH_WORDS = frozenset(["what", "why", "how", "which", "where", "who", "when", "whats", "what's"])
+_CHECKS = frozenset(["should i", "shall i", "do i", "can i", "is that", "does that", "is this", "was that", "did that"])
+_SENTENCES = re.compile(r"[^.?!]+[.?!]*")
+
+
+def last_sentence(text: str) -> str:
+    sentences = [s.strip() for s in _SENTENCES.findall(text.strip()) if s.strip()]
+    return sentences[-1] if sentences else ""
+
+
+def hands_over(text: str) -> str | None:
+    """Why the answer hands the turn back (a question to the interviewer, a closing phrase), or None."""
+    last = last_sentence(text)
+    words = _WORD.findall(last.lower())
+    if not words:
+        return None
+    tail = " ".join(words[-6:])
+    for closing in _CLOSINGS:
+        if tail.endswith(closing) or tail == closing:
+            return f"closes with '{closing}'"
+    if last.endswith("?") and (
+        _ADDRESSED.intersection(words) or " ".join(words[:2]) in _CHECKS or (" or " in f" {' '.join(words)} ")
+    ):
+        return "asks the interviewer a question"  # to them ("you"), a check ("is that..."), an either/or
+    return None
+
+
+def asks_itself(text: str) -> bool:
+    """The answer ends on a question the speaker put to themselves: a wh-question not put to the
+    interviewer ("What did I like most?", "Why not just a table?"), which they go on to answer."""
+    last = last_sentence(text)
+    words = _WORD.findall(last.lower())
+    return last.endswith("?") and bool(words) and words[0] in _WH_WORDS and hands_over(text) is None
+
+
+# An announced list ("three problems", "a few things", "first of all") is not over until its last
+# item: one introduced by "and", "finally" or "lastly".
+_ANNOUNCED_LIST = re.compile(
+    r"\b(?:(?:two|three|four|five|a few|a couple of|several|some)\s+(?:\w+\s+)?"
+    r"(?:things|problems|reasons|ways|steps|parts|issues|options|points|areas|changes|lessons|ideas)"
+    r"|first of all|firstly|to start with|for one thing|first,)"
+)
+_LAST_ITEM = re.compile(r"(?:^|[.,;:!?]\s*)(?:and|finally|lastly|last of all|last but not least)\b[^.?!]*[.?!]?\s*$")
+
+
+def open_list(text: str) -> bool:
+    """The answer announced a list and has not reached an item that closes it."""
+    lowered = text.strip().lower()
+    return bool(_ANNOUNCED_LIST.search(lowered)) and not _LAST_ITEM.search(lowered)
+
+
+# Words people open an answer with before the answer itself ("Honestly." + a pause, "Good question.").
+_LEAD_IN_WORDS = frozenset(
+    ["honestly", "well", "so", "okay", "ok", "right", "alright", "hmm", "um", "uh", "er", "actually", "basically",
+     "good", "great", "interesting", "question", "let", "me", "think", "see", "to", "be", "honest", "yeah", "mm"]
+)  # fmt: skip
+
+
+def only_a_lead_in(text: str) -> bool:
+    """The answer so far is an opener and nothing else ("Honestly.", "Well, hmm.", "Good question.")."""
+    words = _WORD.findall(text.lower())
+    return 0 < len(words) <= 4 and all(w in _LEAD_IN_WORDS for w in words)

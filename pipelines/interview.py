@@ -5,7 +5,8 @@
       -> keypad requests           phone keypad (DTMF) -> the candidate's request (when configured)
       -> EchoGate                  bot-audible inbound audio -> silence, except real barge-in
       -> STT                       Deepgram | Whisper (embedded)
-      -> user aggregator           Silero VAD + the interview turn-stop strategy (turn_taking/)
+      -> user aggregator           Silero VAD + the interview turn-stop strategy (turn_taking/:
+                                   words by rule and by the end-of-turn model, Smart Turn, habits)
       -> resumed answer            the candidate went on after the reply began: one answer
       -> PhaseTracker              phase clock, interview tools, injections, session time limit
       -> LLM                       OpenAI(-compatible) | local structured interviewer
@@ -60,6 +61,7 @@ from processors.interrupted_reply import InterruptedReply
 from processors.mic_recorder import MicRecorder
 from processors.phase_tracker import PhaseTracker
 from processors.resumed_answer import ResumedAnswer
+from turn_taking.end_of_turn_model import shared_end_of_turn_scorer
 from turn_taking.interview_turn_stop import InterviewTurnStopStrategy, QuestionContext
 from turn_taking.shared_smart_turn import SharedSmartTurnAnalyzer
 from turn_taking.transcription_start import TranscriptionStartUnlessBackchannel
@@ -136,6 +138,7 @@ def build_turn_strategies(
                 context=question,
                 events=events,
                 voice_heard_within=vad.heard_voice_within if vad is not None else None,
+                end_of_turn=shared_end_of_turn_scorer() if turn_taking.interview.end_of_turn_model else None,
             )
         ]
     return UserTurnStrategies(start=start, stop=stop)

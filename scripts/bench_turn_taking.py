@@ -1,23 +1,22 @@
-"""Turn-taking on a thinking-pause corpus: silence timeout vs Smart Turn vs the interview strategy.
+"""Turn-taking in real time over the WebSocket transport: strategies side by side on one corpus.
 
-Each strategy gets the same short interview (one question per corpus answer, no
-follow-ups) on the offline engines, and the simulated candidate speaks the corpus in real
-time with its Piper voice: answers with 0.8-4 s pauses after conjunctions, mid-clause,
-after fillers and between complete sentences, and complete answers of every length.
-Printed side by side, in one run:
+Each strategy gets an interview of one question per corpus answer (no follow-ups) on the offline
+engines, and the simulated candidate speaks the answers in real time with its Piper voice, each in
+its own delivery style. ``--corpus test`` (the default) is the test half of the generated corpus
+(``scripts/turn_corpus.py``; tune on ``dev``, report on ``test``), one session per interview kind
+(technical: ``senior_backend_engineer``'s turn-taking; research: ``qualitative_research``'s);
+``--corpus legacy`` is the 14 hand-written answers this strategy was first tuned on. Strategies:
+``interview`` (words by rule and by the end-of-turn model, Smart Turn, habits), ``rules`` (the
+same without the model), and Pipecat's ``smart_turn`` and ``silence``. Printed per category and
+kind, and in total:
 
-  * answers cut off: an answer split in two (more candidate lines in the transcript than
-    answers), two interviewer replies in a row, or interviewer audio during an answer that is
-    neither a listening cue nor a recovered false end;
-  * false ends: the turn ended, the interviewer began, the candidate went on - the reply was
-    stopped and the answer kept as one (``answer_resumed`` events), with how long the
-    interviewer had been talking;
-  * reply delay after the real end of the answer (client side, p50 / p95), over the answers
-    that were not cut off; and the system's own share of it (server side, from latency.json:
-    endpointing + text aggregation + transport, i.e. without STT, LLM and TTS time);
+  * answers cut off: interviewer audio during the answer that is not a listening cue (a short burst
+    right after a ``backchannel`` event) — whether or not the answer was later kept as one;
+  * reply delay after the real end of the answer (client side, p50 / p95), over answers not cut off;
   * backchannel cues said.
 
-    .venv/bin/python scripts/bench_turn_taking.py [--strategies silence smart_turn interview]
+    .venv/bin/python scripts/bench_turn_taking.py [--corpus test|dev|legacy] [--strategies interview rules]
+        [--kinds technical research] [--limit N] [--details]
 """
 
 from __future__ import annotations
@@ -25,14 +24,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
-import itertools
 import json
 import os
 import shutil
 import statistics
 import sys
 import tempfile
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -41,6 +43,11 @@ import yaml  # noqa: E402
 
 from interview.loader import load_interview_config  # noqa: E402
 from scripts.bench_concurrent_sessions import BotUnderTest  # noqa: E402
+from scripts.candidate_report import CandidateReport, TurnRecord  # noqa: E402
+from scripts.turn_corpus import CorpusAnswer, build_corpus, split  # noqa: E402
+
+CONFIG_FOR_KIND = {"technical": "senior_backend_engineer", "research": "qualitative_research"}
+CUE_AUDIO_SECS = 2.0  # a listening cue is shorter than this; interviewer audio past it is a reply
 
 # (kind, segments): a string is said, a number is a pause in seconds inside the answer.
 CORPUS: list[tuple[str, list[str | float]]] = [
@@ -88,84 +95,131 @@ CORPUS: list[tuple[str, list[str | float]]] = [
 ]
 
 
-def corpus_script(path: Path) -> Path:
-    answers = []
-    for _kind, segments in CORPUS:
-        parts = [{"say": s} if isinstance(s, str) else {"pause": s} for s in segments]
-        answers.append({"think_pause": 0.8, "segments": parts})
-    path.write_text(yaml.safe_dump({"name": "thinking-pause corpus", "answers": answers}))
-    return path
+def legacy_answers() -> list[CorpusAnswer]:
+    """The 14 hand-written answers above, as corpus answers (technical, measured delivery)."""
+    question = "How would you approach it?"
+    return [
+        CorpusAnswer(
+            f"legacy-{i}",
+            "long_multi_pause",
+            "technical",
+            "legacy",
+            question,
+            tuple(segments),
+            "measured",
+            "dev",
+            False,
+        )  # type: ignore[arg-type]
+        for i, (_kind, segments) in enumerate(CORPUS)
+    ]
 
 
-def corpus_interview(directory: Path, strategy: str) -> Path:
-    """One phase, one open question per corpus answer, no follow-ups, the given stop strategy."""
-    config = load_interview_config("senior_backend_engineer").model_dump(mode="json")
-    questions = [q for phase in config["phases"] for q in phase["questions"]]
+def corpus_interview(directory: Path, kind: str, answers: list[CorpusAnswer], strategy: str) -> Path:
+    """One phase asking exactly the answers' questions, in order, no follow-ups, the given stop strategy."""
+    config = load_interview_config(CONFIG_FOR_KIND[kind]).model_dump(mode="json")
     first = config["phases"][0]
-    first["questions"] = [{**copy.deepcopy(questions[i % len(questions)]), "follow_up": ""} for i in range(len(CORPUS))]
+    template = first["questions"][0]
+    first["questions"] = [{**copy.deepcopy(template), "text": a.question, "follow_up": ""} for a in answers]
+    first["time_limit_minutes"] = 60
     config["phases"] = [first]
     config["follow_ups"]["max_per_question"] = 0
-    config["duration_minutes"] = 60
-    config["timeouts"]["session_timeout_seconds"] = 3600
-    config["turn_taking"]["stop_strategy"] = strategy
-    config["turn_taking"]["silence_timeout_secs"] = 1.3
-    path = directory / f"corpus-{strategy}.yaml"
+    config["duration_minutes"] = 90
+    config["timeouts"]["session_timeout_seconds"] = 5400
+    turn_taking = config["turn_taking"]
+    turn_taking["stop_strategy"] = "interview" if strategy == "rules" else strategy
+    turn_taking["interview"]["end_of_turn_model"] = strategy != "rules"
+    turn_taking["silence_timeout_secs"] = 1.3
+    path = directory / f"corpus-{kind}-{strategy}.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
 
 
-def run_strategy(strategy: str, keep: Path | None = None) -> dict[str, object]:
+class StyledVoice:
+    """The candidate's voice with each answer's own delivery style (looked up by the text said)."""
+
+    def __init__(self, answers: list[CorpusAnswer]) -> None:
+        from scripts.candidate_voice import candidate_synthesizer
+
+        self._voice = candidate_synthesizer
+        self._style = {s: a.style for a in answers for s in a.segments if isinstance(s, str)}
+
+    def synthesize(self, text: str, sample_rate: int) -> bytes:
+        return self._voice(self._style.get(text, "measured")).synthesize(text, sample_rate)
+
+
+@dataclass
+class AnswerResult:
+    answer: CorpusAnswer
+    cut_off: bool
+    delay_ms: float | None
+    cues: int
+
+
+def run_session(kind: str, answers: list[CorpusAnswer], strategy: str, keep: Path | None) -> list[AnswerResult]:
+    """One real-time interview of these answers; what happened to each."""
     from scripts.simulate_candidate import run_candidate
+    from scripts.turn_corpus import as_candidate_script
 
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         sessions = directory / "sessions"
-        env = {
-            **os.environ,
-            "SESSIONS_DIR": str(sessions),
-            "STT_PROVIDER": "local",
-            "LLM_PROVIDER": "local",
-            "TTS_PROVIDER": "local",
-        }
-        log = keep / f"{strategy}.log" if keep is not None else None
+        env = {**os.environ, "SESSIONS_DIR": str(sessions), "STT_PROVIDER": "local", "LLM_PROVIDER": "local",
+               "TTS_PROVIDER": "local", "OPENBLAS_NUM_THREADS": "1"}  # fmt: skip
+        name = f"{kind}-{strategy}"
+        log = keep / f"{name}.log" if keep is not None else None
         if log is not None:
             log.parent.mkdir(parents=True, exist_ok=True)
-        bot = BotUnderTest(ROOT, corpus_interview(directory, strategy), env, log=log)
+        script = directory / "candidate.yaml"
+        script.write_text(yaml.safe_dump(as_candidate_script(answers)))
+        bot = BotUnderTest(ROOT, corpus_interview(directory, kind, answers, strategy), env, log=log)
+        timeout = 60 + sum(20 + sum(s if isinstance(s, float) else 0.0 for s in a.segments) for a in answers)
         try:
-            report = asyncio.run(run_candidate(bot.wait_ready(), corpus_script(directory / "corpus.yaml"), timeout=900))
+            report = asyncio.run(
+                run_candidate(bot.wait_ready(), script, synthesizer=StyledVoice(answers), timeout=timeout)
+            )
         finally:
             bot.stop()
         record = next(sessions.iterdir())
-        lines = [json.loads(x) for x in (record / "transcript.jsonl").read_text().splitlines() if x.strip()]
         events = [json.loads(x) for x in (record / "events.jsonl").read_text().splitlines() if x.strip()]
-        latency = json.loads((record / "latency.json").read_text())
         if keep is not None:
-            shutil.copytree(record, keep / strategy, dirs_exist_ok=True)
-    cues = sum(1 for e in events if e["type"] == "backchannel")
-    resumed = [e for e in events if e["type"] == "answer_resumed"]
-    candidate_lines = sum(1 for e in lines if e["speaker"] == "candidate")
-    speakers = [e["speaker"] for e in lines][:-1]  # the closing words follow the last acknowledgement
-    replies_in_a_row = sum(1 for a, b in itertools.pairwise(speakers) if a == b == "interviewer")
-    answered = [t for t in report.turns if t.finished]
-    overlapped = sum(1 for t in answered if t.overlapped)
-    cut = max(candidate_lines - len(answered), 0) + replies_in_a_row + max(0, overlapped - cues - len(resumed))
-    delays = [t.latency_ms for t in answered if t.latency_ms is not None and not t.overlapped]
-    system = [_system_share_ms(turn) for turn in latency.get("turns", []) if turn.get("status") == "complete"]
-    return {
-        "strategy": strategy, "answers": len(answered), "cut_off": cut, "backchannels": cues,
-        "false_ends": len(resumed), "talk_over_ms": [round(1000 * e["interviewer_spoke_secs"]) for e in resumed],
-        "delay": p50_p95(delays), "system": p50_p95([v for v in system if v is not None]),
-        "per_answer": [(CORPUS[t.index][0] if t.index < len(CORPUS) else "?", t.latency_ms, t.overlapped) for t in answered],
-    }  # fmt: skip
+            shutil.copytree(record, keep / name, dirs_exist_ok=True)
+    return judge_answers(answers, report, events)
 
 
-def _system_share_ms(turn: dict[str, object]) -> float | None:
-    """The server's own time in a turn: everything but the STT, LLM and TTS stages."""
-    stages = turn.get("stages_ms") or {}
-    assert isinstance(stages, dict)
-    if stages.get("endpointing") is None:
-        return None
-    return sum(stages.get(k) or 0.0 for k in ("endpointing", "function_calls", "text_aggregation", "transport"))
+def judge_answers(
+    answers: list[CorpusAnswer], report: CandidateReport, events: list[dict[str, Any]]
+) -> list[AnswerResult]:
+    """Cut off = interviewer audio during the answer beyond a listening cue after a backchannel event."""
+    cue_times = [_client_time(e["t"], report) for e in events if e["type"] == "backchannel"]
+    results = []
+    by_index: dict[int, TurnRecord] = {t.index: t for t in report.turns}
+    for i, answer in enumerate(answers):
+        turn = by_index.get(i)
+        if turn is None or not turn.finished:
+            results.append(AnswerResult(answer, cut_off=True, delay_ms=None, cues=0))  # never said in full
+            continue
+        cues = [c for c in cue_times if turn.answer_start_time <= c <= turn.answer_end_time]
+        bursts = _bursts(turn.overlap_audio)
+        cut = any(
+            seconds > CUE_AUDIO_SECS or not any(c - 0.3 <= start <= c + 1.5 for c in cues) for start, seconds in bursts
+        )
+        results.append(AnswerResult(answer, cut, None if cut else turn.latency_ms, len(cues)))
+    return results
+
+
+def _client_time(iso: str, report: CandidateReport) -> float:
+    return datetime.fromisoformat(iso).timestamp() - report.wall_start
+
+
+def _bursts(chunks: list[tuple[float, float]], gap: float = 0.5) -> list[tuple[float, float]]:
+    """Audio chunks arriving within ``gap`` of each other, as (start, seconds) bursts."""
+    bursts: list[list[float]] = []
+    for at, seconds in chunks:
+        if bursts and at - (bursts[-1][0] + bursts[-1][1]) <= gap:
+            bursts[-1][1] = at + seconds - bursts[-1][0]
+        else:
+            bursts.append([at, seconds])
+    return [(b[0], b[1]) for b in bursts]
 
 
 def p50_p95(values: list[float]) -> tuple[float, float]:
@@ -175,38 +229,63 @@ def p50_p95(values: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
+def _row(label: str, results: list[AnswerResult]) -> str:
+    delays = [r.delay_ms for r in results if r.delay_ms is not None]
+    d50, d95 = p50_p95(delays)
+    cut = sum(r.cut_off for r in results)
+    return f"{label:<34} {len(results):>7} {cut:>8} {d50:>10.0f} / {d95:<7.0f} {sum(r.cues for r in results):>5}"
+
+
+def print_results(results: dict[str, list[AnswerResult]], details: bool) -> None:
+    print(f"\n{'strategy / kind / category':<34} {'answers':>7} {'cut off':>8} {'reply p50 / p95 ms':>20} {'cues':>5}")
+    for strategy, rows in results.items():
+        print(_row(strategy, rows))
+        groups: dict[tuple[str, str], list[AnswerResult]] = defaultdict(list)
+        for r in rows:
+            groups[(r.answer.interview, "all")].append(r)
+            groups[(r.answer.interview, r.answer.category)].append(r)
+        for (kind, category), group in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] != "all", kv[0][1])):
+            print(_row(f"  {kind} {category}", group))
+    if details:
+        for strategy, rows in results.items():
+            print(f"\n{strategy}:")
+            for r in rows:
+                delay = "-" if r.delay_ms is None else f"{r.delay_ms:.0f} ms"
+                print(f"  {r.answer.id:<28} {r.answer.style:<9} {delay:>9} {'CUT' if r.cut_off else ''}")
+
+
 def main() -> None:
     from loguru import logger
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--strategies", nargs="+", default=["silence", "smart_turn", "interview"])
-    parser.add_argument("--details", action="store_true", help="print every answer's delay")
-    parser.add_argument(
-        "--keep",
-        type=Path,
-        help="copy each strategy's session record here (DIR/<strategy>) and its bot log (DIR/<strategy>.log)",
-    )
+    parser.add_argument("--corpus", choices=["test", "dev", "legacy"], default="test")
+    parser.add_argument("--strategies", nargs="+", default=["interview", "rules"],
+                        choices=["interview", "rules", "smart_turn", "silence"])  # fmt: skip
+    parser.add_argument("--kinds", nargs="+", default=["technical", "research"], choices=list(CONFIG_FOR_KIND))
+    parser.add_argument("--limit", type=int, default=0, help="at most N answers per kind (0: all)")
+    parser.add_argument("--details", action="store_true", help="print every answer's outcome")
+    parser.add_argument("--keep", type=Path, help="copy each session record and bot log here")
     args = parser.parse_args()
     logger.remove()
     logger.add(sys.stderr, level="WARNING")
-    rows = [run_strategy(s, args.keep) for s in args.strategies]
+    if args.corpus == "legacy":
+        sets = {"technical": legacy_answers()}
+    else:
+        corpus = split(build_corpus(), args.corpus)
+        sets = {k: [a for a in corpus if a.interview == k] for k in args.kinds}
+    if args.limit:
+        sets = {k: v[: args.limit] for k, v in sets.items()}
+    results: dict[str, list[AnswerResult]] = {}
+    for strategy in args.strategies:
+        results[strategy] = []
+        for kind, answers in sets.items():
+            print(f"{strategy}: {kind}, {len(answers)} answers in real time...", file=sys.stderr, flush=True)
+            results[strategy].extend(run_session(kind, answers, strategy, args.keep))
+    n = sum(len(v) for v in sets.values())
     print(
-        f"\nthinking-pause corpus: {len(CORPUS)} answers, spoken in real time; reply delay = end of answer -> first interviewer audio"
+        f"\ncorpus '{args.corpus}': {n} answers, spoken in real time; reply delay = end of answer -> first interviewer audio"
     )
-    print(f"{'strategy':<12} {'answers':>8} {'cut off':>8} {'false ends (talk-over ms)':>26} {'reply p50 / p95 (ms)':>22} "
-          f"{'system share p50 / p95':>23} {'backchannels':>13}")  # fmt: skip
-    for row in rows:
-        (d50, d95), (s50, s95) = row["delay"], row["system"]  # type: ignore[misc]
-        false_ends = f"{row['false_ends']} {row['talk_over_ms']}" if row["false_ends"] else "0"
-        print(f"{row['strategy']:<12} {row['answers']:>8} {row['cut_off']:>8} {false_ends:>26} {d50:>12.0f} / {d95:<7.0f} "
-              f"{s50:>13.0f} / {s95:<7.0f} {row['backchannels']:>13}")  # fmt: skip
-    if args.details:
-        for row in rows:
-            print(f"\n{row['strategy']}:")
-            for kind, delay, overlapped in row["per_answer"]:  # type: ignore[union-attr]
-                print(
-                    f"  {kind:<28} {'-' if delay is None else f'{delay:.0f} ms':>9} {'CUT/overlap' if overlapped else ''}"
-                )
+    print_results(results, args.details)
 
 
 if __name__ == "__main__":

