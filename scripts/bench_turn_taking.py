@@ -120,7 +120,7 @@ def corpus_interview(directory: Path, kind: str, answers: list[CorpusAnswer], st
     first = config["phases"][0]
     template = first["questions"][0]
     first["questions"] = [{**copy.deepcopy(template), "text": a.question, "follow_up": ""} for a in answers]
-    first["time_limit_minutes"] = 60
+    first["duration_seconds"] = 5400
     config["phases"] = [first]
     config["follow_ups"]["max_per_question"] = 0
     config["duration_minutes"] = 90
@@ -175,7 +175,13 @@ def run_session(kind: str, answers: list[CorpusAnswer], strategy: str, keep: Pat
         timeout = 60 + sum(20 + sum(s if isinstance(s, float) else 0.0 for s in a.segments) for a in answers)
         try:
             report = asyncio.run(
-                run_candidate(bot.wait_ready(), script, synthesizer=StyledVoice(answers), timeout=timeout)
+                run_candidate(
+                    bot.wait_ready(),
+                    script,
+                    synthesizer=StyledVoice(answers),
+                    timeout=timeout,
+                    listening_cue_secs=CUE_AUDIO_SECS,
+                )
             )
         finally:
             bot.stop()

@@ -85,6 +85,7 @@ class CandidateClient:
         synthesizer: Synthesizer,
         *,
         end_of_turn_silence: float = 1.2,
+        listening_cue_secs: float = 0.0,
         send_client_ready: bool = True,
         noise_amplitude: int = 0,
         origin: str | None = None,
@@ -97,6 +98,10 @@ class CandidateClient:
         self.report = CandidateReport(url=url)
         self._synth = synthesizer
         self._silence = end_of_turn_silence
+        # Interviewer audio this short after an answer, then quiet, is a listening cue ("Mm-hm."), not the
+        # reply: keep waiting (0: any audio is the reply). A person would take the hint; a script waits.
+        self._cue_secs = listening_cue_secs
+        self._audible: deque[tuple[float, float]] = deque(maxlen=400)  # (arrival, seconds) of audible chunks
         self._send_client_ready = send_client_ready
         self._origin = origin
         self._on_turn = on_turn
@@ -241,6 +246,7 @@ class CandidateClient:
         self.report.heard_speech_seconds += audio.duration
         self._last_audio_arrival = now
         self._arrivals.append(now)
+        self._audible.append((now, audio.duration))
         if self._answering is not None:
             self._answering.overlapped = True
             self._answering.overlap_audio.append((round(now, 3), round(audio.duration, 3)))
@@ -328,7 +334,7 @@ class CandidateClient:
             first = next((t for t in self._arrivals if t >= turn.answer_end_time), None)
             if first is not None:
                 self._reply_started(turn, first)
-            await self._wait_interviewer_done(since=turn.answer_end_time, overlapped=turn.overlapped)
+            await self._wait_interviewer_done(since=turn.answer_end_time, overlapped=turn.overlapped, turn=turn)
 
     async def _think(self, seconds: float) -> bool:
         """Silent think pause; False if the interviewer starts talking again meanwhile."""
@@ -339,7 +345,9 @@ class CandidateClient:
             await asyncio.sleep(POLL_SECONDS)
         return not self._closed.is_set()
 
-    async def _wait_interviewer_done(self, since: float, overlapped: bool = False) -> None:
+    async def _wait_interviewer_done(
+        self, since: float, overlapped: bool = False, turn: TurnRecord | None = None
+    ) -> None:
         """Return once interviewer audio arrived after ``since`` and the speaker has been quiet long enough.
 
         RTVI "bot is speaking / LLM is running" events, when the bot sends them, keep us waiting
@@ -354,6 +362,10 @@ class CandidateClient:
                 self._log("still waiting for the interviewer to speak first (does the bot greet on connect?)")
             quiet = self._speaker.quiet_for(now)
             heard = self._last_audio_arrival is not None and self._last_audio_arrival >= since
+            if heard and quiet >= self._silence and turn is not None and self._only_a_cue_since(since):
+                since, turn.first_reply_audio_time, turn.latency_ms = now, None, None
+                self._awaiting_reply = turn  # the reply is still to come: its first audio stamps the delay
+                continue
             if heard and quiet >= self._silence:
                 busy = self._rtvi["speaking"] or self._rtvi["llm"]
                 if not busy or quiet >= hint_cap:
@@ -361,6 +373,9 @@ class CandidateClient:
             elif overlapped and not heard and now - since >= OVERLAP_REPLY_WAIT and quiet >= self._silence:
                 return  # the interviewer already answered over us and has nothing more
             await asyncio.sleep(POLL_SECONDS)
+
+    def _only_a_cue_since(self, since: float) -> bool:
+        return self._cue_secs > 0 and sum(d for t, d in self._audible if t >= since) <= self._cue_secs
 
     def _reply_started(self, turn: TurnRecord, at: float) -> None:
         self._awaiting_reply = None

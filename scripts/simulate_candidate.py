@@ -48,6 +48,7 @@ async def run_candidate(
     *,
     synthesizer: Synthesizer | None = None,
     end_of_turn_silence: float = 1.2,
+    listening_cue_secs: float = 0.0,
     timeout: float = 600.0,
     record_dir: str | Path | None = None,
     json_report: str | Path | None = None,
@@ -74,7 +75,8 @@ async def run_candidate(
     if synthesizer is None:
         synthesizer = _make_synthesizer()
     client = CandidateClient(
-        url, script, synthesizer, end_of_turn_silence=end_of_turn_silence, send_client_ready=send_client_ready,
+        url, script, synthesizer, end_of_turn_silence=end_of_turn_silence, listening_cue_secs=listening_cue_secs,
+        send_client_ready=send_client_ready,
         noise_amplitude=noise_amplitude, origin=origin, on_turn=on_turn, on_connected=on_connected, log=log,
     )  # fmt: skip
     if on_client is not None:
