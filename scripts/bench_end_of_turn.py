@@ -16,7 +16,7 @@ finished", the answer's end "finished". Printed:
 Tune on ``--half dev``; report ``--half test``. Features (Whisper, Smart Turn) are cached per corpus
 in ``--cache``: a rerun after a policy change takes seconds.
 
-    .venv/bin/python scripts/bench_end_of_turn.py --half dev [--policy rules|model] [--details]
+    .venv/bin/python scripts/bench_end_of_turn.py --half dev [--policy rules|model] [--details] [--latency]
 """
 
 from __future__ import annotations
@@ -147,6 +147,27 @@ def prefixes(answers: list[CorpusAnswer], features: dict[str, list[dict[str, Any
     return out
 
 
+def model_latency(items: list[Prefix], rounds: int = 3) -> None:
+    """Time per judgement on this machine, median / p95: as a session asks (the question's prefix and the
+    answer so far in the cache, only the new words evaluated) and cold (another session's question in between)."""
+    from turn_taking.end_of_turn_model import shared_end_of_turn_scorer
+
+    model = shared_end_of_turn_scorer()._model
+    incremental, cold = [], []
+    for _ in range(rounds):
+        for item in items:
+            incremental.append(model.score(item.answer.question, item.text).ms)
+        for item in items:
+            model.score("And another session's question, with nothing in common?", "yes")
+            cold.append(model.score(item.answer.question, item.text).ms)
+    for name, values in (("as a session asks (cache reused)", incremental), ("cold (a fresh question)", cold)):
+        ordered = sorted(values)
+        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        print(
+            f"  end-of-turn model, {name}: {statistics.median(ordered):.0f} / {p95:.0f} ms (median / p95, n={len(ordered)})"
+        )
+
+
 # -- the policy, replayed ------------------------------------------------------------------------
 
 
@@ -256,6 +277,7 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=-14.0, help="log P for the model-alone row (-14: P 8e-7)")
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "voice-interviewer")
     parser.add_argument("--details", action="store_true", help="every prefix's decision")
+    parser.add_argument("--latency", action="store_true", help="also time the model per judgement (median / p95)")
     args = parser.parse_args()
     from loguru import logger
 
@@ -273,6 +295,8 @@ def main() -> None:
     replay_table(rows)
     if args.details:
         details(rows)
+    if args.latency and args.policy == "model":
+        model_latency(items)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import pytest
 
 from interview.config import InterviewTurnStop
 from interview.turn_policy import PauseHistory, PauseInputs, decide
-from interview.turn_signals import expected_min_words, hands_over, read_answer
+from interview.turn_signals import asks_itself, expected_min_words, hands_over, only_a_lead_in, open_list, read_answer
 
 SETTINGS = InterviewTurnStop(done_wait_secs=0.8, unsure_wait_secs=1.5, unfinished_wait_secs=2.5, max_wait_secs=4.0)
 OPEN = "How would you design a service that accepts payments?"
@@ -166,3 +166,42 @@ def test_a_false_end_stops_slowing_replies_once_later_answers_end_cleanly() -> N
         history.answer_ended()
     assert waits == [1.5, 1.5, 1.5, 0.8]
     assert history.resumed_pauses == [1.0]  # a slow thinker's pauses still stretch the unfinished wait
+
+
+@pytest.mark.parametrize(
+    ("text", "open_"),
+    [
+        ("We had three problems: a flaky deploy pipeline.", True),
+        ("We had three problems: a flaky deploy pipeline, runaway costs, and latency.", False),
+        ("The people, first of all. Then the routine of going somewhere.", True),
+        ("The people, first of all. Then the routine. And I suppose the lunches.", False),
+        ("I would use a queue and a cache.", False),
+    ],
+)
+def test_an_announced_list_stays_open_until_its_last_item(text: str, open_: bool) -> None:
+    assert open_list(text) is open_
+
+
+def test_a_lead_in_alone_is_not_an_answer_to_an_open_question() -> None:
+    assert only_a_lead_in("Honestly.") and only_a_lead_in("Well, hmm.") and only_a_lead_in("Good question.")
+    assert not only_a_lead_in("Honestly, I would shard it.")
+    assert decide(SETTINGS, PauseInputs("Honestly.", 0.9, OPEN, end_of_turn_log_p=-5.0)).verdict == "unfinished"
+    assert decide(SETTINGS, PauseInputs("Yeah.", 0.9, "Did you use Kafka?")).verdict == "done"  # a yes/no question
+
+
+def test_yes_no_questions_are_answered_in_a_word_but_polite_requests_are_not() -> None:
+    assert expected_min_words("Did anything about it surprise you?", 8) == 1
+    assert expected_min_words("Thanks. Is there anything else you'd like to add?", 8) == 1
+    assert expected_min_words("Could you walk me through the design?", 8) == 8
+    assert expected_min_words("What would you change?", 8) == 8
+
+
+def test_a_self_question_is_a_wh_question_not_put_to_the_interviewer() -> None:
+    assert asks_itself("It was hard. Why does that matter?")
+    assert not asks_itself("Do you mean the read path or the write path?")
+    assert not asks_itself("What do you think?")  # put to the interviewer
+
+
+def test_model_thresholds_must_grow() -> None:
+    with pytest.raises(ValueError, match="model thresholds must grow"):
+        InterviewTurnStop(model_unfinished_log_p=-5.0, model_doubt_log_p=-9.0)
