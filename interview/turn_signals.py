@@ -184,25 +184,34 @@ def _read_words(words: list[str]) -> TextVerdict:
     return TextVerdict(True, "reads as a complete sentence", len(words))
 
 
-# A question opening with one of these is a yes/no question ("Did anything surprise you?", "Is there
-# anything else?") unless it is a polite request ("Could you walk me through...").
-_YES_NO_OPENERS = frozenset(
-    ["is", "are", "was", "were", "do", "does", "did", "have", "has", "had", "can", "could", "would", "will",
-     "should", "shall", "may", "any", "anything"]
-)  # fmt: skip
-_REQUEST_VERBS = frozenset(["walk", "tell", "describe", "explain", "talk", "share", "give", "take", "show", "say"])
+_SHORT_ANSWER_OPENINGS = (
+    "is there",
+    "are there",
+    "do you",
+    "did you",
+    "does",
+    "have you",
+    "would you",
+    "could you confirm",
+    "anything else",
+    "any questions",
+    "any other",
+    "can you hear",
+    "are you ready",
+    "shall we",
+)
 
 
 def expected_min_words(question: str, default: int) -> int:
     """How many words an answer to ``question`` needs before it reads as an answer.
 
-    Yes/no and "anything else?" questions are answered in a word; open questions
-    ("tell me about...", "how would you design...", "could you walk me through...") take a
-    sentence or more.
+    "Anything else?" and a few yes/no forms are answered in a word; open questions ("tell me
+    about...", "how would you design...") take a sentence or more. Deliberately narrow: in a
+    research interview "Was the move a big deal for you?" invites a story, not a "yes".
     """
     questions = [q for q in re.split(r"(?<=[.?!])\s+", question.strip()) if q.strip()]
-    words = _WORD.findall(questions[-1].lower()) if questions else []
-    if words and words[0] in _YES_NO_OPENERS and not _REQUEST_VERBS.intersection(words[1:4]):
+    last_question = questions[-1].lower() if questions else ""
+    if last_question.startswith(_SHORT_ANSWER_OPENINGS):
         return 1
     return default
 

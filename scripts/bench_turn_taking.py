@@ -205,7 +205,7 @@ def judge_answers(
             results.append(AnswerResult(answer, cut_off=True, delay_ms=None, cues=0))  # never said in full
             continue
         cues = [c for c in cue_times if turn.answer_start_time <= c <= turn.answer_end_time]
-        bursts = _bursts(turn.overlap_audio)
+        bursts = turn.overlap_bursts()
         cut = any(
             seconds > CUE_AUDIO_SECS or not any(c - 0.3 <= start <= c + 1.5 for c in cues) for start, seconds in bursts
         )
@@ -215,17 +215,6 @@ def judge_answers(
 
 def _client_time(iso: str, report: CandidateReport) -> float:
     return datetime.fromisoformat(iso).timestamp() - report.wall_start
-
-
-def _bursts(chunks: list[tuple[float, float]], gap: float = 0.5) -> list[tuple[float, float]]:
-    """Audio chunks arriving within ``gap`` of each other, as (start, seconds) bursts."""
-    bursts: list[list[float]] = []
-    for at, seconds in chunks:
-        if bursts and at - (bursts[-1][0] + bursts[-1][1]) <= gap:
-            bursts[-1][1] = at + seconds - bursts[-1][0]
-        else:
-            bursts.append([at, seconds])
-    return [(b[0], b[1]) for b in bursts]
 
 
 def p50_p95(values: list[float]) -> tuple[float, float]:

@@ -334,7 +334,8 @@ class CandidateClient:
             first = next((t for t in self._arrivals if t >= turn.answer_end_time), None)
             if first is not None:
                 self._reply_started(turn, first)
-            await self._wait_interviewer_done(since=turn.answer_end_time, overlapped=turn.overlapped, turn=turn)
+            talked_over = turn.overlapped and not all(s <= self._cue_secs for _, s in turn.overlap_bursts())
+            await self._wait_interviewer_done(since=turn.answer_end_time, overlapped=talked_over, turn=turn)
 
     async def _think(self, seconds: float) -> bool:
         """Silent think pause; False if the interviewer starts talking again meanwhile."""

@@ -36,6 +36,16 @@ class TurnRecord:
     # listening cue is one short burst, a reply that cut the answer off is another.
     overlap_audio: list[tuple[float, float]] = field(default_factory=list)
 
+    def overlap_bursts(self, gap: float = 0.5) -> list[tuple[float, float]]:
+        """The overlapping audio as (start, seconds) bursts: chunks arriving within ``gap`` of each other."""
+        bursts: list[list[float]] = []
+        for at, seconds in self.overlap_audio:
+            if bursts and at - (bursts[-1][0] + bursts[-1][1]) <= gap:
+                bursts[-1][1] = at + seconds - bursts[-1][0]
+            else:
+                bursts.append([at, seconds])
+        return [(b[0], b[1]) for b in bursts]
+
 
 @dataclass
 class CandidateReport:

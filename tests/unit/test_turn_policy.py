@@ -189,10 +189,10 @@ def test_a_lead_in_alone_is_not_an_answer_to_an_open_question() -> None:
     assert decide(SETTINGS, PauseInputs("Yeah.", 0.9, "Did you use Kafka?")).verdict == "done"  # a yes/no question
 
 
-def test_yes_no_questions_are_answered_in_a_word_but_polite_requests_are_not() -> None:
-    assert expected_min_words("Did anything about it surprise you?", 8) == 1
+def test_only_closing_and_a_few_yes_no_forms_are_answered_in_a_word() -> None:
     assert expected_min_words("Thanks. Is there anything else you'd like to add?", 8) == 1
-    assert expected_min_words("Could you walk me through the design?", 8) == 8
+    assert expected_min_words("Did you use Kafka?", 8) == 1
+    assert expected_min_words("Was the new shift rota a big deal for you?", 8) == 8  # a story, in research
     assert expected_min_words("What would you change?", 8) == 8
 
 
