@@ -145,6 +145,12 @@ class PauseHistory:
     def resumed(self, pause_secs: float) -> None:
         self.resumed_pauses.append(round(pause_secs, 3))
 
+    def went_on_after(self, verdict: Verdict | None, pause_secs: float, settings: InterviewTurnStop) -> None:
+        """Speech resumed after a pause the decision was ``verdict``: a near miss if the words sounded
+        finished and the pause outlasted the plain done wait (a breath between sentences is none)."""
+        if verdict in ("done", "unsure") and pause_secs > settings.done_wait_secs:
+            self.near_miss(pause_secs)
+
     def near_miss(self, pause_secs: float) -> None:
         self._near_misses.append(round(pause_secs, 3))
         self._clean_since = 0

@@ -199,8 +199,7 @@ def replay(items: list[Prefix]) -> list[dict[str, Any]]:
             history.answer_ended()
         else:
             history.resumed(item.pause_secs)
-            if decision.verdict in ("done", "unsure"):
-                history.near_miss(item.pause_secs)
+            history.went_on_after(decision.verdict, item.pause_secs, settings)
         rows.append({"item": item, "decision": decision, "cut": cut})
     return rows
 

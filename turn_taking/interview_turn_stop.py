@@ -172,8 +172,7 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         if self._speech_end is not None and self._text:
             pause = time.monotonic() - frame.start_secs - self._speech_end
             self._history.resumed(pause)
-            if self._decision is not None and self._decision.verdict in ("done", "unsure"):
-                self._history.near_miss(pause)
+            self._history.went_on_after(self._decision.verdict if self._decision else None, pause, self._settings)
             self._event(
                 "turn_pause_resumed",
                 pause_secs=round(pause, 3),

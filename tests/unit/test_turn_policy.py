@@ -205,3 +205,12 @@ def test_a_self_question_is_a_wh_question_not_put_to_the_interviewer() -> None:
 def test_model_thresholds_must_grow() -> None:
     with pytest.raises(ValueError, match="model thresholds must grow"):
         InterviewTurnStop(model_unfinished_log_p=-5.0, model_doubt_log_p=-9.0)
+
+
+def test_a_breath_between_sentences_is_no_near_miss() -> None:
+    history = PauseHistory(recover_after=3)
+    history.went_on_after("done", 0.3, SETTINGS)  # shorter than the done wait: nothing to learn
+    history.went_on_after("unfinished", 2.0, SETTINGS)  # the wait covered it
+    assert history.near_miss_pauses == ()
+    history.went_on_after("done", 1.0, SETTINGS)
+    assert history.near_miss_pauses == (1.0,)
