@@ -239,7 +239,7 @@ class TurnTaking(StrictModel):
     )
     allow_interruptions: bool = True
     resume_window_secs: float = Field(
-        default=2.0,
+        default=1.0,
         ge=0,
         le=10,
         description="The candidate speaking again this soon after the interviewer began replying is the same "

@@ -17,6 +17,7 @@ call (the question, and the answer so far as it grows), so a pause costs the new
 from __future__ import annotations
 
 import asyncio
+import atexit
 import math
 import re
 import threading
@@ -80,6 +81,9 @@ class EndOfTurnModel:
     def _tokens(self, text: str) -> list[int]:
         return list(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
+    def close(self) -> None:
+        self._llm.close()
+
     def prompt_tokens(self, question: str, answer: str) -> list[int]:
         """The chat-formatted question and answer, without the final end token. SmolLM2's own
         system prompt first, as its template puts it (on the dev half it separated pauses from
@@ -124,6 +128,10 @@ class EndOfTurnScorer:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._model.score, question, answer)
 
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self._model.close()
+
     def warm_up(self) -> None:
         """One judgement before any session (blocking): the first one pays for paging the weights in."""
         self._executor.submit(self._model.score, "Are you ready?", "yes").result()
@@ -141,4 +149,5 @@ def shared_end_of_turn_scorer() -> EndOfTurnScorer:
             from services.model_files import resolve_end_of_turn_model
 
             _shared = EndOfTurnScorer(EndOfTurnModel(resolve_end_of_turn_model()))
+            atexit.register(_shared.close)  # before interpreter teardown: llama's __del__ then finds its C library gone
         return _shared
