@@ -27,9 +27,9 @@ from pipecat.frames.frames import Frame, InterruptionFrame, LLMTextFrame
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
+from frames.interview_frames import AnswerResumedFrame
 from interview.interruptions import mark_cut, sentences, unheard_part
 from processors.events import EventSink
-from processors.resumed_answer import AnswerResumedFrame
 
 
 class InterruptedReply(FrameProcessor):

@@ -21,7 +21,6 @@ in the context: the tracker acted on it.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from pipecat.frames.frames import (
@@ -29,7 +28,6 @@ from pipecat.frames.frames import (
     BotStoppedSpeakingFrame,
     Frame,
     LLMContextFrame,
-    SystemFrame,
     UserStartedSpeakingFrame,
     UserStoppedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
@@ -37,16 +35,8 @@ from pipecat.frames.frames import (
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
+from frames.interview_frames import AnswerResumedFrame
 from processors.events import EventSink
-
-
-@dataclass
-class AnswerResumedFrame(SystemFrame):
-    """The candidate resumed the answer the interviewer had begun to reply to."""
-
-    previous_answer: str = ""
-    pause_secs: float = 0.0  # silence from the end of the answer's last word to the new speech
-    interviewer_spoke_secs: float = 0.0  # how long the reply had been playing (0: not yet)
 
 
 class ResumedAnswer(FrameProcessor):

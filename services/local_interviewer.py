@@ -30,9 +30,9 @@ from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.llm_service import LLMService
 from pipecat.services.settings import LLMSettings
 
+from frames.interview_frames import AnswerResumedFrame
 from interview.config import InterviewConfig
 from interview.structured_interviewer import Move, Persona, StructuredInterviewer
-from processors.resumed_answer import AnswerResumedFrame
 
 TOKEN_PATTERN = re.compile(r"\S+\s*")
 TOKENS_PER_CHUNK = 3

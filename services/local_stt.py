@@ -22,9 +22,9 @@ from pipecat.frames.frames import Frame, TranscriptionFrame
 from pipecat.services.whisper.stt import WhisperSTTService
 from pipecat.transcriptions.language import Language
 
+from frames.interview_frames import SegmentWithoutWordsFrame
 from services.local_models import LOCAL_MODELS, SharedWhisperModel, WhisperOptions
 from settings import Settings
-from turn_taking.stt_signals import SegmentWithoutWordsFrame
 
 WHISPER_RATE = 16000
 # VAD stop -> final transcript, p99, measured with scripts/measure_stt_accuracy.py on this

@@ -42,7 +42,6 @@ from typing import Any, Literal, Protocol
 
 from loguru import logger
 from pipecat.frames.frames import (
-    DataFrame,
     EndFrame,
     EndWorkerFrame,
     Frame,
@@ -52,6 +51,8 @@ from pipecat.frames.frames import (
     TTSStoppedFrame,
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+
+from frames.interview_frames import GoodbyeProbeFrame
 
 MarkKind = Literal["start", "end"]
 
@@ -206,10 +207,6 @@ class PlaybackMarkInserter(FrameProcessor):
 
     async def _send(self, message: dict[str, Any]) -> None:
         await self.push_frame(OutputTransportMessageFrame(message=message))
-
-
-class GoodbyeProbeFrame(DataFrame):
-    """Sent downstream by `EndAfterPlayback`; reaches the output side after the goodbye's audio."""
 
 
 class EndAfterPlayback(FrameProcessor):

@@ -50,13 +50,12 @@ from pipecat.processors.frame_processor import FrameProcessorSetup
 from pipecat.turns.types import ProcessFrameResult, UserTurnSpeculation
 from pipecat.turns.user_stop.base_user_turn_stop_strategy import BaseUserTurnStopStrategy
 
+from frames.interview_frames import AnswerResumedFrame, SegmentWithoutWordsFrame
 from interview.config import InterviewTurnStop
 from interview.turn_policy import PauseHistory, PauseInputs, TurnDecision, decide
 from processors.events import EventSink
-from processors.resumed_answer import AnswerResumedFrame
 from turn_taking.backchannel import BackchannelCue
 from turn_taking.end_of_turn_model import EndOfTurnScorer
-from turn_taking.stt_signals import SegmentWithoutWordsFrame
 
 DEFAULT_STT_WAIT_SECS = 1.5  # a transcript later than this after VAD stop: decide on the text so far
 # ...but end the turn without it only this long after VAD stop: the reply needs the last words,

@@ -118,7 +118,7 @@ class Events:
 
 
 async def test_a_reply_cut_by_the_candidate_going_on_with_their_answer_is_no_barge_in() -> None:
-    from processors.resumed_answer import AnswerResumedFrame
+    from frames.interview_frames import AnswerResumedFrame
 
     context = LLMContext(messages=[{"role": "system", "content": "prompt"}])
     events = Events()
