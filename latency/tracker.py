@@ -16,9 +16,10 @@ when the transport *writes* audio. This tracker adds what it lacks:
   `worst_window_stage()` names the stage to blame when it opens (provider failover);
 - provider incidents (failover, retry, filler, recovery) with the turn they hit (`incident`).
 
-Timestamps come from `LatencyObserver` (latency/observer.py), carried to the tracker's own
-clock; the observer's breakdown is merged into the matching turn (`attach_observer`)
-and supplies what no frame shows: the TTS's text-aggregation time and per-service TTFB.
+Timestamps come from the pipeline's `LatencyProbe`s (processors/latency_probe.py), on the
+tracker's own clock (`now`); Pipecat's observer's breakdown is merged into the matching turn
+(`attach_observer`) and supplies what no frame shows: the TTS's text-aggregation time and
+per-service TTFB.
 
 Stages, marks and the per-turn record: latency/turn_record.py; percentiles and the verdict:
 latency/report.py.

@@ -53,7 +53,7 @@ def playback_started_message(turn: int, client_time: float) -> dict[str, Any]:
     """The "I started hearing turn N" mark, wrapped as an RTVI ``client-message``.
 
     Why RTVI-wrapped: the server's transport broadcasts every client message both ways; the
-    latency observer (latency/observer.py) reads either form, but Pipecat's RTVI processor
+    latency probe after the transport input (processors/latency_probe.py) reads either form, but Pipecat's RTVI processor
     (on by default) logs a WARNING for every non-RTVI message, and rejects an RTVI message
     without ``id``. This form also reaches RTVI's ``on_client_message`` handler.
     """
