@@ -28,7 +28,7 @@ from typing import Any
 
 from loguru import logger
 
-from processors.events import EventSink
+from interview.events import EventSink
 
 
 class BreakerState(str, Enum):

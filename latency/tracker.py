@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from loguru import logger
 
 from interview.config import LatencyAlerts, LatencyBudget
+from interview.events import EventSink
 from latency.circuit_breaker import CircuitBreaker
 from latency.report import p50_p95, percentile, verdict
 from latency.turn_record import (
@@ -46,7 +47,6 @@ from latency.turn_record import (
     build_record,
     stage_budgets_ms,
 )
-from processors.events import EventSink
 
 if TYPE_CHECKING:
     from pipecat.observers.user_bot_latency_observer import LatencyBreakdown, UserBotLatencyObserver

@@ -24,7 +24,7 @@ from pipecat.frames.frames import Frame, InputDTMFFrame, LLMMessagesAppendFrame
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from interview.config import KeypadSettings
-from processors.events import EventSink
+from interview.events import EventSink
 
 TranscriptWriter = Callable[[str, str], None]  # (key, request text)
 

@@ -81,8 +81,8 @@ from pipecat.frames.frames import (
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from interview.config import EchoGateSettings
+from interview.events import EventSink
 from processors.echo_reference import EchoCanceller, EchoEstimate, EchoOutputTap, OutputEnvelope, pcm16_rms
-from processors.events import EventSink
 
 ORIGINAL_AUDIO_KEY = "echo_gate_original_audio"
 DEFAULT_HANGOVER_SECS = 0.3

@@ -28,8 +28,8 @@ from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from frames.interview_frames import AnswerResumedFrame
+from interview.events import EventSink
 from interview.interruptions import mark_cut, sentences, unheard_part
-from processors.events import EventSink
 
 
 class InterruptedReply(FrameProcessor):

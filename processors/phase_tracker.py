@@ -60,10 +60,10 @@ from pipecat.services.llm_service import FunctionCallParams
 
 from interview import pacing
 from interview.config import InterviewConfig
+from interview.events import EventSink
 from interview.progress import progress_message
 from interview.state import InterviewState
 from interview.tools import InterviewToolHandlers, build_tool_definitions
-from processors.events import EventSink
 
 STATE_FILE = "state.json"
 PROGRESS_EVERY_SECS = 5.0

@@ -36,7 +36,7 @@ from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from frames.interview_frames import AnswerResumedFrame
-from processors.events import EventSink
+from interview.events import EventSink
 
 
 class ResumedAnswer(FrameProcessor):

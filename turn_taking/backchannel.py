@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from pipecat.frames.frames import Frame, TTSSpeakFrame
 
 from interview.config import Backchannel
-from processors.events import EventSink
+from interview.events import EventSink
 
 # The cue needs this much of the wait left after it, so it never runs into the reply.
 MIN_TIME_AFTER_CUE_SECS = 0.8

@@ -52,8 +52,8 @@ from pipecat.turns.user_stop.base_user_turn_stop_strategy import BaseUserTurnSto
 
 from frames.interview_frames import AnswerResumedFrame, SegmentWithoutWordsFrame
 from interview.config import InterviewTurnStop
+from interview.events import EventSink
 from interview.turn_policy import PauseHistory, PauseInputs, TurnDecision, decide
-from processors.events import EventSink
 from turn_taking.backchannel import BackchannelCue
 from turn_taking.end_of_turn_model import EndOfTurnScorer
 

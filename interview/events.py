@@ -1,8 +1,8 @@
-"""What our processors need from the session record, as a protocol.
+"""Where the app's parts report events: the session record, as a protocol.
 
-Processors know frames, not sessions: they report through this small interface,
-which `bots.session_record.SessionRecord` satisfies (tests may pass anything with
-the same two methods).
+Shared vocabulary, in the domain because it needs nothing but the standard library: processors,
+the turn-taking strategy, latency and the pipeline report through this small interface, which
+`bots.session_record.SessionRecord` satisfies (tests may pass anything with the same two methods).
 """
 
 from __future__ import annotations
