@@ -16,9 +16,8 @@ from loguru import logger
 from bots.graceful_stop import GracefulStop
 from bots.session import InterviewSession, SessionOutcome
 from bots.session_server import SessionServer
-from interview.config import InterviewConfig
+from interview.config import InterviewConfig, Persona
 from interview.loader import bundled_config_names, load_interview_config
-from interview.structured_interviewer import Persona
 from settings import Settings
 from transports.twilio import create_twilio_transport
 from transports.twilio_marks import PlaybackMarks

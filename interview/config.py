@@ -341,6 +341,8 @@ class InterviewTurnStop(StrictModel):
 
 
 ProviderChoice = Literal["auto", "cloud", "local"]
+# Who speaks to the candidate: a real interview, or the practice coach (feedback after each answer).
+Persona = Literal["interviewer", "coach"]
 
 
 class Providers(StrictModel):

@@ -19,15 +19,13 @@ import copy
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from interview.config import InterviewConfig, InterviewType, Question
+from interview.config import InterviewConfig, InterviewType, Persona, Question
 from interview.interruptions import is_backchannel, is_cut, resume_text
 from interview.pacing import RESUME_MARKER, entered_phase_id, is_wrap_up
 from interview.text_similarity import normalise
 from interview.tools import find_fact
-
-Persona = Literal["interviewer", "coach"]
 
 ACKNOWLEDGEMENTS = ("Thank you.", "Thanks, that's helpful.", "Got it, thank you.", "Okay, thanks.")
 REPEAT_REQUEST = re.compile(r"\b(repeat|say (that|it) again|pardon|didn'?t (catch|hear))\b", re.IGNORECASE)

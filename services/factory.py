@@ -13,8 +13,7 @@ from typing import Literal
 
 from pipecat.processors.frame_processor import FrameProcessor
 
-from interview.config import InterviewConfig
-from interview.structured_interviewer import Persona
+from interview.config import InterviewConfig, Persona
 from services.failover.llm import LLMFailover
 from services.failover.stt import STTFailover
 from services.failover.switcher import FailoverPolicy, FailoverSwitcher

@@ -31,8 +31,8 @@ from pipecat.services.llm_service import LLMService
 from pipecat.services.settings import LLMSettings
 
 from frames.interview_frames import AnswerResumedFrame
-from interview.config import InterviewConfig
-from interview.structured_interviewer import Move, Persona, StructuredInterviewer
+from interview.config import InterviewConfig, Persona
+from interview.structured_interviewer import Move, StructuredInterviewer
 
 TOKEN_PATTERN = re.compile(r"\S+\s*")
 TOKENS_PER_CHUNK = 3
