@@ -7,12 +7,10 @@ process and return its outcome.
 
 from __future__ import annotations
 
-from bots.budget import BudgetGuard, SpendMeter, charged_stages, prices_from
 from bots.graceful_stop import GracefulStop
 from bots.session import InterviewSession, SessionOutcome
 from bots.session_server import SessionServer
-from interview.config import InterviewConfig
-from interview.structured_interviewer import Persona
+from interview.config import InterviewConfig, Persona
 from settings import Settings
 from transports import TransportHandle, create_transport
 from transports.candidate_page import page_unavailable_reason, page_url
@@ -66,12 +64,6 @@ def print_websocket_ready(host: str, port: int, workers: int = 1) -> None:
         print(f"Candidate page unavailable: {reason}", flush=True)
 
 
-BUDGET_GOODBYE = (
-    "We have reached the time we can spend on this session today, so I'll stop here. "
-    "Thank you very much; we'll be in touch about next steps. Goodbye."
-)
-
-
 async def run_room_session(
     settings: Settings,
     config: InterviewConfig,
@@ -85,14 +77,12 @@ async def run_room_session(
     """Join one Daily/LiveKit room and run its interview to the end.
 
     Adds what a room session needs beyond the shared assembly: the contract's
-    extra instructions, the budget guard, and SIGTERM as "say goodbye and end".
+    extra instructions and SIGTERM as "say goodbye and end".
     """
     handle = create_transport(kind, **transport_args)  # type: ignore[arg-type]
     session = InterviewSession(
         settings, config, handle, persona=persona, candidate_name=candidate_name, instructions=instructions
     )
-    if config.budget.limit_usd is not None:
-        session.add_observer(_budget_guard(settings, session, config.budget.limit_usd))
     stop = GracefulStop()
     stop.track(session, handle)
     stop.install()
@@ -105,15 +95,3 @@ async def run_room_session(
         outcome = SessionOutcome(outcome.session_id, outcome.directory, "stopped")
     print(f"Session record: {outcome.directory}", flush=True)
     return outcome
-
-
-def _budget_guard(settings: Settings, session: InterviewSession, limit_usd: float) -> BudgetGuard:
-    meter = SpendMeter(prices_from(settings), charged=charged_stages(session.services.providers))
-
-    async def exhausted(spent: float) -> None:
-        session.record.event(
-            "budget_exhausted", spent_usd=round(spent, 4), limit_usd=limit_usd, by_stage=meter.by_stage
-        )
-        await session.end("budget exhausted", goodbye=BUDGET_GOODBYE, end_reason="budget_exhausted")
-
-    return BudgetGuard(meter, limit_usd, exhausted)

@@ -1,9 +1,9 @@
-"""Interview evaluator: the transcript's lines become phase-tagged QA pairs, scored as they complete.
+"""Rubric evaluator: the transcript's lines become phase-tagged QA pairs, scored as they complete.
 
 What Pipecat lacks: it has no rubric scoring at all, and its aggregator events
 (`on_user_turn_stopped`, `on_assistant_turn_stopped`) give turns, not question/answer pairs
 tagged with the interview phase and the rubric areas the question targets. This module adds
-that, from the very lines the session writes to transcript.jsonl (`bots/transcript_lines.py`,
+that, from the very lines the session writes to transcript.jsonl (`interview/transcript_lines.py`,
 fed by those two aggregator events), so the transcript is assembled once:
 
 * an interviewer line is what the candidate heard (the assistant aggregator sits after the
@@ -54,7 +54,7 @@ class EvaluationSink(Protocol):
     def write_json(self, name: str, data: dict[str, Any]) -> Path: ...
 
 
-class InterviewEvaluator:
+class RubricEvaluator:
     """Builds QA pairs from transcript lines, scores answers, writes the evaluation."""
 
     def __init__(

@@ -1,7 +1,7 @@
 """The listener's playback-started mark: the message a browser or simulated client sends when it starts hearing a reply.
 
 It closes the listener leg of a turn (transport writes -> candidate hears). Twilio's own
-`mark` echoes arrive another way (bots/session_playback.py).
+`mark` echoes arrive another way (pipelines/listener_playback.py).
 """
 
 from __future__ import annotations

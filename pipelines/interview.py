@@ -1,254 +1,200 @@
-"""The interview pipeline: the one path every frame of a live interview takes.
+"""The interview pipeline: the one path every frame of a live interview takes, and everything in it.
 
     transport.input()
       -> (transport's own)         e.g. Twilio: the session's end waits until the goodbye was heard
-      -> keypad requests           phone keypad (DTMF) -> the candidate's request (when configured)
+      -> LatencyProbe "input"      the listener's playback-started mark (candidate page)
+      -> keypad requests           phone keypad (DTMF) -> the candidate's request
       -> EchoGate                  bot-audible inbound audio -> silence, except real barge-in
       -> STT                       Deepgram | Whisper (embedded)
-      -> user aggregator           Silero VAD + the interview turn-stop strategy (turn_taking/:
-                                   words by rule and by the end-of-turn model, Smart Turn, habits)
+      -> LatencyProbe "stt"        the final transcript
+      -> user aggregator           Silero VAD + the turn-stop strategy (pipelines/turn_taking.py)
       -> resumed answer            the candidate went on after the reply began: one answer
+      -> LatencyProbe "user"       speech start/stop, turn committed, barge-in
+      -> InterviewEvaluator        the transcript, written once; each finished answer scored
       -> PhaseTracker              phase clock, interview tools, injections, session time limit
       -> LLM                       OpenAI(-compatible) | local structured interviewer
+      -> LatencyProbe "llm"        first token, tool calls
       -> interrupted reply         a reply the candidate talks over is written to the context as cut
       -> TTS                       ElevenLabs | Piper (embedded)
+      -> LatencyProbe "tts"        first audio
       -> filler speech             one short phrase when the reply is late or a failover is under way
       -> (transport's own)         e.g. Twilio playback marks, in order with the audio
       -> transport.output()
       -> echo gate's output tap    the audio the bot sent: the reference the echo gate predicts echo from
+      -> LatencyProbe "output"     the bot started speaking
       -> recorder                  stereo, candidate left (real mic audio) / interviewer right
       -> assistant aggregator
 
-Built the same way whatever the transport or providers; those differences stop
-in transports/ and services/. Latency is not in this path: one observer
-(latency/observer.py) reads the moments of each turn off what six of these
-processors push (`LatencyInstrumentation.watch` below).
+Built the same way whatever the transport or providers (those differences stop in
+transports/ and services/), from one `PipelineInputs`; the session (bots/session.py) keeps
+only the lifecycle.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
-from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.aggregators.llm_response_universal import (
     AssistantTurnStoppedMessage,
     LLMAssistantAggregator,
-    LLMContextAggregatorPair,
     LLMUserAggregator,
-    LLMUserAggregatorParams,
 )
 from pipecat.processors.frame_processor import FrameProcessor
-from pipecat.transports.base_transport import BaseTransport
-from pipecat.turns.empty_user_turn import EmptyUserTurnConfig
-from pipecat.turns.user_start.vad_user_turn_start_strategy import VADUserTurnStartStrategy
-from pipecat.turns.user_stop.base_user_turn_stop_strategy import BaseUserTurnStopStrategy
-from pipecat.turns.user_stop.speech_timeout_user_turn_stop_strategy import SpeechTimeoutUserTurnStopStrategy
-from pipecat.turns.user_stop.turn_analyzer_user_turn_stop_strategy import TurnAnalyzerUserTurnStopStrategy
-from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
-from interview.config import TurnTaking
-from interview.interruptions import RESUME_INSTRUCTION
+from interview.config import InterviewConfig, Persona
+from interview.scoring import Scorer
 from latency.instrumentation import LatencyInstrumentation
+from latency.points import LatencyPoint
+from pipelines.listener_playback import ListenerPlayback
+from pipelines.parts import build_context, build_filler, build_recorder, build_resumed_answer
+from pipelines.turn_taking import build_context_aggregators
 from processors.dtmf_requests import KeypadRequests
 from processors.echo_gate import EchoGate
-from processors.events import EventSink
 from processors.filler_speech import FillerSpeech
 from processors.interrupted_reply import InterruptedReply
+from processors.interview_evaluator import InterviewEvaluator, SessionTranscript
+from processors.latency_probe import LatencyProbe
 from processors.mic_recorder import MicRecorder
 from processors.phase_tracker import PhaseTracker
-from processors.resumed_answer import ResumedAnswer
-from turn_taking.end_of_turn_model import shared_end_of_turn_scorer
-from turn_taking.interview_turn_stop import InterviewTurnStopStrategy, QuestionContext
-from turn_taking.shared_smart_turn import SharedSmartTurnAnalyzer
-from turn_taking.transcription_start import TranscriptionStartUnlessBackchannel
-from turn_taking.vad_activity import SileroVADWithActivity
-
-RECORDING_CHUNK_SECONDS = 5
+from services.factory import SessionServices
+from services.failover.wiring import wire_failover
+from settings import Settings
+from transports.common import TransportHandle
 
 
-@dataclass
-class InterviewProcessors:
-    """Our own processors for one session (each one per session: they hold its state)."""
+class SessionRecordSink(SessionTranscript, Protocol):
+    """The session record as the pipeline writes it: events, transcript lines, evaluation.json, audio."""
 
-    echo_gate: EchoGate
-    phase_tracker: PhaseTracker
-    latency: LatencyInstrumentation
-    keypad: KeypadRequests | None = None  # phone keypad shortcuts (DTMF), right after the input
-    filler: FillerSpeech | None = None  # a short phrase when the reply is late, right after the TTS
-    resumed_answer: ResumedAnswer | None = None  # keeps a resumed answer one answer, after the user aggregator
+    async def append_audio(self, audio: bytes, sample_rate: int, num_channels: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class PipelineInputs:
+    """What one session's pipeline is built from."""
+
+    config: InterviewConfig
+    settings: Settings
+    services: SessionServices
+    handle: TransportHandle
+    record: SessionRecordSink
+    scorer: Scorer
+    session_id: str
+    persona: Persona = "interviewer"
+    candidate_name: str | None = None
+    instructions: str | None = None  # extra system guidance from the session contract
 
 
 @dataclass
 class InterviewPipeline:
-    """The built pipeline plus the parts a session needs to hook events on."""
+    """The built pipeline plus the parts the session's lifecycle talks to."""
 
     pipeline: Pipeline
     context: LLMContext
     user_aggregator: LLMUserAggregator
     assistant_aggregator: LLMAssistantAggregator
+    echo_gate: EchoGate
+    phase_tracker: PhaseTracker
+    evaluator: InterviewEvaluator
+    latency: LatencyInstrumentation
     recorder: MicRecorder
-    interrupted_reply: InterruptedReply
+    filler: FillerSpeech | None
 
 
-def build_vad_analyzer(turn_taking: TurnTaking) -> SileroVADWithActivity:
-    return SileroVADWithActivity(
-        params=VADParams(
-            confidence=turn_taking.vad_confidence,
-            start_secs=turn_taking.vad_start_secs,
-            stop_secs=turn_taking.vad_stop_secs,
-            min_volume=turn_taking.vad_min_volume,
-        )
+def build_interview_pipeline(inputs: PipelineInputs) -> InterviewPipeline:
+    """Every frame processor of one session, wired to its record, in the order frames pass them."""
+    config, record, services, handle = inputs.config, inputs.record, inputs.services, inputs.handle
+    context = build_context(
+        config,
+        persona=inputs.persona,
+        session_id=inputs.session_id,
+        candidate_name=inputs.candidate_name,
+        instructions=inputs.instructions,
     )
+    tracker = PhaseTracker(config, context, events=record)
+    context.set_tools(tracker.tools_schema())
 
+    def current_phase() -> str:
+        return tracker.state.current_phase
 
-def build_turn_strategies(
-    turn_taking: TurnTaking,
-    *,
-    question: Callable[[], QuestionContext] = QuestionContext,
-    events: EventSink | None = None,
-    vad: SileroVADWithActivity | None = None,
-) -> UserTurnStrategies:
-    """Start on voice (or a transcript, unless it is an "mm-hm" over the bot); stop with the interview strategy, Smart Turn or silence.
-
-    Interviews differ from chit-chat: candidates pause to think mid-answer. The interview
-    strategy (default) weighs the words, Smart Turn's probability and this candidate's
-    pauses at every pause; ``smart_turn`` and ``silence`` are Pipecat's own strategies.
-    """
-    start = [
-        VADUserTurnStartStrategy(enable_interruptions=turn_taking.allow_interruptions),
-        TranscriptionStartUnlessBackchannel(enable_interruptions=turn_taking.allow_interruptions),
-    ]
-    stop: list[BaseUserTurnStopStrategy]
-    if turn_taking.stop_strategy == "silence":
-        stop = [SpeechTimeoutUserTurnStopStrategy(user_speech_timeout=turn_taking.silence_timeout_secs)]
-    elif turn_taking.stop_strategy == "smart_turn":
-        analyzer = SharedSmartTurnAnalyzer(params=SmartTurnParams(stop_secs=turn_taking.smart_turn_max_silence_secs))
-        stop = [TurnAnalyzerUserTurnStopStrategy(turn_analyzer=analyzer)]
-    else:
-        # The analyzer only scores pauses here; its own silence timeout must never end a turn.
-        analyzer = SharedSmartTurnAnalyzer(params=SmartTurnParams(stop_secs=turn_taking.interview.max_wait_secs + 60))
-        stop = [
-            InterviewTurnStopStrategy(
-                turn_taking.interview,
-                smart_turn=analyzer,
-                context=question,
-                events=events,
-                voice_heard_within=vad.heard_voice_within if vad is not None else None,
-                end_of_turn=shared_end_of_turn_scorer() if turn_taking.interview.end_of_turn_model else None,
-            )
-        ]
-    return UserTurnStrategies(start=start, stop=stop)
-
-
-def turn_stop_backstop_secs(turn_taking: TurnTaking) -> float:
-    """Pipecat's user_turn_stop_timeout ends any turn after this much quiet: keep it past our own ceiling."""
-    if turn_taking.stop_strategy == "interview":
-        return turn_taking.interview.max_wait_secs + 2.0
-    if turn_taking.stop_strategy == "smart_turn":
-        return max(5.0, turn_taking.smart_turn_max_silence_secs + 2.0)
-    return max(5.0, turn_taking.silence_timeout_secs + 2.0)
-
-
-def last_question(context: LLMContext) -> str:
-    """What the interviewer said last (the question an answer is answering)."""
-    for message in reversed(context.messages):
-        if isinstance(message, dict) and message.get("role") == "assistant":
-            content = message.get("content")
-            if isinstance(content, str):
-                return content
-    return ""
-
-
-def build_recorder(sample_rate: int) -> MicRecorder:
-    """Stereo recorder that hands over audio every few seconds so nothing piles up in memory."""
-    bytes_per_second = sample_rate * 2 * 2  # 16-bit, two channels
-    return MicRecorder(sample_rate=sample_rate, num_channels=2, buffer_size=bytes_per_second * RECORDING_CHUNK_SECONDS)
-
-
-def build_interview_pipeline(
-    *,
-    transport: BaseTransport,
-    stt: FrameProcessor,
-    llm: FrameProcessor,
-    tts: FrameProcessor,
-    processors: InterviewProcessors,
-    context: LLMContext,
-    turn_taking: TurnTaking,
-    recording_sample_rate: int,
-    user_idle_timeout: float = 0,
-    current_phase: Callable[[], str] = lambda: "",
-    events: EventSink | None = None,
-    after_input: Sequence[FrameProcessor] = (),
-    before_output: Sequence[FrameProcessor] = (),
-) -> InterviewPipeline:
-    """`after_input` / `before_output`: the transport's own processors (see TransportHandle)."""
-    vad = build_vad_analyzer(turn_taking)
-    aggregators = LLMContextAggregatorPair(
+    latency = LatencyInstrumentation.for_session(config, events=record)
+    evaluator = InterviewEvaluator(config, inputs.scorer, record, current_phase=current_phase)
+    echo_gate = EchoGate(config.echo_gate, events=record)
+    output_tap = echo_gate.output_tap()
+    keypad = KeypadRequests(config.keypad, events=record, on_request=evaluator.keypad_request)
+    filler = build_filler(inputs.settings, record, latency)
+    aggregators = build_context_aggregators(
         context,
-        user_params=LLMUserAggregatorParams(
-            vad_analyzer=vad,
-            user_turn_strategies=build_turn_strategies(
-                turn_taking,
-                question=lambda: QuestionContext(last_question(context), current_phase()),
-                events=events,
-                vad=vad,
-            ),
-            user_turn_stop_timeout=turn_stop_backstop_secs(turn_taking),
-            user_idle_timeout=user_idle_timeout,
-            # An interruption with no words after it (a cough): resume the cut reply, not "please repeat".
-            empty_user_turn=EmptyUserTurnConfig(interrupted_prompt=RESUME_INSTRUCTION),
-        ),
+        config.turn_taking,
+        current_phase=current_phase,
+        events=record,
+        user_idle_timeout=config.timeouts.user_idle_seconds,
     )
-    latency = processors.latency
-    recorder = build_recorder(recording_sample_rate)
-    interrupted_reply = InterruptedReply(context, events=events)
+    user, assistant = aggregators.user(), aggregators.assistant()
+    resumed_answer = build_resumed_answer(config.turn_taking, context, record)
+    interrupted_reply = InterruptedReply(context, events=record)
 
-    # Registered before any session handler, so it runs first: they see the marked text.
-    @aggregators.assistant().event_handler("on_assistant_turn_stopped")
+    # Registered before the evaluator's handler, so it runs first: the transcript gets the marked text.
+    @assistant.event_handler("on_assistant_turn_stopped")
     async def mark_cut_reply(_aggregator: LLMAssistantAggregator, message: AssistantTurnStoppedMessage) -> None:
         message.content = interrupted_reply.on_assistant_turn_stopped(message.content, message.interrupted)
 
-    user_side = processors.resumed_answer or aggregators.user()
-    output_tap = processors.echo_gate.output_tap()
-    # The moments of a turn are read off what these push (one observer, nothing in the frame path).
-    latency.watch(
-        input=after_input[-1] if after_input else transport.input(),
-        stt=stt,
-        user=user_side,
-        llm=llm,
-        tts=tts,
-        output=output_tap,
-    )
+    evaluator.attach(user, assistant)
+    recorder = build_recorder(handle.input_sample_rate)
+
+    @recorder.event_handler("on_audio_data")
+    async def on_audio_data(_buffer: MicRecorder, audio: bytes, sample_rate: int, num_channels: int) -> None:
+        await record.append_audio(audio, sample_rate, num_channels)
+
+    wire_failover(services.switchers, events=record, latency=latency, filler=filler)
+    if handle.playback is not None:
+        handle.playback.add_listener(ListenerPlayback(echo_gate, latency.tracker))
+
+    def probe(point: LatencyPoint) -> LatencyProbe:
+        return LatencyProbe(latency.tracker, point)
+
+    def present(*processors: FrameProcessor | None) -> list[FrameProcessor]:
+        return [p for p in processors if p is not None]
+
     pipeline = Pipeline(
         [
-            transport.input(),
-            *after_input,
-            *([processors.keypad] if processors.keypad is not None else []),
-            processors.echo_gate,
-            stt,
-            aggregators.user(),
-            *([processors.resumed_answer] if processors.resumed_answer is not None else []),
-            processors.phase_tracker,
-            llm,
+            handle.transport.input(),
+            *handle.after_input,
+            probe("input"),
+            keypad,
+            echo_gate,
+            services.stt,
+            probe("stt"),
+            user,
+            *present(resumed_answer),
+            probe("user"),
+            evaluator,
+            tracker,
+            services.llm,
+            probe("llm"),
             interrupted_reply,
-            tts,
-            *([processors.filler] if processors.filler is not None else []),
-            *before_output,
-            transport.output(),
+            services.tts,
+            probe("tts"),
+            *present(filler),
+            *handle.before_output,
+            handle.transport.output(),
             output_tap,
+            probe("output"),
             recorder,
-            aggregators.assistant(),
+            assistant,
         ]
     )
     return InterviewPipeline(
         pipeline=pipeline,
         context=context,
-        user_aggregator=aggregators.user(),
-        assistant_aggregator=aggregators.assistant(),
+        user_aggregator=user,
+        assistant_aggregator=assistant,
+        echo_gate=echo_gate,
+        phase_tracker=tracker,
+        evaluator=evaluator,
+        latency=latency,
         recorder=recorder,
-        interrupted_reply=interrupted_reply,
+        filler=filler,
     )

@@ -26,7 +26,7 @@ from pipecat.turns.user_start.vad_user_turn_start_strategy import VADUserTurnSta
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
 from interview.config import Backchannel, InterviewTurnStop, TurnTaking
-from pipelines.interview import build_vad_analyzer
+from pipelines.turn_taking import build_vad_analyzer
 from scripts.candidate_voice import default_candidate_synthesizer
 from services.local_models import LOCAL_MODELS, WhisperOptions
 from services.local_stt import InterviewWhisperSTTService

@@ -18,14 +18,15 @@ from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.tests.utils import SleepFrame, run_test
 
 from bots.session_record import SessionRecord
-from bots.transcript_lines import TranscriptLines
+from frames.interview_frames import AnswerResumedFrame
+from interview.transcript_lines import TranscriptLines
 from interview.config import LatencyAlerts, LatencyBudget
-from interview.evaluator import InterviewEvaluator
+from interview.evaluator import RubricEvaluator
 from interview.heuristic_scorer import HeuristicScorer
 from interview.loader import load_interview_config
 from interview.structured_interviewer import StructuredInterviewer
 from latency.tracker import LatencyTracker
-from processors.resumed_answer import AnswerResumedFrame, ResumedAnswer, merge_resumed_answer
+from processors.resumed_answer import ResumedAnswer, merge_resumed_answer
 
 CONFIG = load_interview_config("senior_backend_engineer")
 QUESTION = {"role": "assistant", "content": "How would you design a payment service?"}
@@ -136,7 +137,7 @@ def test_the_transcript_writes_a_resumed_answer_as_one_line(tmp_path: Path) -> N
 async def test_the_evaluator_gets_the_resumed_answer_as_one_answer_scored_once(tmp_path: Path) -> None:
     """The evaluator reads the transcript's lines: the cut reply is no line, the answer's two parts are one."""
     record = SessionRecord.create(tmp_path, "t")
-    evaluator = InterviewEvaluator(CONFIG, HeuristicScorer(), events=record)
+    evaluator = RubricEvaluator(CONFIG, HeuristicScorer(), events=record)
     transcript = TranscriptLines(record.transcript, record.event, on_line=evaluator.on_line)
     transcript.interviewer("How would you design a payment service?", phase="system_design")
     transcript.candidate("Every payment goes through the ledger first.", phase="system_design")

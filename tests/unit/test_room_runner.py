@@ -1,4 +1,4 @@
-"""Room-session wiring in bots/runners.py: contract instructions, the budget end, SIGTERM as a clean stop."""
+"""Room-session wiring in bots/runners.py: contract instructions, SIGTERM as a clean stop."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from pipecat.frames.frames import MetricsFrame
-from pipecat.metrics.metrics import LLMTokenUsage, LLMUsageMetricsData
 
 import bots.runners as runners
 from bots.budget import BudgetGuard
@@ -46,23 +44,6 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(
         _env_file=None, sessions_dir=tmp_path, stt_provider="local", llm_provider="local", tts_provider="local"
     )  # type: ignore[call-arg]
-
-
-async def test_budget_guard_ends_the_session_with_a_goodbye(tmp_path: Path) -> None:
-    calls = Calls()
-    session = stub_session(
-        calls,
-        {"stt": "local:whisper:tiny.en", "llm": "openai-compatible:gpt-4o-mini", "tts": "local:piper:en_US-joe-medium"},
-    )
-    guard = runners._budget_guard(settings(tmp_path), session, limit_usd=0.001)  # type: ignore[arg-type]
-    usage = LLMTokenUsage(prompt_tokens=5000, completion_tokens=1000, total_tokens=6000)  # $0.00135 at default rates
-    await guard.on_push_frame(
-        SimpleNamespace(frame=MetricsFrame(data=[LLMUsageMetricsData(processor="llm", value=usage)]), first_push=True)
-    )  # type: ignore[arg-type]
-    event = next(c for c in calls.items if c[0] == "event")
-    assert event[1] == ("budget_exhausted",) and event[2]["spent_usd"] == pytest.approx(0.0014, abs=1e-4)
-    end = next(c for c in calls.items if c[0] == "end_session")
-    assert end[2] == {"goodbye": runners.BUDGET_GOODBYE, "end_reason": "budget_exhausted"}
 
 
 class FakeHandle:

@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
+from pipecat.frames.frames import MetricsFrame
+from pipecat.metrics.metrics import STTUsage, STTUsageMetricsData
 from pipecat.processors.filters.identity_filter import IdentityFilter
 
 import bots.session as session_module
@@ -61,7 +63,7 @@ async def test_reports_that_raise_still_end_and_close_the_record(tmp_path: Path,
     async def broken_finalize(**_kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk on fire")
 
-    session.evaluator.finalize = broken_finalize  # type: ignore[method-assign]
+    session.parts.evaluator.finalize = broken_finalize  # type: ignore[method-assign]
     outcome = await asyncio.wait_for(await _run_and_cancel_worker(session), 20)
     events = _events(session)
     assert any(e["type"] == "error" and "disk on fire" in e["message"] for e in events)
@@ -78,7 +80,7 @@ async def test_cancelled_reports_still_end_and_close_the_record(tmp_path: Path, 
         scoring.set()
         await asyncio.sleep(3600)
 
-    session.evaluator.finalize = slow_finalize  # type: ignore[method-assign]
+    session.parts.evaluator.finalize = slow_finalize  # type: ignore[method-assign]
     task = await _run_and_cancel_worker(session)
     await asyncio.wait_for(scoring.wait(), 20)
     task.cancel()
@@ -105,7 +107,7 @@ def test_a_session_that_cannot_be_built_opens_no_record(tmp_path: Path) -> None:
 def test_a_failure_after_the_record_opened_closes_it_with_the_reason(
     tmp_path: Path, offline_services: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken_pipeline(**_kwargs):  # type: ignore[no-untyped-def]
+    def broken_pipeline(*_args, **_kwargs):  # type: ignore[no-untyped-def]
         raise ValueError("no pipeline today")
 
     monkeypatch.setattr(session_module, "build_interview_pipeline", broken_pipeline)
@@ -123,13 +125,36 @@ async def test_scoring_gets_the_sessions_evaluation_timeout(tmp_path: Path, offl
     handle, _ = null_handle()
     session = InterviewSession(_settings(tmp_path), CONFIG, handle)
     seen: list[float] = []
-    original = session.evaluator.finalize
+    original = session.parts.evaluator.finalize
 
     async def finalize(timeout: float):  # type: ignore[no-untyped-def]
         seen.append(timeout)
         return await original(timeout=timeout)
 
-    session.evaluator.finalize = finalize  # type: ignore[method-assign]
+    session.parts.evaluator.finalize = finalize  # type: ignore[method-assign]
     session.evaluation_timeout = 7.0
     await asyncio.wait_for(await _run_and_cancel_worker(session), 20)
     assert seen == [7.0]
+
+
+async def test_the_budget_ends_any_session_with_a_goodbye_from_its_one_meter(
+    tmp_path: Path, offline_services: None
+) -> None:
+    """The guard is the session's own (every transport), fed by the meter its report prices."""
+    config = CONFIG.model_copy(update={"budget": CONFIG.budget.model_copy(update={"limit_usd": 0.001})})
+    handle, _ = null_handle()
+    session = InterviewSession(_settings(tmp_path), config, handle)
+    task = asyncio.create_task(session.run())
+    await asyncio.sleep(0.3)
+    usage = STTUsageMetricsData(processor="stt", value=STTUsage(audio_seconds=60))  # "stt" is charged: not local
+    await session.worker.queue_frame(MetricsFrame(data=[usage]))
+    for _ in range(100):
+        if session.ending:
+            break
+        await asyncio.sleep(0.05)
+    await session.worker.cancel(reason="test")
+    outcome = await asyncio.wait_for(task, 20)
+    (exhausted,) = [e for e in _events(session) if e["type"] == "budget_exhausted"]
+    assert exhausted["limit_usd"] == 0.001 and exhausted["spent_usd"] == session.spend.summary()["estimated_usd"]
+    assert outcome.end_reason == "budget_exhausted"
+    assert next(e for e in _events(session) if e["type"] == "session_ended")["cost"]["estimated_usd"] > 0.001

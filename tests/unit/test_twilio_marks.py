@@ -15,8 +15,9 @@ from pipecat.frames.frames import (
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.tests.utils import SleepFrame, run_test
 
-from bots.session_playback import SessionPlayback
-from transports.twilio_marks import EndAfterPlayback, GoodbyeProbeFrame, PlaybackMarkInserter, PlaybackMarks
+from frames.interview_frames import GoodbyeProbeFrame
+from pipelines.listener_playback import ListenerPlayback
+from transports.twilio_marks import EndAfterPlayback, PlaybackMarkInserter, PlaybackMarks
 
 
 class Listener:
@@ -172,7 +173,7 @@ def test_session_playback_feeds_echo_gate_and_latency_tracker_with_the_listener_
             self.calls.append(kwargs)
 
     gate, tracker = Gate(), Tracker()
-    playback = SessionPlayback(gate, tracker, wall_clock=lambda: 100.0)
+    playback = ListenerPlayback(gate, tracker, wall_clock=lambda: 100.0)
     playback.playback_started(0.04)
     playback.playback_finished()
     assert gate.events == ["started", "finished"]

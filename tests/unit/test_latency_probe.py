@@ -1,4 +1,4 @@
-"""The LatencyObserver on a pipeline: scripted frames -> one turn record; frames pass untouched, none is added."""
+"""LatencyProbes in a pipeline: scripted frames -> one turn record; frames pass untouched, none is added."""
 
 from __future__ import annotations
 
@@ -22,19 +22,19 @@ from pipecat.frames.frames import (
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
 )
-from pipecat.observers.base_observer import FramePushed
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams
-from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+from pipecat.processors.frame_processor import FrameDirection
 from pipecat.tests.utils import SleepFrame, run_test
 
 from bots.session_record import SessionRecord
 from interview.config import LatencyAlerts, LatencyBudget
 from latency.instrumentation import REQUIRED_PIPELINE_PARAMS, LatencyInstrumentation
-from latency.observer import LatencyObserver
 from latency.playback_marks import parse_playback_mark
+from latency.points import POINTS
 from latency.tracker import LatencyTracker
 from latency.turn_record import MARKS
+from processors.latency_probe import LatencyProbe
 from scripts.candidate_client import playback_started_message
 
 GAP = 0.05  # seconds between scripted frames
@@ -65,22 +65,12 @@ class LiveScript(list):
             yield frame
 
 
-class Point(FrameProcessor):
-    """A processor of the pipeline the observer watches (what the real one pushes is scripted)."""
-
-    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
-        await super().process_frame(frame, direction)
-        await self.push_frame(frame, direction)
-
-
 def instrumented_pipeline(inst: LatencyInstrumentation) -> Pipeline:
-    """Six watched processors in pipeline order, nothing else: every frame leaves every point.
+    """The six probes in pipeline order, nothing else: every frame passes every point.
 
     Each point stamps only the frames first visible there, so each frame is stamped once.
     """
-    points = {name: Point(name=name) for name in ("input", "stt", "user", "llm", "tts", "output")}
-    inst.watch(**points)
-    return Pipeline(list(points.values()))
+    return Pipeline([LatencyProbe(inst.tracker, point) for point in POINTS])
 
 
 def passed(frames: Sequence[Frame]) -> list[Frame]:
@@ -200,15 +190,11 @@ async def test_upstream_frames_are_passed_but_not_stamped() -> None:
     assert inst.finalize()["turns"] == []
 
 
-def test_each_point_is_watched_once_and_unknown_points_fail() -> None:
+def test_an_unknown_point_fails_naming_the_points() -> None:
     inst = make_instrumentation()
     assert inst.breaker is inst.tracker.breaker
-    observer = LatencyObserver(inst.tracker)
-    observer.watch("llm", Point())
-    with pytest.raises(ValueError, match="already watched"):
-        observer.watch("llm", Point())
-    with pytest.raises(ValueError, match="unknown latency point"):
-        observer.watch("after_everything", Point())
+    with pytest.raises(ValueError, match="unknown latency point 'after_everything'"):
+        LatencyProbe(inst.tracker, "after_everything")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -236,30 +222,20 @@ def test_client_message_is_valid_rtvi() -> None:
     assert RawClientMessageData.model_validate(message.data).t == "playback-started"
 
 
-async def test_a_stamp_is_the_push_time_not_when_the_observer_got_to_it() -> None:
-    """Observers run later, in their own task: the push's pipeline-clock timestamp is carried to the tracker."""
+async def test_a_stamp_is_the_moment_the_frame_passes_its_point() -> None:
+    """Direct mode: the probe stamps inside the previous processor's push, on the tracker's clock."""
+    now = [100.0]
+    tracker = LatencyTracker(LatencyBudget(), LatencyAlerts(), events=None, vad_stop_secs=0.2, clock=lambda: now[0])
+    user, llm = LatencyProbe(tracker, "user"), LatencyProbe(tracker, "llm")
 
-    class Clock:
-        def get_time(self) -> int:
-            return 5_500_000_000  # the pipeline clock now: 0.5 s after the push
+    class Advance(LatencyProbe):
+        """Moves the fake clock on as each frame passes (stands for the time between the two points)."""
 
-    class Source(Point):
-        def get_clock(self) -> Any:
-            return Clock()
+        async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+            now[0] += 0.3
+            await super().process_frame(frame, direction)
 
-    tracker = LatencyTracker(LatencyBudget(), LatencyAlerts(), events=None, vad_stop_secs=0.2, clock=lambda: 100.0)
-    observer = LatencyObserver(tracker)
-    user, llm = Source(), Source()
-    observer.watch("user", user)
-    observer.watch("llm", llm)
-
-    async def push(source: Point, frame: Frame, pushed_ns: int) -> None:
-        data = FramePushed(source, Point(), frame, FrameDirection.DOWNSTREAM, timestamp=pushed_ns)
-        await observer.on_push_frame(data)
-
-    # Both observed "now" (tracker clock 100.0), pushed 0.5 s and 0.2 s ago.
-    await push(user, UserStoppedSpeakingFrame(), 5_000_000_000)
-    await push(user, LLMTextFrame("not a user-side frame"), 5_100_000_000)  # ignored: not this point's
-    await push(llm, LLMTextFrame("Thanks."), 5_300_000_000)
+    sent = [UserStoppedSpeakingFrame(), LLMTextFrame("not a user-side frame"), LLMTextFrame("Thanks.")]
+    await run_test(Pipeline([user, Advance(tracker, "tts"), llm]), frames_to_send=sent)
     [turn] = tracker.finalize()["turns"]
-    assert turn["stages_ms"]["llm_ttfb"] == pytest.approx(300.0)
+    assert turn["stages_ms"]["llm_ttfb"] == pytest.approx(600.0)  # two frames passed the clock on: 2 x 0.3 s

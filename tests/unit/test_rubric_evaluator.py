@@ -1,4 +1,4 @@
-"""InterviewEvaluator: QA pairs with phases from transcript lines, background scoring, evaluation.json."""
+"""RubricEvaluator: QA pairs with phases from transcript lines, background scoring, evaluation.json."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from bots.session_record import SessionRecord
 from interview.config import InterviewConfig
-from interview.evaluator import InterviewEvaluator
+from interview.evaluator import RubricEvaluator
 from interview.heuristic_scorer import HeuristicScorer
 from interview.interruptions import CUT_NOTE
 from interview.loader import load_interview_config
@@ -44,7 +44,7 @@ def script() -> list[Line]:
     ]  # fmt: skip
 
 
-def feed(evaluator: InterviewEvaluator, lines: Sequence[Line]) -> None:
+def feed(evaluator: RubricEvaluator, lines: Sequence[Line]) -> None:
     for speaker, text, phase in lines:
         evaluator.on_line(speaker, text, phase)
 
@@ -57,7 +57,7 @@ def events_of(record: SessionRecord, kind: str) -> list[dict[str, Any]]:
 def make(tmp_path: Path, scorer: Any, config: InterviewConfig = CONFIG, **kwargs: Any):
     record = SessionRecord.create(tmp_path, "t")
     ticks = itertools.count()
-    evaluator = InterviewEvaluator(config, scorer, events=record, clock=lambda: float(next(ticks)), **kwargs)
+    evaluator = RubricEvaluator(config, scorer, events=record, clock=lambda: float(next(ticks)), **kwargs)
     return evaluator, record
 
 

@@ -1,4 +1,4 @@
-"""What a session does when its transport reports playback at the listener (Twilio marks)."""
+"""What a session's pipeline does when its transport reports playback at the listener (Twilio marks)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from latency.tracker import LatencyTracker
 from processors.echo_gate import EchoGate
 
 
-class SessionPlayback:
+class ListenerPlayback:
     """A playback listener that feeds one session's echo gate and latency tracker."""
 
     def __init__(
