@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ProviderChoice = Literal["auto", "cloud", "local"]
+from interview.config import ProviderChoice
 
 
 class Settings(BaseSettings):

@@ -13,12 +13,12 @@ from typing import Literal
 
 from pipecat.processors.frame_processor import FrameProcessor
 
-from interview.config import InterviewConfig, Persona
+from interview.config import InterviewConfig, Persona, ProviderChoice
 from services.failover.llm import LLMFailover
 from services.failover.stt import STTFailover
 from services.failover.switcher import FailoverPolicy, FailoverSwitcher
 from services.failover.tts import TTSFailover
-from settings import ProviderChoice, Settings
+from settings import Settings
 
 SWITCHERS: dict[str, type[FailoverSwitcher]] = {"stt": STTFailover, "llm": LLMFailover, "tts": TTSFailover}
 
