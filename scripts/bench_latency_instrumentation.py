@@ -1,17 +1,15 @@
-"""Per-frame cost of the latency instrumentation on a pipeline-shaped chain: six probes vs one observer.
+"""Per-frame cost of the latency instrumentation on a pipeline-shaped chain: six LatencyProbes.
 
 Why: every 20 ms audio frame of every session crosses the whole pipeline, and each processor
 in it is a hop that every observer queues. The chain here has the interview pipeline's 16
-processors as direct-mode pass-throughs (the floor each real one pays); the frame crosses all
-of them. Rows:
+other processors as direct-mode pass-throughs (the floor each real one pays); the frame
+crosses all of them. Rows:
 
 - no latency instrumentation: only Pipecat's UserBotLatencyObserver (the floor);
-- six LatencyProbes in the frame path (before; only while processors/latency_probe.py exists);
-- one LatencyObserver watching the same six points (now);
-- each as the session has it: with our UsageObserver, which before this change observed every
-  push (a queue put per hop) and now only first pushes;
-- the session now with Pipecat's RTVI observer (it sees every push), which WebSocket and room
-  sessions carry and phone sessions no longer do; the RTVI processor's own hop at the head of the
+- the six LatencyProbes of pipelines/interview.py (direct mode, stamping one tracker);
+- as the session has it: with our UsageObserver (first pushes only);
+- the session with Pipecat's RTVI observer (it sees every push), which WebSocket and room
+  sessions carry and phone sessions do not; the RTVI processor's own hop at the head of the
   pipeline is not in it (it has its own task queue, which this harness does not wait for).
 
 Two figures per row, µs per frame, median and p95 over blocks of frames: "frame path" is the
@@ -43,8 +41,8 @@ from pipecat.processors.frameworks.rtvi import RTVIProcessor
 
 from bots.budget import Prices, SpendMeter, UsageObserver
 from interview.config import LatencyAlerts, LatencyBudget
-from latency.observer import LatencyObserver
 from latency.tracker import LatencyTracker
+from processors.latency_probe import LatencyProbe
 from scripts.bench_hops import PassThrough, p95, set_up_chain, tear_down_chain
 
 # pipelines/interview.py without the probes, in order; the probes sat after the marked ones.
@@ -68,29 +66,11 @@ def tracker() -> LatencyTracker:
     return LatencyTracker(LatencyBudget(), LatencyAlerts(), events=None, vad_stop_secs=0.2)
 
 
-def usage_observer(every_push: bool) -> UsageObserver:
-    observer = UsageObserver(SpendMeter(Prices(0, 0, 0, 0), charged=frozenset()))
-    observer._observe_every_push = every_push  # before this change it was created observing every push
-    return observer
-
-
 def bare_chain() -> tuple[list[FrameProcessor], list[Any]]:
     return [PassThrough(role) for role in ROLES], [UserBotLatencyObserver()]
 
 
-def observed_chain() -> tuple[list[FrameProcessor], list[Any]]:
-    chain = {role: PassThrough(role) for role in ROLES}
-    observer = LatencyObserver(tracker())
-    for point, role in POINT_AFTER.items():
-        observer.watch(point, chain[role])
-    return list(chain.values()), [observer, UserBotLatencyObserver()]
-
-
-def probed_chain() -> tuple[list[FrameProcessor], list[Any]] | None:
-    try:
-        from processors.latency_probe import LatencyProbe  # type: ignore[import-not-found]
-    except ImportError:
-        return None
+def probed_chain() -> tuple[list[FrameProcessor], list[Any]]:
     shared = tracker()
     chain: list[FrameProcessor] = []
     after = {role: point for point, role in POINT_AFTER.items()}
@@ -108,11 +88,11 @@ async def drained(observer: WorkerObserver) -> None:
 
 
 def as_in_the_session(
-    build: Callable[[], tuple[list[FrameProcessor], list[Any]]], every_push: bool
+    build: Callable[[], tuple[list[FrameProcessor], list[Any]]],
 ) -> Callable[[], tuple[list[FrameProcessor], list[Any]]]:
     def built() -> tuple[list[FrameProcessor], list[Any]]:
         processors, observers = build()
-        return processors, [*observers, usage_observer(every_push)]
+        return processors, [*observers, UsageObserver(SpendMeter(Prices(0, 0, 0, 0), charged=frozenset()))]
 
     return built
 
@@ -161,14 +141,12 @@ async def main() -> None:
     logger.remove()
     logger.add(sys.stderr, level="WARNING")
 
-    variants: list[tuple[str, Callable[[], Any]]] = [("no latency instrumentation", bare_chain)]
-    if probed_chain() is not None:
-        variants.append(("six LatencyProbes (before)", probed_chain))
-    variants.append(("one LatencyObserver (now)", observed_chain))
-    if probed_chain() is not None:
-        variants.append(("session before: probes, usage every push", as_in_the_session(probed_chain, True)))
-    variants.append(("session now: observer, usage first push", as_in_the_session(observed_chain, False)))
-    variants.append(("session now + RTVI observer (not phone)", with_rtvi(as_in_the_session(observed_chain, False))))
+    variants: list[tuple[str, Callable[[], Any]]] = [
+        ("no latency instrumentation", bare_chain),
+        ("six LatencyProbes", probed_chain),
+        ("session: probes + usage observer", as_in_the_session(probed_chain)),
+        ("session + RTVI observer (not phone)", with_rtvi(as_in_the_session(probed_chain))),
+    ]
     results: dict[str, tuple[int, list[float], list[float]]] = {}
     for _round in range(2):  # interleaved rounds: drift on a shared machine hits every row alike
         for name, build in variants:
