@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         return _run_pool(argv, args, settings, config, workers)
 
     from bots.startup_checks import StartupError, check_sessions_can_start
-    from services.factory import ProviderConfigError
+    from services.errors import ProviderConfigError
     from services.model_files import LocalModelError
 
     try:

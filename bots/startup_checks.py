@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from interview.config import InterviewConfig
-from services.factory import ProviderConfigError, preload_local_models, resolve_stages
+from services.errors import ProviderConfigError
+from services.factory import preload_local_models, resolve_stages
 from services.model_files import LocalModelError
 from services.scorers import scorer_choice
 from settings import Settings

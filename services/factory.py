@@ -14,6 +14,7 @@ from typing import Literal
 from pipecat.processors.frame_processor import FrameProcessor
 
 from interview.config import InterviewConfig, Persona, ProviderChoice
+from services.errors import ProviderConfigError
 from services.failover.llm import LLMFailover
 from services.failover.stt import STTFailover
 from services.failover.switcher import FailoverPolicy, FailoverSwitcher
@@ -23,10 +24,6 @@ from settings import Settings
 SWITCHERS: dict[str, type[FailoverSwitcher]] = {"stt": STTFailover, "llm": LLMFailover, "tts": TTSFailover}
 
 Resolved = Literal["cloud", "local"]
-
-
-class ProviderConfigError(ValueError):
-    """A provider was forced to `cloud` without the setting it needs."""
 
 
 @dataclass

@@ -21,7 +21,7 @@ from interview.config import InterviewConfig
 from interview.heuristic_scorer import HeuristicScorer
 from interview.prompts import PromptBuilder
 from interview.scoring import AreaJudgement, QAPair, Scorer, ScoringError, ScoringRun, format_transcript
-from services.factory import ProviderConfigError
+from services.errors import ProviderConfigError
 from settings import Settings
 
 if TYPE_CHECKING:

@@ -18,7 +18,8 @@ from pipecat.processors.filters.identity_filter import IdentityFilter
 import bots.session as session_module
 from bots.session import InterviewSession
 from interview.loader import load_interview_config
-from services.factory import ProviderConfigError, SessionServices
+from services.errors import ProviderConfigError
+from services.factory import SessionServices
 from services.local_interviewer import LocalInterviewerLLMService
 from settings import Settings
 from tests.fakes.null_transport import null_handle
