@@ -108,6 +108,24 @@ class Settings(BaseSettings):
     )
     log_level: Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR"] = "INFO"
 
+    # --- what a candidate's client may send (transports/input_limits.py, SECURITY.md) -----
+    websocket_allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Browser Origins allowed on /ws besides the page's own; ['*'] = any. No Origin: allowed.",
+    )
+    websocket_join_timeout_secs: float = Field(
+        default=30, gt=0, le=600, description="A /ws socket with no audio or client-ready by then is closed."
+    )
+    rtvi_allowed_messages: list[str] = Field(
+        default_factory=lambda: ["client-ready", "client-message"],
+        description="RTVI client message types accepted; every other type is refused with an error-response.",
+    )
+    client_message_max_bytes: int = Field(default=4096, ge=256, le=65536, description="Largest RTVI message.")
+    audio_in_realtime_factor: float = Field(
+        default=2.0, ge=1.0, le=20, description="Inbound audio seconds accepted per wall-clock second."
+    )
+    audio_in_burst_secs: float = Field(default=3.0, gt=0, le=30, description="Audio burst on top of that rate.")
+
     # --- phone interviews (Twilio; python bot.py --transport twilio) -------------------
     public_host: str | None = Field(
         default=None, description="Host[:port] Twilio reaches this server at (e.g. a tunnel), no scheme."

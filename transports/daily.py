@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipecat.transports.daily.transport import DailyParams, DailyTransport
+from pipecat.transports.daily.transport import DailyOutputTransportMessageUrgentFrame, DailyParams, DailyTransport
 
 from transports.candidate_audio import candidate_audio_filter
 from transports.common import TransportHandle
+from transports.input_limits import InputLimits
 from transports.room_candidate import CandidateGate
+from transports.room_messages import RoomMessageGuard
 
 INPUT_SAMPLE_RATE = 16000
 OUTPUT_SAMPLE_RATE = 24000
@@ -24,13 +26,27 @@ OUTPUT_SAMPLE_RATE = 24000
 class InterviewDailyTransport(DailyTransport):
     """`DailyTransport` with a candidate (whose audio the handle's filter lets in) and candidate joined/left events."""
 
-    def __init__(self, *args: Any, candidate_identity: str | None = None, **kwargs: Any):
+    def __init__(
+        self, *args: Any, candidate_identity: str | None = None, limits: InputLimits | None = None, **kwargs: Any
+    ):
         super().__init__(*args, **kwargs)
         self.gate = CandidateGate(expected_identity=candidate_identity)
+        self.messages = RoomMessageGuard(limits or InputLimits.from_environment(), peer="daily room")
         self._register_event_handler("on_candidate_joined")
         self._register_event_handler("on_candidate_left")
         self.add_event_handler("on_participant_joined", self._on_someone_joined)
         self.add_event_handler("on_participant_left", self._on_someone_left)
+
+    async def _on_app_message(self, message: Any, sender: str) -> None:
+        """Only the candidate page's RTVI messages become frames (transports/room_messages.py)."""
+        if await self.messages.admit(message, sender, self._reply):
+            await super()._on_app_message(message, sender)
+
+    async def _reply(self, message: dict[str, Any], sender: str | None) -> None:
+        if self._output:
+            await self._output.send_message(
+                DailyOutputTransportMessageUrgentFrame(message=message, participant_id=sender)
+            )
 
     async def _on_someone_joined(self, _transport: Any, participant: dict[str, Any]) -> None:
         user_id = (participant.get("info") or {}).get("userId")
@@ -43,7 +59,11 @@ class InterviewDailyTransport(DailyTransport):
 
 
 def create_daily_transport(
-    room_url: str, token: str | None, bot_name: str = "Interviewer", candidate_identity: str | None = None
+    room_url: str,
+    token: str | None,
+    bot_name: str = "Interviewer",
+    candidate_identity: str | None = None,
+    limits: InputLimits | None = None,
 ) -> TransportHandle:
     params = DailyParams(
         audio_in_enabled=True,
@@ -52,7 +72,9 @@ def create_daily_transport(
         audio_out_sample_rate=OUTPUT_SAMPLE_RATE,
         audio_in_user_tracks=True,  # tagged per participant, so the candidate's can be picked out
     )
-    transport = InterviewDailyTransport(room_url, token, bot_name, params=params, candidate_identity=candidate_identity)
+    transport = InterviewDailyTransport(
+        room_url, token, bot_name, params=params, candidate_identity=candidate_identity, limits=limits
+    )
     return TransportHandle(
         kind="daily",
         transport=transport,

@@ -12,15 +12,22 @@ What Pipecat 1.14's `LiveKitTransport` lacks and this module adds:
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
 from livekit import api as livekit_api
-from pipecat.transports.livekit.transport import LiveKitParams, LiveKitTransport
+from pipecat.transports.livekit.transport import (
+    LiveKitOutputTransportMessageUrgentFrame,
+    LiveKitParams,
+    LiveKitTransport,
+)
 
 from transports.candidate_audio import candidate_audio_filter
 from transports.common import TransportHandle
+from transports.input_limits import InputLimits
 from transports.room_candidate import CandidateGate
+from transports.room_messages import RoomMessageGuard
 from transports.room_metadata import DEFAULT_METADATA_TIMEOUT, PollResult, wait_for_metadata
 
 INPUT_SAMPLE_RATE = 16000
@@ -68,14 +75,32 @@ def mint_candidate_token(
 class InterviewLiveKitTransport(LiveKitTransport):
     """`LiveKitTransport` with a candidate (whose audio the handle's filter lets in) and candidate joined/left events."""
 
-    def __init__(self, *args: Any, candidate_identity: str | None = None, **kwargs: Any):
+    def __init__(
+        self, *args: Any, candidate_identity: str | None = None, limits: InputLimits | None = None, **kwargs: Any
+    ):
         super().__init__(*args, **kwargs)
         self.gate = CandidateGate(expected_identity=candidate_identity)
+        self.messages = RoomMessageGuard(limits or InputLimits.from_environment(), peer="livekit room")
         self._register_event_handler("on_candidate_joined")
         self._register_event_handler("on_candidate_left")
         self.add_event_handler("on_participant_connected", self._on_someone_joined)
         self.add_event_handler("on_participant_disconnected", self._on_someone_left)
         self.add_event_handler("on_audio_track_subscribed", self._on_audio_subscribed)
+
+    async def _on_data_received(self, data: bytes, participant_id: str | None) -> None:
+        """Only the candidate page's RTVI messages become frames (transports/room_messages.py)."""
+        try:
+            message: Any = json.loads(data)
+        except (UnicodeDecodeError, ValueError):
+            message = data  # not JSON: refused below as a non-object
+        if await self.messages.admit(message, participant_id, self._reply, size=len(data)):
+            await super()._on_data_received(data, participant_id)
+
+    async def _reply(self, message: dict[str, Any], sender: str | None) -> None:
+        if self._output:
+            await self._output.send_message(
+                LiveKitOutputTransportMessageUrgentFrame(message=message, participant_id=sender)
+            )
 
     async def _on_someone_joined(self, _transport: Any, identity: str) -> None:
         if self.gate.joined(identity):
@@ -103,10 +128,15 @@ def livekit_params() -> LiveKitParams:
 
 
 def create_livekit_transport(
-    url: str, token: str, room_name: str, candidate_identity: str | None = None
+    url: str, token: str, room_name: str, candidate_identity: str | None = None, limits: InputLimits | None = None
 ) -> TransportHandle:
     transport = InterviewLiveKitTransport(
-        url=url, token=token, room_name=room_name, params=livekit_params(), candidate_identity=candidate_identity
+        url=url,
+        token=token,
+        room_name=room_name,
+        params=livekit_params(),
+        candidate_identity=candidate_identity,
+        limits=limits,
     )
     return TransportHandle(
         kind="livekit",

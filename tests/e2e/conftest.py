@@ -81,12 +81,11 @@ class BotServer:
                 self.process.kill()
 
 
-@pytest.fixture
-def bot_env(tmp_path: Path) -> dict[str, str]:
-    """Environment for a bot child: local engines forced, records under tmp_path."""
+def offline_bot_env(sessions_dir: Path) -> dict[str, str]:
+    """Environment for a bot child: local engines forced, records under `sessions_dir`."""
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_API_SECRET", "_BASE_URL"))}
     env.update(
-        SESSIONS_DIR=str(tmp_path / "sessions"),
+        SESSIONS_DIR=str(sessions_dir),
         STT_PROVIDER="local",
         LLM_PROVIDER="local",
         TTS_PROVIDER="local",
@@ -95,6 +94,12 @@ def bot_env(tmp_path: Path) -> dict[str, str]:
         FILLER_AFTER_MS="0",  # timing-dependent extra audio; the failover tests turn it on
     )
     return env
+
+
+@pytest.fixture
+def bot_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for a bot child: local engines forced, records under tmp_path."""
+    return offline_bot_env(tmp_path / "sessions")
 
 
 @pytest.fixture
