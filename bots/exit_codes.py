@@ -17,12 +17,14 @@
 
 from __future__ import annotations
 
+from interview.end_reason import EndReason
+
 EXIT_OK = 0
 EXIT_SESSION_FAILED = 1
 EXIT_USAGE = 2
 EXIT_CONTRACT = 3
 
-END_REASON_EXIT_CODES: dict[str, int] = {
+END_REASON_EXIT_CODES: dict[EndReason, int] = {
     "completed": EXIT_OK,
     "error": EXIT_SESSION_FAILED,
     "candidate_left": 10,
@@ -40,7 +42,7 @@ EXIT_CODE_REASONS: dict[int, str] = {
 }
 
 
-def exit_code_for(end_reason: str) -> int:
+def exit_code_for(end_reason: EndReason) -> int:
     return END_REASON_EXIT_CODES.get(end_reason, END_REASON_EXIT_CODES["cancelled"])
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from interview.config import InterviewConfig
+from interview.end_reason import EndReason
 from interview.state import InterviewState
 
 PROGRESS_MESSAGE = "interview-progress"
@@ -19,7 +20,7 @@ SESSION_MESSAGE = "interview-session"
 
 
 def progress_message(
-    config: InterviewConfig, state: InterviewState, now: float, *, outcome: str | None = None
+    config: InterviewConfig, state: InterviewState, now: float, *, outcome: EndReason | None = None
 ) -> dict[str, Any]:
     """The phase, its position, and the seconds left in it and in the whole interview.
 

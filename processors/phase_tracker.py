@@ -60,6 +60,7 @@ from pipecat.services.llm_service import FunctionCallParams
 
 from interview import pacing
 from interview.config import InterviewConfig
+from interview.end_reason import EndReason
 from interview.events import EventSink
 from interview.progress import progress_message
 from interview.state import InterviewState
@@ -96,7 +97,7 @@ class PhaseTracker(FrameProcessor):
         self._rubric_reminded = False
         self._wrapped_up = False
         self._ending = False
-        self.end_reason = "cancelled"
+        self.end_reason: EndReason = "cancelled"
         self._tick_task: asyncio.Task | None = None
         self._progress_every_secs = progress_every_secs
         self._progress_due = False
@@ -190,7 +191,9 @@ class PhaseTracker(FrameProcessor):
         ):
             await self._send_progress(now)
 
-    async def end_session(self, reason: str, *, goodbye: str | None = None, end_reason: str = "completed") -> None:
+    async def end_session(
+        self, reason: str, *, goodbye: str | None = None, end_reason: EndReason = "completed"
+    ) -> None:
         """Say the closing words, then end: the EndFrame follows them, so they are heard."""
         if self._ending:
             return
