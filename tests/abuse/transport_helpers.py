@@ -45,6 +45,18 @@ def http_base(ws_url: str) -> str:
     return "http://" + ws_url.split("//", 1)[1].split("/", 1)[0]
 
 
+def _wait_file(path: Path, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return path.exists()
+
+
+async def wait_for_file(path: Path, seconds: float) -> bool:
+    """True once `path` exists (a record's report is written last), False after `seconds`."""
+    return await asyncio.to_thread(_wait_file, path, seconds)
+
+
 async def health(ws_url: str) -> dict[str, Any]:
     async with aiohttp.ClientSession() as http, http.get(f"{http_base(ws_url)}/health") as response:
         assert response.status == 200
