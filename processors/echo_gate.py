@@ -52,6 +52,11 @@ Gated frames are copies carrying the original audio in
 ``frame.metadata["echo_gate_original_audio"]`` so the recorder
 (:class:`processors.mic_recorder.MicRecorder`) keeps the real microphone.
 
+Beside this file: the rule frame by frame (modes, loud runs, barge-in, hangover) in
+:mod:`processors.echo_gate_rule`; the gated frames and the held lookback in
+:mod:`processors.echo_gate_audio`; the echo estimate and the output tap in
+:mod:`processors.echo_reference`.
+
 Durations come from the audio itself (``len(audio) / (2 * channels * rate)``), the
 tail from ``clock``. Per frame this costs one numpy RMS and no allocation unless
 the frame is silenced (a few microseconds, see ``scripts/bench_echo_gate.py``).
@@ -63,10 +68,9 @@ reference waveform) would do better.
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 from loguru import logger
@@ -82,71 +86,18 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from interview.config import EchoGateSettings
 from interview.events import EventSink
+from processors.echo_gate_audio import HeldFrames, audio_seconds, silenced_copy
+from processors.echo_gate_rule import (
+    DEFAULT_GAP_TOLERANCE_SECS,
+    DEFAULT_HANGOVER_SECS,
+    DURATION_EPS,
+    EchoGateStats,
+    GateMode,
+    GateRule,
+)
 from processors.echo_reference import EchoCanceller, EchoEstimate, EchoOutputTap, OutputEnvelope, pcm16_rms
 
-ORIGINAL_AUDIO_KEY = "echo_gate_original_audio"
-DEFAULT_HANGOVER_SECS = 0.3
-DEFAULT_GAP_TOLERANCE_SECS = 0.1
-# Float tolerance when summing frame durations (10 x 0.02 s must reach 0.2 s).
-DURATION_EPS = 1e-6
-
-AUDIBLE = "audible"
-TAIL = "tail"
-OPEN = "open"
-PASS, SILENCE, HOLD = "pass", "silence", "hold"
 MAX_HOLD_EXTRA_SECS = 0.3  # lookback beyond barge_in_min_secs (the quiet gaps inside a run)
-
-
-@dataclass
-class EchoGateStats:
-    """Counters for the session summary (and for tests)."""
-
-    frames: int = 0  # inbound audio frames seen while enabled
-    suppressed_frames: int = 0
-    suppressed_seconds: float = 0.0
-    barge_ins: int = 0  # barge-ins detected while the bot was audible
-    barge_in_frames: int = 0  # frames passed during bot audio because of a barge-in
-    tail_passed_frames: int = 0  # frames passed in the tail
-    quiet_frames: int = 0  # open-mode frames below normal_rms_threshold (passed as-is)
-
-
-def audio_seconds(frame: InputAudioRawFrame) -> float:
-    """Duration of a frame from its byte length (works at any rate / channel count)."""
-    if frame.sample_rate <= 0 or frame.num_channels <= 0:
-        return 0.0
-    return len(frame.audio) / (2 * frame.num_channels * frame.sample_rate)
-
-
-def _shallow_copy(frame: InputAudioRawFrame) -> InputAudioRawFrame:
-    """Field-for-field copy (same class, id, pts, source): 3x faster than copy.copy."""
-    fields = getattr(frame, "__dict__", None)
-    if fields is None:  # a slotted subclass
-        return copy.copy(frame)
-    clone = object.__new__(type(frame))
-    clone.__dict__.update(fields)
-    return clone
-
-
-def silenced_copy(frame: InputAudioRawFrame) -> InputAudioRawFrame:
-    """Same frame, zeroed audio of the same length, original kept in metadata.
-
-    A copy, not an in-place edit: observers and the input transport may still hold
-    the original frame.
-    """
-    out = _shallow_copy(frame)
-    out.audio = bytes(len(frame.audio))
-    out.metadata = {**frame.metadata, ORIGINAL_AUDIO_KEY: frame.audio}
-    return out
-
-
-def with_original_audio(frame: InputAudioRawFrame) -> InputAudioRawFrame:
-    """Copy of a gated frame with its original audio back (for recorders); others unchanged."""
-    original = frame.metadata.get(ORIGINAL_AUDIO_KEY)
-    if original is None:
-        return frame
-    out = _shallow_copy(frame)
-    out.audio = original
-    return out
 
 
 class EchoGate(FrameProcessor):
@@ -166,19 +117,13 @@ class EchoGate(FrameProcessor):
         self._settings = settings
         self._events = events
         self._clock = clock
-        self._hangover_secs = hangover_secs
-        self._gap_tolerance_secs = gap_tolerance_secs
         self._stats = EchoGateStats()
+        self._rule = GateRule(settings, self._stats, hangover_secs=hangover_secs, gap_tolerance_secs=gap_tolerance_secs)
         self._frames_audible = False  # from Bot{Started,Stopped}SpeakingFrame
         self._external: bool = False  # an external playback source reported at least once
         self._external_audible = False
         self._stopped_at: float | None = None  # clock() when the bot last became inaudible
-        self._loud_run_secs = 0.0  # audio above barge_in_rms_threshold in the current run
-        self._gap_secs = 0.0  # quiet audio since the last loud frame
-        self._barge_in_active = False
-        self._hold_secs = 0.0  # hangover left
-        self._held: list[InputAudioRawFrame] = []  # a loud run not decided yet (lookback)
-        self._held_secs = 0.0
+        self._held = HeldFrames()  # a loud run not decided yet (lookback)
         self.envelope = OutputEnvelope(clock)  # the bot's sent audio (fed by output_tap())
         self.echo = EchoEstimate(self.envelope)
         self.canceller = EchoCanceller()  # fed by output_tap() too
@@ -202,15 +147,15 @@ class EchoGate(FrameProcessor):
         return self._frames_audible or self._external_audible
 
     @property
-    def mode(self) -> str:
+    def mode(self) -> GateMode:
         """``"audible"``, ``"tail"`` or ``"open"`` right now."""
         if self.bot_audible:
-            return AUDIBLE
+            return "audible"
         if self._stopped_at is not None:
             if self._clock() - self._stopped_at < self._settings.cooldown_secs:
-                return TAIL
+                return "tail"
             self._stopped_at = None  # tail over: skip the clock from now on
-        return OPEN
+        return "open"
 
     def playback_started(self) -> None:
         """The listener started hearing the bot (e.g. Twilio): audible until playback_finished, whatever the server does."""
@@ -237,34 +182,35 @@ class EchoGate(FrameProcessor):
             return [*self._release(original=False), frame]
         seconds = audio_seconds(frame)
         self._stats.frames += 1
-        out = [] if self.mode == AUDIBLE else self._release(original=False)
+        out = [] if self.mode == "audible" else self._release(original=False)
         rms = pcm16_rms(frame.audio)
         self._residual = self._cancel_echo(frame)
-        decision = self._decide(rms, seconds)
-        if decision == HOLD:
-            self._held.append(frame)
-            self._held_secs += seconds
-            while self._held_secs > self._max_hold_secs + DURATION_EPS:  # bounded lookback
+        loud = self._is_loud(rms)
+        self._rule.track_loud_run(loud, seconds)
+        mode = self.mode
+        if mode == "audible" and self._settings.echo_tracking:
+            self.echo.heard(self._clock(), rms, self._residual)
+        decision = self._rule.decide(mode, loud=loud, rms=rms, seconds=seconds, held=len(self._held))
+        if decision == "hold":
+            self._held.add(frame, seconds)
+            while self._held.seconds > self._max_hold_secs + DURATION_EPS:  # bounded lookback
                 out += self._release(original=False, count=1)
             return out
-        if decision == PASS:
+        if decision == "barge_in":
+            self._report_barge_in(rms)
+        if decision in ("pass", "barge_in"):
             return [*out, *self._release(original=True), frame]
         self._count_silenced(seconds)
         return [*out, *self._release(original=False), silenced_copy(frame)]
 
     def _release(self, *, original: bool, count: int | None = None) -> list[InputAudioRawFrame]:
         """Let held frames go: as they were (a confirmed barge-in) or as silence."""
-        if not self._held:
-            return []
-        n = len(self._held) if count is None else min(count, len(self._held))
-        frames, self._held = self._held[:n], self._held[n:]
+        frames = self._held.take(count)
+        if original:
+            return frames
         for f in frames:
-            self._held_secs -= audio_seconds(f)
-            if not original:
-                self._count_silenced(audio_seconds(f))
-        if not self._held:
-            self._held_secs = 0.0
-        return frames if original else [silenced_copy(f) for f in frames]
+            self._count_silenced(audio_seconds(f))
+        return [silenced_copy(f) for f in frames]
 
     def _count_silenced(self, seconds: float) -> None:
         self._stats.suppressed_frames += 1
@@ -309,9 +255,9 @@ class EchoGate(FrameProcessor):
         if was_audible and not audible:
             self._stopped_at = self._clock()
         elif audible and not was_audible:
-            self._hold_secs = 0.0
+            self._rule.bot_became_audible()
 
-    # --- the rule ---------------------------------------------------------------------------
+    # --- loudness against the echo ------------------------------------------------------------
 
     def _cancel_echo(self, frame: InputAudioRawFrame) -> float | None:
         """The frame's RMS once the bot's echo is cancelled (None without a reference or for stereo)."""
@@ -329,70 +275,6 @@ class EchoGate(FrameProcessor):
         floor = self._settings.barge_in_min_rms
         return self._residual > max(floor, self.echo.residual_threshold(self._clock()))
 
-    def _decide(self, rms: float, seconds: float) -> str:
-        """PASS, SILENCE or HOLD for one frame; updates the loud run, barge-in, hangover and echo level."""
-        loud = self._is_loud(rms)
-        self._track_loud_run(loud, seconds)
-        mode = self.mode
-        if mode == AUDIBLE:
-            return self._decide_while_audible(loud, rms, seconds)
-        self._barge_in_active = False
-        if mode == TAIL:
-            return PASS if self._passes_in_tail(rms, seconds) else SILENCE
-        self._hold_secs = 0.0
-        if rms < self._settings.normal_rms_threshold:
-            self._stats.quiet_frames += 1
-        return PASS
-
-    def _track_loud_run(self, loud: bool, seconds: float) -> None:
-        """Sum loud audio; a quiet gap longer than the tolerance ends the run."""
-        if loud:
-            self._loud_run_secs += seconds
-            self._gap_secs = 0.0
-            return
-        self._gap_secs += seconds
-        if self._gap_secs > self._gap_tolerance_secs + DURATION_EPS:
-            self._loud_run_secs = 0.0
-
-    def _decide_while_audible(self, loud: bool, rms: float, seconds: float) -> str:
-        if self._settings.echo_tracking:
-            self.echo.heard(self._clock(), rms, self._residual)
-        if self._barge_in_active:
-            if loud:
-                self._hold_secs = self._hangover_secs
-            elif not self._use_hold(seconds):
-                self._barge_in_active = False
-                self._hold_secs = 0.0
-                return SILENCE
-            self._stats.barge_in_frames += 1
-            return PASS
-        if loud and self._loud_run_secs + DURATION_EPS >= self._settings.barge_in_min_secs:
-            self._barge_in_active = True
-            self._hold_secs = self._hangover_secs
-            self._stats.barge_ins += 1
-            self._stats.barge_in_frames += 1 + len(self._held)
-            self._report_barge_in(rms)
-            return PASS
-        if self._loud_run_secs > DURATION_EPS:
-            return HOLD  # a loud run in progress: candidate or echo, decided when it ends or lasts
-        return SILENCE
-
-    def _passes_in_tail(self, rms: float, seconds: float) -> bool:
-        if rms > self._settings.cooldown_rms_threshold:
-            self._hold_secs = self._hangover_secs
-        elif not self._use_hold(seconds):
-            return False
-        self._stats.tail_passed_frames += 1
-        return True
-
-    def _use_hold(self, seconds: float) -> bool:
-        """Spend hangover on a quiet frame; False when none is left."""
-        if self._hold_secs <= DURATION_EPS:
-            self._hold_secs = 0.0
-            return False
-        self._hold_secs -= seconds
-        return True
-
     # --- reporting --------------------------------------------------------------------------
 
     def _report_barge_in(self, rms: float) -> None:
@@ -400,8 +282,8 @@ class EchoGate(FrameProcessor):
             kind="barge_in",
             number=self._stats.barge_ins,
             rms=round(rms, 4),
-            run_secs=round(self._loud_run_secs, 3),
-            lookback_secs=round(self._held_secs, 3),
+            run_secs=round(self._rule.loud_run_secs, 3),
+            lookback_secs=round(self._held.seconds, 3),
             threshold=round(self.barge_in_threshold, 4),
             echo_coupling=round(self.echo.coupling, 3),
             echo_delay_secs=self.echo.delay,

@@ -14,7 +14,7 @@ from pipecat.frames.frames import Frame, InputAudioRawFrame
 from pipecat.processors.audio.audio_buffer_processor import AudioBufferProcessor
 from pipecat.processors.frame_processor import FrameDirection
 
-from processors.echo_gate import with_original_audio
+from processors.echo_gate_audio import with_original_audio
 
 
 class MicRecorder(AudioBufferProcessor):

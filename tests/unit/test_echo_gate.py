@@ -38,7 +38,10 @@ from pipecat.tests.utils import SleepFrame, run_test
 
 from bots.session_record import SessionRecord
 from interview.config import EchoGateSettings
-from processors.echo_gate import DURATION_EPS, ORIGINAL_AUDIO_KEY, EchoGate, pcm16_rms
+from processors.echo_gate import EchoGate
+from processors.echo_gate_audio import ORIGINAL_AUDIO_KEY
+from processors.echo_gate_rule import DURATION_EPS
+from processors.echo_reference import pcm16_rms
 
 # The fixed rule: cooldown 1.5 s, thresholds 0.01 / 0.03 / 0.05, barge-in 0.2 s (echo tracking has its own tests).
 SETTINGS = EchoGateSettings(echo_tracking=False)
