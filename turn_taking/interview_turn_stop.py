@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from pipecat.audio.turn.base_turn_analyzer import BaseTurnAnalyzer
@@ -315,11 +315,11 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def _arm(self, delay: float, action: Callable[[], object]) -> None:
+    def _arm(self, delay: float, action: Callable[[], Awaitable[None]]) -> None:
         async def after_delay() -> None:
             await asyncio.sleep(delay)
             self._timer = None
-            await action()  # type: ignore[misc]
+            await action()
 
         if self._timer is not None:
             self._timer.cancel()
