@@ -19,12 +19,12 @@ from pipecat.tests.utils import SleepFrame, run_test
 
 from bots.session_record import SessionRecord
 from frames.interview_frames import AnswerResumedFrame
-from interview.transcript_lines import TranscriptLines
 from interview.config import LatencyAlerts, LatencyBudget
 from interview.evaluator import RubricEvaluator
 from interview.heuristic_scorer import HeuristicScorer
 from interview.loader import load_interview_config
 from interview.structured_interviewer import StructuredInterviewer
+from interview.transcript_lines import TranscriptLines
 from latency.tracker import LatencyTracker
 from processors.resumed_answer import ResumedAnswer, merge_resumed_answer
 
