@@ -1,7 +1,8 @@
 """The interviewer command: `python bot.py --transport {websocket,twilio,daily,livekit} ...`.
 
 Parses flags, loads settings and the interview config (failing fast with one
-line naming what is wrong), then hands over to bots/runners.py.
+line naming what is wrong), then serves the transport kind as its row in
+bots/serving.py (the one table of kinds) says.
 """
 
 from __future__ import annotations
@@ -9,14 +10,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import secrets
 import sys
-from typing import NoReturn
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, NoReturn
 
 from loguru import logger
 
-from bots.exit_codes import EXIT_CONTRACT, EXIT_OK, EXIT_SESSION_FAILED, EXIT_USAGE, exit_code_for
+from bots.exit_codes import EXIT_CONTRACT, EXIT_OK, EXIT_USAGE, exit_code_for
 from transports.common import TRANSPORT_KINDS
+
+if TYPE_CHECKING:  # `bot.py --help` and flag errors stay free of the heavy imports
+    from bots.serving import ServeRequest
+    from settings import Settings
 
 DEFAULT_CONFIG = "senior_backend_engineer"
 
@@ -130,34 +135,54 @@ def main(argv: list[str] | None = None) -> int:
         fail(f"settings: {describe_validation_error(exc)}")
     logger.remove()
     logger.add(sys.stderr, level=settings.log_level)
+    from bots.serving import SERVING, ServeError, ServeRequest
     from interview.session_contract import ContractError, load_session
 
+    serving = SERVING[args.transport]
     contract = None
     try:
         if args.contract:
             contract, config = load_session(_read_text(args.contract), f"session contract {args.contract}")
-        elif args.config or args.transport != "livekit":
+        elif args.config or not serving.config_from_room:
             config = load_interview_config(args.config or DEFAULT_CONFIG)
         else:
-            config = None  # livekit: from the room's metadata once joined
+            config = None  # from the room's metadata once joined
     except ContractError as exc:
         fail(str(exc), EXIT_CONTRACT)
     except ConfigError as exc:
         fail(str(exc))
 
-    workers = _pool_size(args, settings)
-    if workers > 1:
-        return _run_pool(argv, args, settings, config, workers)
-
+    request = ServeRequest(
+        settings=settings,
+        config=config,
+        contract=contract,
+        config_source=args.config or DEFAULT_CONFIG,
+        persona=args.persona,
+        host=args.host or settings.host,
+        port=settings.port if args.port is None else args.port,
+        once=args.once,
+        candidate_name=args.candidate_name,
+        room_url=args.room_url,
+        room=args.room,
+        url=args.url,
+        token=args.token,
+        worker_channel_fd=args.worker_channel,
+    )
     from bots.startup_checks import StartupError, check_sessions_can_start
-    from services.errors import ProviderConfigError
+    from services.factory import ProviderConfigError
     from services.model_files import LocalModelError
 
     try:
+        workers = _pool_size(args, settings, poolable=serving.pool_ready is not None)
+        if workers > 1:
+            assert serving.pool_ready is not None
+            return _run_pool(argv, request, serving.pool_ready(request), workers)
         # Every transport: providers, scorer, record folder and one copy of each embedded model,
         # checked before the first session (servers would otherwise fail per connection).
-        check_sessions_can_start(settings, _interviews_this_process_runs(args, settings, config))
-        return asyncio.run(_run(args, settings, config, contract))
+        check_sessions_can_start(settings, serving.interviews(request))
+        return asyncio.run(_serve(serving.serve, request))
+    except ServeError as exc:
+        fail(str(exc), exc.code)
     except (StartupError, ProviderConfigError, LocalModelError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
@@ -166,157 +191,40 @@ def main(argv: list[str] | None = None) -> int:
         return exit_code_for("stopped")
 
 
-def _pool_size(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]
+def _pool_size(args: argparse.Namespace, settings: Settings, *, poolable: bool) -> int:
     """How many worker processes serve this port: 1 (no pool) for rooms, --once and the workers themselves."""
     from bots.worker_pool import worker_count
 
     requested = settings.workers if args.workers is None else args.workers
     if requested < 0:
         fail(f"--workers {requested}: must be 0 (one per core) or more")
-    if args.transport not in ("websocket", "twilio") or args.once or args.worker_channel is not None:
+    if not poolable or args.once or args.worker_channel is not None:
         return 1
     return worker_count(requested)
 
 
-def _run_pool(argv: list[str], args: argparse.Namespace, settings, config, workers: int) -> int:  # type: ignore[no-untyped-def]
+def _run_pool(argv: list[str], request: ServeRequest, on_ready: Callable[[int, int], None], workers: int) -> int:
     """The pool's primary: owns the port, starts the workers (each checks and loads everything itself)."""
     from bots.worker_pool import WorkerPool
-
-    host = args.host or settings.host
-    port = settings.port if args.port is None else args.port
-    if args.transport == "websocket":
-        from bots.runners import print_websocket_ready
-
-        def on_ready(bound_port: int) -> None:
-            print_websocket_ready(host, bound_port, workers)
-    else:
-        from bots.phone import PhoneSetupError, load_interview_catalog, print_phone_ready, server_options
-
-        try:
-            catalog = load_interview_catalog(args.config or DEFAULT_CONFIG, config, settings)
-            public_host = server_options(settings, catalog, args.config or DEFAULT_CONFIG).public_host
-        except PhoneSetupError as exc:
-            fail(str(exc))
-
-        def on_ready(bound_port: int) -> None:
-            print_phone_ready(host, bound_port, public_host, catalog, workers)
-
-        if not settings.twilio_stream_token_secret:
-            # The webhook and its media stream may reach different workers: they must share the token key.
-            # (Single use is then per worker: a stolen token still dies at its short TTL.)
-            os.environ["TWILIO_STREAM_TOKEN_SECRET"] = secrets.token_urlsafe(32)
 
     pool = WorkerPool(
         [os.path.abspath(__file__), *argv],
         workers=workers,
-        max_sessions_per_worker=settings.max_sessions,
-        host=host,
-        port=port,
+        max_sessions_per_worker=request.settings.max_sessions,
+        host=request.host,
+        port=request.port,
     )
     try:
-        return asyncio.run(pool.serve(on_ready))
+        return asyncio.run(pool.serve(lambda bound_port: on_ready(bound_port, workers)))
     except OSError as exc:
-        fail(f"cannot listen on {host}:{port}: {exc.strerror}")
+        fail(f"cannot listen on {request.host}:{request.port}: {exc.strerror}")
 
 
-def _interviews_this_process_runs(args: argparse.Namespace, settings, config) -> list:  # type: ignore[no-untyped-def]
-    """twilio: every interview a call may pick; livekit before its metadata: the default; else the one."""
-    from interview.loader import load_interview_config
-
-    if args.transport == "twilio":
-        from bots.phone import PhoneSetupError, load_interview_catalog
-
-        try:
-            return list(load_interview_catalog(args.config or DEFAULT_CONFIG, config, settings).values())
-        except PhoneSetupError as exc:
-            fail(str(exc))
-    return [config or load_interview_config(DEFAULT_CONFIG)]
-
-
-async def _run(args: argparse.Namespace, settings, config, contract) -> int:  # type: ignore[no-untyped-def]
-    from bots.graceful_stop import GracefulStop
-    from bots.runners import run_room_session, serve_websocket_sessions
+async def _serve(serve: Callable[[ServeRequest], Awaitable[int]], request: ServeRequest) -> int:
     from services.local_models import configure_default_executor
 
     configure_default_executor(asyncio.get_running_loop())
-
-    if args.transport == "websocket":
-        host = args.host or settings.host
-        port = settings.port if args.port is None else args.port
-        stop = GracefulStop()
-        candidate_name = args.candidate_name or (contract.candidate_name if contract else None)
-        outcomes = await serve_websocket_sessions(
-            settings, config, persona=args.persona, host=host, port=port, once=args.once, candidate_name=candidate_name,
-            stop=stop, worker_channel_fd=args.worker_channel,
-        )  # fmt: skip
-        return _server_exit_code(outcomes, stop)
-    if args.transport == "daily":
-        room_url, token = args.room_url, args.token
-        if not room_url:
-            room_url, token = await _create_daily_room(settings, config, contract)
-        outcome = await run_room_session(
-            settings,
-            config,
-            kind="daily",
-            persona=args.persona,
-            **_session_people(args, contract),
-            room_url=room_url,
-            token=token,
-        )
-        return exit_code_for(outcome.end_reason)
-    if args.transport == "livekit":
-        url = args.url or settings.livekit_url
-        if not url or not args.room:
-            fail("--transport livekit needs --room and --url (or setting LIVEKIT_URL)")
-        token = args.token or _mint_livekit_token(settings, args.room)
-        if config is None:
-            contract, config = await _contract_from_livekit_room(url, token, args.room, settings.metadata_timeout)
-        outcome = await run_room_session(
-            settings,
-            config,
-            kind="livekit",
-            persona=args.persona,
-            **_session_people(args, contract),
-            url=url,
-            token=token,
-            room_name=args.room,
-        )
-        return exit_code_for(outcome.end_reason)
-    return await _serve_phone(args, settings, config, contract)
-
-
-async def _serve_phone(args: argparse.Namespace, settings, config, contract) -> int:  # type: ignore[no-untyped-def]
-    """twilio: the webhook + media-stream server, one session per call (see README, Phone interviews)."""
-    from bots.graceful_stop import GracefulStop
-    from bots.phone import PhoneSetupError, serve_phone_sessions
-
-    host = args.host or settings.host
-    port = settings.port if args.port is None else args.port
-    stop = GracefulStop()
-    candidate_name = args.candidate_name or (contract.candidate_name if contract else None)
-    try:
-        outcomes = await serve_phone_sessions(
-            settings,
-            args.config or DEFAULT_CONFIG,
-            config,
-            persona=args.persona,
-            host=host,
-            port=port,
-            once=args.once,
-            candidate_name=candidate_name,
-            stop=stop,
-            worker_channel_fd=args.worker_channel,
-        )
-    except PhoneSetupError as exc:
-        fail(str(exc))
-    return _server_exit_code(outcomes, stop)
-
-
-def _server_exit_code(outcomes, stop) -> int:  # type: ignore[no-untyped-def]
-    """SIGTERM: 15 (stopped) once every session has closed its record; else 0 unless a session failed."""
-    if any(o.end_reason == "error" for o in outcomes):
-        return EXIT_SESSION_FAILED
-    return exit_code_for("stopped") if stop.requested else EXIT_OK
+    return await serve(request)
 
 
 def _read_token(path: str) -> str:
@@ -336,68 +244,6 @@ def _read_text(path: str) -> str:
             return f.read()
     except OSError as exc:
         fail(f"session contract {path}: {exc.strerror}", EXIT_CONTRACT)
-
-
-def _session_people(args: argparse.Namespace, contract) -> dict:  # type: ignore[no-untyped-def]
-    """Candidate name/identity and extra instructions: flags win over the contract."""
-    return {
-        "candidate_name": args.candidate_name or (contract.candidate_name if contract else None),
-        "candidate_identity": contract.candidate_identity if contract else None,
-        "instructions": contract.instructions if contract else None,
-    }
-
-
-async def _contract_from_livekit_room(url: str, token: str, room: str, timeout: float):  # type: ignore[no-untyped-def]
-    """Join, wait for the room's metadata, validate it; any failure exits with EXIT_CONTRACT."""
-    from interview.session_contract import ContractError, load_session
-    from transports.livekit import read_room_metadata
-    from transports.room_metadata import MetadataTimeout
-
-    try:
-        polled = await read_room_metadata(url, token, timeout=timeout)
-    except MetadataTimeout as exc:
-        fail(f"livekit room {room}: {exc}", EXIT_CONTRACT)
-    except Exception as exc:  # the SDK's connection errors have no common base
-        fail(f"livekit room {room}: could not join {url}: {type(exc).__name__}: {exc}", EXIT_SESSION_FAILED)
-    try:
-        return load_session(polled.metadata, f"livekit room {room} metadata")
-    except ContractError as exc:
-        fail(str(exc), EXIT_CONTRACT)
-
-
-async def _create_daily_room(settings, config, contract) -> tuple[str, str]:  # type: ignore[no-untyped-def]
-    """No --room-url: a short-lived private room and tokens via Daily's REST API; prints the join URL."""
-    if settings.daily_api_key is None:
-        fail("--transport daily needs --room-url, or DAILY_API_KEY to create a room")
-    import aiohttp
-
-    from transports.room_api import ROOM_JOIN_WINDOW_SECONDS, create_daily_room
-
-    identity = (contract.candidate_identity if contract else None) or "candidate"
-    try:
-        async with aiohttp.ClientSession() as http:
-            tickets = await create_daily_room(
-                api_key=settings.daily_api_key.get_secret_value(),
-                api_url=settings.daily_api_url,
-                lifetime_seconds=config.timeouts.session_timeout_seconds + ROOM_JOIN_WINDOW_SECONDS,
-                candidate_identity=identity,
-                candidate_name=contract.candidate_name if contract else None,
-                session=http,
-            )
-    except Exception as exc:  # DailyRESTHelper raises bare Exception with the API's message
-        fail(f"daily: could not create a room: {exc}", EXIT_SESSION_FAILED)
-    print(f"Candidate join URL: {tickets.join_url}", flush=True)
-    return tickets.room, tickets.bot_token
-
-
-def _mint_livekit_token(settings, room: str) -> str:  # type: ignore[no-untyped-def]
-    if not (settings.livekit_api_key and settings.livekit_api_secret):
-        fail("--transport livekit needs --token, or LIVEKIT_API_KEY and LIVEKIT_API_SECRET to mint one")
-    from transports.livekit import mint_agent_token
-
-    return mint_agent_token(
-        settings.livekit_api_key.get_secret_value(), settings.livekit_api_secret.get_secret_value(), room
-    )
 
 
 if __name__ == "__main__":

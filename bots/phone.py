@@ -19,7 +19,7 @@ from bots.session_server import SessionServer
 from interview.config import InterviewConfig, Persona
 from interview.loader import bundled_config_names, load_interview_config
 from settings import Settings
-from transports.twilio import create_twilio_transport
+from transports import create_transport
 from transports.twilio_marks import PlaybackMarks
 from transports.twilio_security import StreamTokens
 from transports.twilio_server import TwilioCall, TwilioServerOptions, build_twilio_app
@@ -80,8 +80,9 @@ async def run_phone_call(
 
     `server`: the call server running it (SIGTERM and a worker pool reach the session through it)."""
     marks = PlaybackMarks(call.stream_sid, call_sid=call.call_sid)
-    handle = create_twilio_transport(
-        call.websocket,
+    handle = create_transport(
+        "twilio",
+        websocket=call.websocket,
         stream_sid=call.stream_sid,
         call_sid=call.call_sid,
         account_sid=settings.twilio_account_sid,

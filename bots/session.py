@@ -23,6 +23,7 @@ from bots.budget import BudgetGuard, SpendMeter, UsageObserver, charged_stages, 
 from bots.session_record import SessionRecord
 from bots.session_timing import EVALUATION_TIMEOUT_SECS, JOINED_LINE
 from interview.config import InterviewConfig, Persona
+from interview.end_reason import EndReason
 from interview.progress import session_message
 from pipelines.interview import InterviewPipeline, PipelineInputs, build_interview_pipeline
 from processors.phase_tracker import PhaseTracker
@@ -50,7 +51,7 @@ BUDGET_GOODBYE = (
 class SessionOutcome:
     session_id: str
     directory: Path
-    end_reason: str
+    end_reason: EndReason
 
 
 class InterviewSession:
@@ -143,7 +144,7 @@ class InterviewSession:
         """Already saying goodbye (a second end would cut the last words)."""
         return self.tracker.ending
 
-    async def end(self, why: str, *, goodbye: str, end_reason: str) -> None:
+    async def end(self, why: str, *, goodbye: str, end_reason: EndReason) -> None:
         """Say `goodbye`, then end the interview cleanly with `end_reason` in the record."""
         await self.tracker.end_session(why, goodbye=goodbye, end_reason=end_reason)
 
@@ -211,7 +212,7 @@ class InterviewSession:
         logger.info(f"session {self.session_id}: report {path}")
 
     @property
-    def end_reason(self) -> str:
+    def end_reason(self) -> EndReason:
         if self._failed:
             return "error"
         if self.tracker.ending:

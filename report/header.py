@@ -54,7 +54,7 @@ def build_header(record: RecordData) -> HeaderView:
     ended = record.first_event("session_ended")
     reason = str(ended.get("reason")) if ended and ended.get("reason") else None
     transport = str(config.get("transport") or (started or {}).get("transport") or "unknown")
-    label, tone = _ending(reason, transport)
+    label, tone = _ending(reason, on_phone=any(e.get("type") == "phone_call" for e in record.events))
     errors = [str(e.get("message")) for e in record.events_of("error") if e.get("message")]
     company = interview.get("company", {}).get("name") if isinstance(interview.get("company"), dict) else None
     role = str(interview.get("role") or "Unknown role")
@@ -77,10 +77,11 @@ def build_header(record: RecordData) -> HeaderView:
     )
 
 
-def _ending(reason: str | None, transport: str) -> tuple[str, str]:
+def _ending(reason: str | None, *, on_phone: bool) -> tuple[str, str]:
+    """How the session ended, in words; a phone call's record says so (its `phone_call` event)."""
     if reason is None:
         return "Did not record its end (the process may have crashed)", "bad"
-    if reason == "candidate_left" and transport == "twilio":
+    if reason == "candidate_left" and on_phone:
         return "Caller hung up", "warn"
     return END_LABELS.get(reason, (reason.replace("_", " ").capitalize(), "warn"))
 

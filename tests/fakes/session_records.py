@@ -85,6 +85,9 @@ def write_record(directory: Path, *, kind: str = "finished") -> Path:
         {"elapsed_s": origin + 20.5, "type": "phase_transition", "from": "introduction", "to": "system_design"},
         {"elapsed_s": origin + 40.0, "type": "candidate_silent", "nudge": 1, "seconds": 12},
     ]
+    if kind == "hung_up":  # as bots/phone.py records every call
+        events.insert(1, {"elapsed_s": 0.6, "type": "phone_call", "call_sid": "CA0001", "stream_sid": "MZ0001",
+                          "interview": "senior_backend_engineer"})  # fmt: skip
     if kind != "hung_up":
         events.append({"elapsed_s": origin + 58.5, "type": "phase_transition", "from": "system_design", "to": "coding"})
     if kind == "errored":
