@@ -13,6 +13,11 @@ LLM and TTS minutes) on our bill.
   the call and the interview; ``WS /twilio/media`` refuses connections without a
   valid, unexpired one, and the session uses the interview named in the token
   (so a tampered ``<Parameter>`` cannot pick another one).
+* `CallTokens`: one token per CallSid. Twilio's signature covers no timestamp, so a
+  captured signed webhook can be replayed at will; each replay used to mint a fresh
+  token for the same call. Within the token's TTL a replay gets the same (single-use)
+  token back, later ones are refused while the CallSid is remembered (bounded: the
+  oldest are forgotten first).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import hmac
 import json
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -68,6 +74,14 @@ class StreamTokens:
         self._ttl = ttl_secs
         self._clock = clock
 
+    @property
+    def ttl_secs(self) -> float:
+        return self._ttl
+
+    def now(self) -> float:
+        """This minter's clock (expiry times are on it)."""
+        return self._clock()
+
     def mint(self, call_sid: str, interview: str) -> str:
         body = json.dumps(
             {"c": call_sid, "i": interview, "e": round(self._clock() + self._ttl, 3)}, separators=(",", ":")
@@ -93,6 +107,40 @@ class StreamTokens:
 
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self._secret, as_bytes(payload), hashlib.sha256).digest())
+
+
+CALL_MEMORY_SECS = 6 * 3600.0  # longer than any interview call
+MAX_REMEMBERED_CALLS = 20_000  # ~3 MB; new CallSids come only from signed webhooks
+
+
+class CallTokens:
+    """The stream token of each CallSid: minted once, the same within its TTL, refused after."""
+
+    def __init__(
+        self, tokens: StreamTokens, *, memory_secs: float = CALL_MEMORY_SECS, max_calls: int = MAX_REMEMBERED_CALLS
+    ) -> None:
+        self._tokens = tokens
+        self._memory = max(memory_secs, tokens.ttl_secs)
+        self._max = max_calls
+        self._calls: OrderedDict[str, tuple[str, float, float]] = OrderedDict()  # sid -> token, expires, forget
+
+    def token_for(self, call_sid: str, interview: str) -> str | None:
+        """The call's token (a replay within the TTL gets the same one), or None for a replay after it."""
+        now = self._tokens.now()
+        while self._calls and next(iter(self._calls.values()))[2] < now:
+            self._calls.popitem(last=False)
+        known = self._calls.get(call_sid)
+        if known is not None:
+            token, expires_at, _ = known
+            return token if now <= expires_at else None
+        token = self._tokens.mint(call_sid, interview)
+        self._calls[call_sid] = (token, now + self._tokens.ttl_secs, now + self._memory)
+        while len(self._calls) > self._max:
+            self._calls.popitem(last=False)
+        return token
+
+    def __len__(self) -> int:
+        return len(self._calls)
 
 
 def _b64(data: bytes) -> str:

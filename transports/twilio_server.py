@@ -33,12 +33,14 @@ from loguru import logger
 from pipecat.runner.utils import parse_telephony_websocket
 from starlette.websockets import WebSocketState
 
-from transports.twilio_security import StreamTokenError, StreamTokens, signature_is_valid
+from transports.throttled_log import ThrottledLog, safe_label
+from transports.twilio_security import CallTokens, StreamTokenError, StreamTokens, signature_is_valid
 
 CLOSE_NORMAL = 1000
 CLOSE_POLICY_VIOLATION = 1008
 CLOSE_TRY_AGAIN_LATER = 1013
 HANDSHAKE_TIMEOUT_SECS = 10.0
+WEBHOOK_MAX_BYTES = 64 * 1024  # Twilio's voice webhook posts ~1-2 KB of form fields
 TWIML_TYPE = "application/xml"
 NOT_AVAILABLE = "Sorry, this interview line is not available right now. Goodbye."
 BUSY = "Sorry, all our interviewers are busy. Please call again in a few minutes. Goodbye."
@@ -68,6 +70,7 @@ class TwilioServerOptions:
     number_interviews: Mapping[str, str] = field(default_factory=dict)
     tokens: StreamTokens = field(default_factory=StreamTokens)
     max_sessions: int = 20
+    webhook_max_bytes: int = WEBHOOK_MAX_BYTES
 
     def __post_init__(self) -> None:
         if self.validate_signatures and not self.auth_token:
@@ -120,6 +123,8 @@ def build_twilio_app(
     app = FastAPI(title="AI interviewer (phone)")
     active: set[asyncio.Task] = set()
     used = _UsedTokens()
+    call_tokens = CallTokens(options.tokens)
+    refusals = ThrottledLog("twilio")
     if not options.validate_signatures:
         logger.warning(
             "TWILIO_VALIDATE_SIGNATURES=false: webhook signatures are NOT checked; anyone who can reach "
@@ -133,32 +138,39 @@ def build_twilio_app(
 
     @app.post("/twilio/voice")
     async def voice(request: Request) -> Response:
-        params = await _form_params(request)
-        if params is None:
-            return Response(status_code=415, content="expected application/x-www-form-urlencoded")
+        params = await _form_params(request, options.webhook_max_bytes)
+        if isinstance(params, Response):
+            refusals.warning(f"refused a webhook body: HTTP {params.status_code}")
+            return params
         url = public_url(options.public_host, request)
         if options.validate_signatures:
             signature = request.headers.get("X-Twilio-Signature")
             if not signature_is_valid(url, params, signature, options.auth_token or ""):
                 why = "missing" if not signature else "wrong"
-                logger.warning(f"refused Twilio webhook for {url}: {why} X-Twilio-Signature")
+                refusals.warning(f"refused Twilio webhook for {_trimmed(url)}: {why} X-Twilio-Signature")
                 return Response(status_code=403, content="invalid signature")
         else:
-            logger.warning(f"Twilio webhook for {url} accepted WITHOUT a signature check")
+            logger.warning(f"Twilio webhook for {_trimmed(url)} accepted WITHOUT a signature check")
         fields = dict(params)
         call_sid = fields.get("CallSid", "")
         if not call_sid:
             return Response(status_code=400, content="CallSid missing")
+        call = safe_label(call_sid, 64)
         interview = _choose_interview(options, request.query_params.get("interview"), fields.get("To", ""))
         if interview is None:
-            logger.warning(f"call {call_sid}: unknown interview {request.query_params.get('interview')!r}")
+            logger.warning(f"call {call}: unknown interview {safe_label(request.query_params.get('interview'))}")
             return Response(say_and_hang_up_twiml(NOT_AVAILABLE), media_type=TWIML_TYPE)
         if len(active) >= options.max_sessions:
-            logger.warning(f"call {call_sid}: {len(active)} calls running (max {options.max_sessions}); turned away")
+            logger.warning(f"call {call}: {len(active)} calls running (max {options.max_sessions}); turned away")
             return Response(say_and_hang_up_twiml(BUSY), media_type=TWIML_TYPE)
-        token = options.tokens.mint(call_sid, interview)
+        token = call_tokens.token_for(call_sid, interview)
+        if token is None:
+            refusals.warning(f"call {call}: webhook replayed after its stream token expired; refused")
+            return Response(status_code=409, content="this call was already answered")
         stream_url = f"wss://{options.public_host}/twilio/media/{token}"
-        logger.info(f"call {call_sid} to {fields.get('To', '?')}: interview {interview!r}, connecting media stream")
+        logger.info(
+            f"call {call} to {safe_label(fields.get('To', '?'))}: interview {interview!r}, connecting media stream"
+        )
         return Response(stream_twiml(stream_url, {"interview": interview}), media_type=TWIML_TYPE)
 
     async def media(websocket: WebSocket, token: str | None) -> None:
@@ -166,11 +178,11 @@ def build_twilio_app(
         try:
             grant = options.tokens.verify(token)
         except StreamTokenError as exc:
-            logger.warning(f"refused media stream from {peer}: {exc}")
+            refusals.warning(f"refused media stream from {peer}: {exc}")
             await websocket.close(code=CLOSE_POLICY_VIOLATION)  # before accept: HTTP 403
             return
         if not used.claim(token or "", grant.expires_at):
-            logger.warning(f"refused media stream from {peer}: token already used (call {grant.call_sid})")
+            refusals.warning(f"refused media stream from {peer}: token already used (call {grant.call_sid})")
             await websocket.close(code=CLOSE_POLICY_VIOLATION)
             return
         if len(active) >= options.max_sessions:
@@ -208,15 +220,31 @@ def build_twilio_app(
     return app
 
 
-async def _form_params(request: Request) -> list[tuple[str, str]] | None:
-    """Twilio posts application/x-www-form-urlencoded (parsed here: no python-multipart needed)."""
+async def _form_params(request: Request, max_bytes: int) -> list[tuple[str, str]] | Response:
+    """Twilio posts application/x-www-form-urlencoded (parsed here: no python-multipart needed).
+
+    At most `max_bytes` are read, before any signature check: a larger body (declared or, when
+    chunked, found while reading) is a 413 without reading the rest."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
-        return None
-    body = await request.body()
+        return Response(status_code=415, content="expected application/x-www-form-urlencoded")
+    too_large = Response(status_code=413, content=f"body over {max_bytes} bytes")
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+        return too_large if declared.isdigit() else Response(status_code=400, content="bad Content-Length")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > max_bytes:
+            return too_large
     try:
         return parse_qsl(body.decode("utf-8"), keep_blank_values=True)
     except (UnicodeDecodeError, ValueError):
-        return None
+        return Response(status_code=400, content="undecodable form body")
+
+
+def _trimmed(text: str, limit: int = 200) -> str:
+    """A client-influenced string (a URL with its query) cut for a log line."""
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} chars)"
 
 
 def _choose_interview(options: TwilioServerOptions, requested: str | None, called: str) -> str | None:
@@ -231,16 +259,21 @@ async def _read_handshake(websocket: WebSocket, call_sid: str, interview: str, p
         kind, data = await asyncio.wait_for(parse_telephony_websocket(websocket), HANDSHAKE_TIMEOUT_SECS)
     except Exception as exc:
         logger.warning(
-            f"media stream from {peer} (call {call_sid}): no valid connected/start handshake ({type(exc).__name__}: {exc})"
+            f"media stream from {peer} (call {call_sid}): no valid connected/start handshake "
+            f"({type(exc).__name__}: {_trimmed(str(exc), 120)})"
         )
         await _close(websocket, "expected connected and start messages")
         return None
     if kind != "twilio" or not data.stream_id or not data.call_id:
-        logger.warning(f"media stream from {peer} (call {call_sid}): first messages were not a Twilio start ({kind})")
+        logger.warning(
+            f"media stream from {peer} (call {call_sid}): first messages were not a Twilio start ({safe_label(kind)})"
+        )
         await _close(websocket, "expected a Twilio start message")
         return None
     if data.call_id != call_sid:
-        logger.warning(f"media stream from {peer}: token minted for call {call_sid} used by call {data.call_id}")
+        logger.warning(
+            f"media stream from {peer}: token minted for call {call_sid} used by call {safe_label(data.call_id, 64)}"
+        )
         await _close(websocket, "token is for another call")
         return None
     body = data.body if isinstance(data.body, dict) else {}

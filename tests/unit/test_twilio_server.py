@@ -67,7 +67,7 @@ def test_interview_choice_query_then_called_number_then_default() -> None:
     client, _ = make_app(numbers={"+15550009999": "qualitative_research"})
     chosen = parse_stream_twiml(post(client, call_form(CALL, ACCOUNT), query="interview=qualitative_research").text)
     assert chosen.parameters["interview"] == "qualitative_research"
-    mapped = parse_stream_twiml(post(client, call_form(CALL, ACCOUNT, to="+15550009999")).text)
+    mapped = parse_stream_twiml(post(client, call_form("CA" + "7" * 32, ACCOUNT, to="+15550009999")).text)
     assert mapped.parameters["interview"] == "qualitative_research"
     unknown = post(client, call_form(CALL, ACCOUNT), query="interview=../../etc/passwd")
     assert unknown.status_code == 200 and "<Hangup/>" in unknown.text and "<Connect>" not in unknown.text
@@ -156,7 +156,7 @@ def test_token_for_another_call_and_media_before_start_are_closed_without_a_sess
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_text()
     assert closed.value.code == 1008
-    with client.websocket_connect(stream_path(client)) as ws:
+    with client.websocket_connect(stream_path(client, "CA" + "8" * 32)) as ws:  # one token per call: another call
         ws.send_text(json.dumps(connected_message()))
         ws.send_text(json.dumps(media_message("MZ1", 2, 1, 0, b"\xff" * 160)))
         with pytest.raises(WebSocketDisconnect):
@@ -196,3 +196,26 @@ def test_a_non_ascii_webhook_signature_is_a_403() -> None:
         headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "\u00e9t\u00e9".encode("latin-1")},
     )  # fmt: skip
     assert response.status_code == 403
+
+
+def test_a_replayed_webhook_gets_the_same_single_use_token_then_a_refusal() -> None:
+    now = [1000.0]
+    client, _ = make_app(clock=lambda: now[0])
+    first = post(client, call_form(CALL, ACCOUNT))
+    assert post(client, call_form(CALL, ACCOUNT)).text == first.text  # within the TTL: the same token
+    now[0] += 61
+    assert post(client, call_form(CALL, ACCOUNT)).status_code == 409  # after it: no second stream for the call
+    assert post(client, call_form("CA" + "5" * 32, ACCOUNT)).status_code == 200
+
+
+def test_webhook_bodies_over_the_cap_are_413_before_the_signature_check() -> None:
+    client, _ = make_app()
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert client.post("/twilio/voice", content=b"a=" + b"x" * 70_000, headers=headers).status_code == 413
+
+    def chunks():  # no Content-Length: chunked
+        for _ in range(100):
+            yield b"x" * 1024
+
+    assert client.post("/twilio/voice", content=chunks(), headers=headers).status_code == 413
+    assert client.post("/twilio/voice", content=b"\xff\xfe", headers=headers).status_code == 400
