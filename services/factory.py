@@ -19,6 +19,7 @@ from services.failover.llm import LLMFailover
 from services.failover.stt import STTFailover
 from services.failover.switcher import FailoverPolicy, FailoverSwitcher
 from services.failover.tts import TTSFailover
+from services.redact import redact_url
 from settings import Settings
 
 SWITCHERS: dict[str, type[FailoverSwitcher]] = {"stt": STTFailover, "llm": LLMFailover, "tts": TTSFailover}
@@ -146,14 +147,15 @@ def create_session_services(
         from services.cloud import create_openai_llm
 
         model = config.providers.llm_model or settings.openai_model
-        where = f"@{settings.openai_base_url}" if settings.openai_base_url else ""
+        where = f"@{redact_url(settings.openai_base_url)}" if settings.openai_base_url else ""
         chains["llm"].append(
             (create_openai_llm(settings, model, sdk_retries=not fallback), f"openai-compatible:{model}{where}")
         )
         if fallback and settings.openai_fallback_base_url:
             fallback_model = settings.openai_fallback_model or model
             backup = create_openai_llm(settings, model, fallback=True, sdk_retries=False)
-            chains["llm"].append((backup, f"openai-compatible:{fallback_model}@{settings.openai_fallback_base_url}"))
+            backup_name = f"openai-compatible:{fallback_model}@{redact_url(settings.openai_fallback_base_url)}"
+            chains["llm"].append((backup, backup_name))
     if stages["llm"] == "local" or fallback:
         from services.local_interviewer import LocalInterviewerLLMService
 
