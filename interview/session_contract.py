@@ -11,10 +11,11 @@ error messages. Every error is one line naming the field.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationError, field_validator
 
 from interview.config import InterviewConfig, Phase
 from interview.loader import (
@@ -28,6 +29,12 @@ from interview.loader import (
 CONTRACT_VERSION: Literal[1] = 1
 NAME_MAX = 200  # names, identities, model and voice ids
 INSTRUCTIONS_MAX = 4000  # extra prompt text: every turn pays for it
+# Whoever writes the contract is not the operator, and these strings end up in provider requests:
+# a voice id in ElevenLabs' URL path (`/v1/text-to-speech/{voice}/stream-input`), a model name in
+# request bodies and the record. Plain names only: no "/" "?" "#" "&" or spaces in a voice (they
+# would rewrite the URL), no ".." or control characters in either.
+MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}")  # gpt-4o-mini, llama3.1:8b, org/model
+VOICE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}")  # ElevenLabs ids, Piper / espeak voice names
 
 
 class ContractError(ConfigError):
@@ -74,8 +81,20 @@ class SessionContract(BaseModel):
     session_timeout_seconds: PositiveFloat | None = None
     created_at: datetime | None = None
 
+    @field_validator("model")
+    @classmethod
+    def _model_is_a_plain_name(cls, value: str | None) -> str | None:
+        return check_model_name(value)
+
+    @field_validator("voice")
+    @classmethod
+    def _voice_is_a_plain_id(cls, value: str | None) -> str | None:
+        return check_voice_id(value)
+
     def resolve_config(self) -> InterviewConfig:
-        """The interview config with this session's overrides applied, validated by the loader."""
+        """The interview config with this session's overrides applied, validated by the loader.
+
+        An inline interview's own provider names are held to the same rules as `model` and `voice`."""
         if isinstance(self.interview, str):
             base = load_bundled_config(self.interview)
         else:
@@ -98,10 +117,37 @@ class SessionContract(BaseModel):
             data["timeouts"]["session_timeout_seconds"] = self.session_timeout_seconds
         if self.candidate_name is not None:
             data["candidate_name"] = self.candidate_name
-        return config_from_data(data, "session contract (interview with overrides)")
+        config = config_from_data(data, "session contract (interview with overrides)")
+        named = {
+            "interview.providers.llm_model": (config.providers.llm_model, check_model_name),
+            "interview.evaluation.model": (config.evaluation.model, check_model_name),
+            "interview.providers.tts_voice": (config.providers.tts_voice, check_voice_id),
+        }
+        for where, (value, check) in named.items():
+            try:
+                check(value)
+            except ValueError as exc:
+                raise ContractError(f"session contract field {where}: {exc}") from None
+        return config
 
     def to_json(self) -> str:
         return self.model_dump_json(exclude_none=True)
+
+
+def check_model_name(value: str | None) -> str | None:
+    """A model name fit for a provider request: letters, digits, ``. _ : / @ + -``; at most 128; no ``..``."""
+    if value is not None and (not MODEL_NAME.fullmatch(value) or ".." in value):
+        raise ValueError(
+            f"model {value[:40]!r} is not a plain model name (letters, digits and . _ : / @ + -, at most 128)"
+        )
+    return value
+
+
+def check_voice_id(value: str | None) -> str | None:
+    """A voice id fit for a URL path segment: letters, digits, ``_ . + -``; at most 64; no ``..``."""
+    if value is not None and (not VOICE_ID.fullmatch(value) or ".." in value):
+        raise ValueError(f"voice {value[:40]!r} is not a plain voice id (letters, digits and _ . + -, at most 64)")
+    return value
 
 
 def parse_session_contract(text: str | None, source: str = "room metadata") -> SessionContract:
