@@ -12,11 +12,12 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, get_args
 
 from loguru import logger
 
 from bots.exit_codes import EXIT_CONTRACT, EXIT_OK, EXIT_USAGE, exit_code_for
+from interview.config import Persona
 from transports.common import TRANSPORT_KINDS
 
 if TYPE_CHECKING:  # `bot.py --help` and flag errors stay free of the heavy imports
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         "http://HOST:PORT/ (talk to the interviewer in a browser). "
         "daily / livekit: join one room and interview whoever joins. "
         "twilio: serve Twilio's voice webhook (POST /twilio/voice) and media streams, one interview per call "
-        "(needs PUBLIC_HOST and the TWILIO_* settings, see README).",
+        "(needs PUBLIC_HOST and the TWILIO_* settings, see docs/running.md).",
     )
     parser.add_argument(
         "--config",
@@ -65,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--persona",
-        choices=("interviewer", "coach"),
+        choices=get_args(Persona),
         default="interviewer",
         help="interviewer: a real interview. coach: practice mode with feedback after each answer.",
     )

@@ -24,12 +24,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from loguru import logger
 
 from interview.config import InterviewConfig
+from interview.events import EventSink
 from interview.interruptions import CUT_NOTE
 from interview.scoring import (
     AnswerScore,
@@ -46,14 +46,6 @@ from interview.scoring import (
 EVALUATION_FILE = "evaluation.json"
 
 
-class EvaluationSink(Protocol):
-    """Where the evaluator reports (the session record)."""
-
-    def event(self, event_type: str, **data: Any) -> None: ...
-
-    def write_json(self, name: str, data: dict[str, Any]) -> Path: ...
-
-
 class RubricEvaluator:
     """Builds QA pairs from transcript lines, scores answers, writes the evaluation."""
 
@@ -62,7 +54,7 @@ class RubricEvaluator:
         config: InterviewConfig,
         scorer: Scorer,
         *,
-        events: EvaluationSink,
+        events: EventSink,
         clock: Callable[[], float] = time.monotonic,
         answer_grace_secs: float = 10.0,
     ) -> None:

@@ -27,12 +27,13 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from frames.interview_frames import AnswerResumedFrame
 from interview.config import InterviewConfig
-from interview.evaluator import EvaluationSink, RubricEvaluator
+from interview.evaluator import RubricEvaluator
+from interview.events import EventSink
 from interview.scoring import Evaluation, Scorer
 from interview.transcript_lines import TranscriptLines
 
 
-class SessionTranscript(EvaluationSink, Protocol):
+class SessionTranscript(EventSink, Protocol):
     """The session record as the evaluator writes it: lines, events, evaluation.json."""
 
     def transcript(self, speaker: str, text: str, **extra: Any) -> None: ...
