@@ -1,8 +1,8 @@
-"""The transport selector: the one entry point that turns a kind into a transport.
+"""The transport selector: the one entry point that turns a kind into a transport, on every path.
 
-Room transports (daily, livekit) are built from a room; connection-accepting
-ones (websocket, twilio) from an accepted socket. Module imports happen on
-demand so a WebSocket session never loads the Daily or LiveKit SDKs.
+Room transports (daily, livekit) are built from a room (bots/runners.py); connection-accepting
+ones (websocket, twilio) from an accepted socket (transports/websocket_server.py, bots/phone.py).
+Module imports happen on demand so a WebSocket session never loads the Daily or LiveKit SDKs.
 """
 
 from __future__ import annotations

@@ -34,8 +34,9 @@ from transports.common import TransportHandle
 from transports.constant_time import same_secret
 from transports.guarded_serializer import GuardedSerializer
 from transports.input_limits import InputLimits
+from transports.selector import create_transport
 from transports.throttled_log import ThrottledLog, safe_label
-from transports.websocket import create_websocket_transport, guarded_serializer
+from transports.websocket import guarded_serializer
 
 SessionRunner = Callable[[TransportHandle], Awaitable[None]]
 
@@ -103,7 +104,7 @@ def build_websocket_app(
         serializer = guarded_serializer(websocket, limits)
         watchdog = asyncio.create_task(_close_unless_joined(websocket, serializer, limits.join_timeout_secs, peer))
         try:
-            await run_session(create_websocket_transport(websocket, limits, serializer))
+            await run_session(create_transport("websocket", websocket=websocket, limits=limits, serializer=serializer))
         finally:
             watchdog.cancel()
             active.discard(task)
