@@ -3,17 +3,27 @@
 One pydantic-settings class for the whole process. Secrets are `SecretStr` so
 they never appear in logs, reprs or `safe_summary()`. Every field is documented
 in `.env.example` (a test keeps the two in step).
+
+Which `.env` is read is chosen by the environment variable `INTERVIEWER_ENV_FILE` (it
+cannot live in the file it chooses, so it is no field): unset, `.env` in the working
+directory; a path, that file; `none` (or empty), no file at all. The launcher starts
+its bots with `none`: a bot gets exactly the settings the launcher hands it, never the
+launcher's own secrets from a shared `.env`.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, DotEnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from interview.config import ProviderChoice
+
+ENV_FILE_VARIABLE = "INTERVIEWER_ENV_FILE"  # which .env: unset ./.env, a path, or none
+NO_ENV_FILE = "none"
 
 
 class Settings(BaseSettings):
@@ -176,6 +186,30 @@ class Settings(BaseSettings):
     budget_llm_output_usd_per_mtok: float = Field(default=0.60, ge=0)
     budget_tts_usd_per_1k_chars: float = Field(default=0.05, ge=0)
     budget_stt_usd_per_minute: float = Field(default=0.0077, ge=0)
+    launcher_join_timeout_seconds: float = Field(
+        default=300,
+        gt=0,
+        le=3600,
+        description="A launcher WebSocket session nobody joins within this is stopped (SIGTERM, reason join_timeout).",
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The usual order (arguments, environment, `.env`), with `.env` chosen by INTERVIEWER_ENV_FILE."""
+        choice = os.environ.get(ENV_FILE_VARIABLE)
+        if choice is None:
+            return init_settings, env_settings, dotenv_settings, file_secret_settings
+        if choice.strip().lower() in ("", NO_ENV_FILE):
+            return init_settings, env_settings, file_secret_settings
+        chosen = DotEnvSettingsSource(settings_cls, env_file=choice, env_file_encoding="utf-8")
+        return init_settings, env_settings, chosen, file_secret_settings
 
     def openai_configured(self) -> bool:
         """A key or a custom base_url (local servers often need no key) means the cloud LLM is usable."""

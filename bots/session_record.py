@@ -8,14 +8,21 @@
                          chunks; the header is patched on every write, so the file
                          is playable even if the process dies
 
-Lines are flushed immediately so a crash or a dropped call keeps everything
-written so far. The recorder writes off the event loop.
+Lines are written through at once (one `write` each) so a crash or a dropped call keeps
+everything written so far; a line that does not fit on a full disk is cut back off, so the files
+hold whole lines only, and it is logged, never raised (the session and its reports go on).
+Snapshots (`config.json`, `state.json`, ...) are replaced atomically: a temporary file, fsynced,
+renamed over the old one, the folder fsynced, so a crash leaves the previous snapshot or the new
+one, never half of one. The folder is 0700 and every file this writes 0600: a record holds a
+candidate's voice and words. `close` fsyncs what was appended and never raises. The recorder
+writes off the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 import time
 import uuid
@@ -44,9 +51,11 @@ class SessionRecord:
     directory: Path
     session_id: str
     started_monotonic: float = field(default_factory=time.monotonic)
-    _transcript: IO[str] | None = None
-    _events: IO[str] | None = None
+    _transcript: int | None = None  # file descriptors, appended to with one write per line
+    _events: int | None = None
     _wav: wave.Wave_write | None = None
+    _wav_file: IO[bytes] | None = None
+    _write_errors: int = 0
     _wav_lock: threading.Lock = field(default_factory=threading.Lock)
     _closed: bool = False
 
@@ -54,10 +63,12 @@ class SessionRecord:
     def create(cls, sessions_dir: Path, session_id: str | None = None) -> SessionRecord:
         session_id = session_id or new_session_id()
         directory = Path(sessions_dir) / session_id
-        directory.mkdir(parents=True, exist_ok=False)
+        Path(sessions_dir).mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=False)
+        os.chmod(directory, PRIVATE_DIR_MODE)  # mkdir's mode is cut by the umask, never widened: set it exactly
         record = cls(directory=directory, session_id=session_id)
-        record._transcript = open(directory / "transcript.jsonl", "a", encoding="utf-8")  # noqa: SIM115 - open for the record's life
-        record._events = open(directory / "events.jsonl", "a", encoding="utf-8")  # noqa: SIM115 - open for the record's life
+        record._transcript = _open_private(directory / "transcript.jsonl", os.O_APPEND)
+        record._events = _open_private(directory / "events.jsonl", os.O_APPEND)
         return record
 
     # --- paths -------------------------------------------------------------------------
@@ -80,11 +91,12 @@ class SessionRecord:
     # --- writers -----------------------------------------------------------------------
 
     def write_config(self, data: dict[str, Any]) -> None:
-        (self.directory / "config.json").write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+        self.write_json("config.json", data)
 
     def write_json(self, name: str, data: dict[str, Any]) -> Path:
+        """Replace snapshot `name` atomically; OSError (the old snapshot left whole) if it cannot be written."""
         path = self.directory / name
-        path.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+        write_atomically(path, json.dumps(data, indent=2, default=str).encode())
         return path
 
     def transcript(self, speaker: str, text: str, **extra: Any) -> None:
@@ -100,36 +112,136 @@ class SessionRecord:
             await asyncio.to_thread(self._write_audio, pcm, sample_rate, num_channels)
 
     def close(self) -> None:
+        """Flush and fsync everything; never raises (a full disk is logged, and the reports still run)."""
         if self._closed:
             return
-        self._closed = True
-        for handle in (self._transcript, self._events):
-            if handle is not None:
-                handle.close()
         with self._wav_lock:
-            if self._wav is not None:
-                self._wav.close()
-                self._wav = None
+            try:
+                if self._wav is not None:
+                    self._wav.close()  # patches the header one last time
+                if self._wav_file is not None:
+                    self._wav_file.flush()
+                    os.fsync(self._wav_file.fileno())
+            except OSError as exc:
+                self._write_failed("recording.wav", exc)
+            finally:
+                if self._wav_file is not None:
+                    _quietly(self._wav_file.close)
+                self._wav, self._wav_file = None, None
+        if self._write_errors:  # said in the record too, if there is room for one more line
+            lost = self._write_errors
+            self._append(self._events, {"t": _now_iso(), "type": "error", "message": f"{lost} record write(s) lost"})
+        for name, fd in (("transcript.jsonl", self._transcript), ("events.jsonl", self._events)):
+            if fd is None:
+                continue
+            try:
+                os.fsync(fd)
+            except OSError as exc:
+                self._write_failed(name, exc)
+        self._closed = True
+        for fd in (self._transcript, self._events):
+            if fd is not None:
+                _quietly(lambda fd=fd: os.close(fd))
+        _fsync_directory(self.directory)
 
     # --- internals ---------------------------------------------------------------------
 
-    def _append(self, handle: IO[str] | None, line: dict[str, Any]) -> None:
-        if handle is None or self._closed:
+    def _append(self, fd: int | None, line: dict[str, Any]) -> None:
+        """One line in one write; a line that does not fit is cut back off (whole lines only), logged, not raised."""
+        if fd is None or self._closed:
             logger.warning(f"session {self.session_id}: record closed, dropping line {line}")
             return
-        handle.write(json.dumps(line, default=str) + "\n")
-        handle.flush()
+        data = (json.dumps(line, default=str) + "\n").encode()
+        try:
+            start = os.lseek(fd, 0, os.SEEK_END)
+        except OSError as exc:
+            self._write_failed(_name(fd, self), exc)
+            return
+        try:
+            written = 0
+            while written < len(data):
+                written += os.write(fd, data[written:])
+        except OSError as exc:
+            _quietly(lambda: os.ftruncate(fd, start))
+            self._write_failed(_name(fd, self), exc)
+
+    def _write_failed(self, name: str, exc: OSError) -> None:
+        """Say a write failed: the first few in full, then every 100th (a full disk fails every line)."""
+        self._write_errors += 1
+        if self._write_errors <= 3 or self._write_errors % 100 == 0:
+            logger.error(
+                f"session {self.session_id}: could not write {name} ({exc.strerror or exc}); "
+                f"{self._write_errors} write(s) lost so far"
+            )
 
     def _write_audio(self, pcm: bytes, sample_rate: int, num_channels: int) -> None:
         with self._wav_lock:
             if self._closed:
                 return
-            if self._wav is None:
-                self._wav = wave.open(str(self.recording_path), "wb")  # noqa: SIM115 - closed in close()
-                self._wav.setnchannels(num_channels)
-                self._wav.setsampwidth(2)
-                self._wav.setframerate(sample_rate)
-            self._wav.writeframes(pcm)  # patches the header: the file stays playable
+            try:
+                if self._wav is None:
+                    self._wav_file = os.fdopen(_open_private(self.recording_path, os.O_TRUNC), "wb")
+                    self._wav = wave.open(self._wav_file, "wb")  # noqa: SIM115 - closed in close()
+                    self._wav.setnchannels(num_channels)
+                    self._wav.setsampwidth(2)
+                    self._wav.setframerate(sample_rate)
+                self._wav.writeframes(pcm)  # patches the header: the file stays playable
+            except OSError as exc:
+                self._write_failed("recording.wav", exc)
+
+
+PRIVATE_DIR_MODE, PRIVATE_FILE_MODE = 0o700, 0o600
+
+
+def _open_private(path: Path, flags: int) -> int:
+    """A file descriptor for writing `path`, created 0600 (never readable by others in between)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | flags, PRIVATE_FILE_MODE)
+    os.fchmod(fd, PRIVATE_FILE_MODE)  # an existing file keeps its old mode through O_CREAT
+    return fd
+
+
+def _name(fd: int, record: SessionRecord) -> str:
+    return "transcript.jsonl" if fd == record._transcript else "events.jsonl"
+
+
+def _quietly(action: Any) -> None:
+    try:
+        action()
+    except OSError:
+        pass
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename or a new file in `directory` durable (best effort: some filesystems refuse)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` (0600): the old content or the new, never a mix; OSError if it failed."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = _open_private(tmp, os.O_TRUNC)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        _quietly(lambda: os.unlink(tmp))
+        raise
+    _fsync_directory(path.parent)
 
 
 def close_abandoned_record(directory: Path, why: str) -> bool:

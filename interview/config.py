@@ -20,10 +20,17 @@ WEIGHT_TOLERANCE = 1e-3
 KEYPAD_KEYS = frozenset("0123456789*#")
 
 
-class StrictModel(BaseModel):
-    """Base for every config model: unknown keys are an error, models are immutable."""
+# The longest session the launcher's watchdog accepts (4 h): a contract cannot make a bot endless.
+MAX_SESSION_SECONDS = 4 * 3600
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+class StrictModel(BaseModel):
+    """Base for every config model: unknown keys are an error, models are immutable.
+
+    No number may be inf or NaN (`Infinity` is valid JSON to Python): a contract from the
+    recruiter API could otherwise make a timeout endless or a threshold meaningless."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class InterviewType(str, Enum):
@@ -202,13 +209,19 @@ class EvaluationSettings(StrictModel):
 
 class Timeouts(StrictModel):
     session_timeout_seconds: PositiveFloat = Field(
-        default=3600, description="Hard stop: goodbye and end, whatever the phase."
+        default=3600,
+        le=MAX_SESSION_SECONDS,
+        description=f"Hard stop: goodbye and end, whatever the phase (at most {MAX_SESSION_SECONDS} s).",
     )
     user_idle_seconds: PositiveFloat = Field(
-        default=20, description="Silence after the interviewer's question before a gentle nudge."
+        default=20,
+        le=MAX_SESSION_SECONDS,
+        description="Silence after the interviewer's question before a gentle nudge.",
     )
     idle_cancel_seconds: PositiveFloat = Field(
-        default=300, description="No speech from anyone for this long: the line is dead, end the session."
+        default=300,
+        le=MAX_SESSION_SECONDS,
+        description="No speech from anyone for this long: the line is dead, end the session.",
     )
 
 

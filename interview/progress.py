@@ -9,6 +9,7 @@ renders it. No Pipecat imports: the shape is part of the domain.
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
 from interview.config import InterviewConfig
@@ -47,12 +48,14 @@ def progress_message(
 
 
 def session_message(config: InterviewConfig, session_id: str, record_directory: str) -> dict[str, Any]:
-    """Sent once when the candidate joins: which interview this is and where its record is kept."""
+    """Sent once when the candidate joins: which interview this is and its record's name.
+
+    Only the folder's name: the candidate is untrusted and the server's paths are none of their business."""
     return {
         "type": SESSION_MESSAGE,
         "session_id": session_id,
         "role": config.role,
         "company": config.company.name,
         "interviewer": config.interviewer_name,
-        "record": record_directory,
+        "record": PurePath(record_directory).name,
     }

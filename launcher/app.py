@@ -7,23 +7,28 @@ bot reads from room metadata), creates the room (LiveKit: CreateRoom with the
 contract as metadata; Daily: a short-lived private room), mints the candidate's
 join token, starts `bot.py` for it and answers with the session id, room, join
 URL/token and the bot's pid. `transport: websocket` is for local use: the bot
-serves one session; `join_url` is its candidate page (`http://127.0.0.1:PORT/`),
-`ws_url` its `ws://127.0.0.1:PORT/ws` for programmatic clients. Process management lives in
+serves one session (one connection: MAX_SESSIONS=1) on a port it binds itself (port 0, no
+race for it), for the holder of the session's own token (`candidate_token`, minted here,
+in the bot's environment, never its argv); once the session is `running`, `join_url` is
+its candidate page (`http://127.0.0.1:PORT/?token=...`) and `ws_url` its
+`ws://127.0.0.1:PORT/ws?token=...` for programmatic clients (both null while `starting`).
+A WebSocket session nobody joins within LAUNCHER_JOIN_TIMEOUT_SECONDS is stopped. Process management lives in
 `launcher/sessions.py`; `LAUNCHER_WARM_POOL` children wait loaded for a session
 (`launcher/warm_pool.py`), so a session starts in a process that is already warm.
-Every request needs `Authorization: Bearer <LAUNCHER_API_KEY>`.
+Every request needs `Authorization: Bearer <LAUNCHER_API_KEY>`. Children get an
+allow-listed environment (`launcher/child_secrets.py`) and die with the launcher
+(`launcher/child_process.py`).
 """
 
 from __future__ import annotations
 
 import hmac
 import os
-import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,14 +43,23 @@ from interview.session_contract import ContractError, SessionContract, contract_
 from launcher.child_secrets import child_environment, token_file_for, write_private
 from launcher.request import LaunchRequest, read_launch_request
 from launcher.sessions import LaunchedSession, Supervisor
-from launcher.warm_pool import WarmPool
+from launcher.warm_pool import WarmPool, new_websocket_token
 from report import REPORT_FILE
 from settings import Settings
-from transports.candidate_page import page_url
-from transports.room_api import ROOM_JOIN_WINDOW_SECONDS, RoomTickets
+from transports.room_api import (
+    ROOM_JOIN_WINDOW_SECONDS,
+    RoomRequest,
+    RoomSetupError,
+    RoomTickets,
+    bot_join_flags,
+    is_room,
+)
+from transports.room_api import create_room as create_room_for
 
 ROOT = Path(__file__).resolve().parents[1]
 BOT_SCRIPT = ROOT / "bot.py"
+
+ONE_SESSION_SETTING = "MAX_SESSIONS"
 
 RoomCreator = Callable[[Settings, "LaunchRequest", SessionContract, InterviewConfig, str], Awaitable[RoomTickets]]
 
@@ -68,42 +82,18 @@ async def create_room(
     settings: Settings, request: LaunchRequest, contract: SessionContract, config: InterviewConfig, session_id: str
 ) -> RoomTickets:
     """Create the room and tokens through the provider's API (tests point the API URLs at local fakes)."""
-    lifetime = config.timeouts.session_timeout_seconds + ROOM_JOIN_WINDOW_SECONDS
-    if request.transport == "livekit":
-        if not (settings.livekit_url and settings.livekit_api_key and settings.livekit_api_secret):
-            raise HTTPException(
-                400, "transport livekit: the launcher has no LIVEKIT_URL / LIVEKIT_API_KEY / LIVEKIT_API_SECRET"
-            )
-        from transports.room_api import create_livekit_room
-
-        return await create_livekit_room(
-            server_url=settings.livekit_url,
-            api_url=settings.livekit_api_url,
-            api_key=settings.livekit_api_key.get_secret_value(),
-            api_secret=settings.livekit_api_secret.get_secret_value(),
-            room=f"interview-{session_id}",
-            metadata=contract.to_json(),
-            candidate_identity=contract.candidate_identity or "candidate",
-            candidate_name=contract.candidate_name,
-            token_ttl=timedelta(seconds=lifetime),
-        )
-    if request.transport == "daily":
-        if settings.daily_api_key is None:
-            raise HTTPException(400, "transport daily: the launcher has no DAILY_API_KEY")
-        import aiohttp
-
-        from transports.room_api import create_daily_room
-
-        async with aiohttp.ClientSession() as http:
-            return await create_daily_room(
-                api_key=settings.daily_api_key.get_secret_value(),
-                api_url=settings.daily_api_url,
-                lifetime_seconds=lifetime,
-                candidate_identity=contract.candidate_identity or "candidate",
-                candidate_name=contract.candidate_name,
-                session=http,
-            )
-    raise HTTPException(400, f"transport {request.transport}: no room to create")
+    room = RoomRequest(
+        session_id=session_id,
+        lifetime_seconds=config.timeouts.session_timeout_seconds + ROOM_JOIN_WINDOW_SECONDS,
+        candidate_identity=contract.candidate_identity or "candidate",
+        candidate_name=contract.candidate_name,
+        metadata=contract.to_json(),
+    )
+    try:
+        return await create_room_for(request.transport, settings, room)
+    except RoomSetupError as exc:
+        detail = f"the launcher has no {exc.missing}" if exc.missing else "no room to create"
+        raise HTTPException(400, f"transport {request.transport}: {detail}") from exc
 
 
 def bot_script_command() -> list[str]:
@@ -112,24 +102,14 @@ def bot_script_command() -> list[str]:
 
 
 def bot_command(transport: str, tickets: RoomTickets | None, contract_file: Path, port: int | None) -> list[str]:
-    """The child's argv: LiveKit reads its contract from the room's metadata; the others from a file.
+    """The child's argv: a room bot joins the room in `tickets`; a WebSocket bot serves one session on `port`.
 
-    The bot's token is never in argv (anyone can read a process list): it is in a 0600 file."""
+    The bot's token is never in argv (anyone can read a process list): it is in a 0600 file.
+    """
     base = [*bot_script_command(), "--transport", transport]
-    token_file = str(token_file_for(contract_file))
-    if transport == "livekit":
-        assert tickets is not None
-        return [*base, "--room", tickets.room, "--url", tickets.join_url, "--token-file", token_file]
-    if transport == "daily":
-        assert tickets is not None
-        return [*base, "--room-url", tickets.room, "--token-file", token_file, "--contract", str(contract_file)]
+    if tickets is not None:
+        return [*base, *bot_join_flags(transport, tickets, str(token_file_for(contract_file)), str(contract_file))]
     return [*base, "--host", "127.0.0.1", "--port", str(port), "--once", "--contract", str(contract_file)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def create_app(
@@ -146,7 +126,14 @@ def create_app(
     sup = supervisor or Supervisor(
         max_sessions=settings.launcher_max_sessions, grace_seconds=settings.launcher_grace_seconds
     )
-    env = child_environment(os.environ if child_env is None else child_env)
+    if sup.records_dir is None:
+        sup.records_dir = settings.sessions_dir.resolve()
+    if sup.join_timeout_seconds is None:
+        sup.join_timeout_seconds = settings.launcher_join_timeout_seconds
+    # `child_env` (tests) is the whole source; a deployment's children also get the bot settings the
+    # launcher read from its .env, since they read none themselves.
+    env = child_environment(os.environ, settings) if child_env is None else child_environment(child_env)
+    env[ONE_SESSION_SETTING] = "1"  # a --once bot serves one connection, not MAX_SESSIONS of them
     launcher_dir = settings.sessions_dir / "launcher"
     pool = WarmPool(settings.launcher_warm_pool, command=[*bot_script_command(), "--warm"], env=env, cwd=ROOT)
 
@@ -185,28 +172,31 @@ def create_app(
             directory.mkdir(parents=True, exist_ok=True)
             contract_file = directory / "contract.json"
             contract_file.write_text(contract.to_json(), encoding="utf-8")
-            tickets, port, ws_url = None, None, None
-            if request.transport == "websocket":
-                port = free_port()
-                join_url, ws_url = page_url("127.0.0.1", port), f"ws://127.0.0.1:{port}/ws"
+            tickets, port, child_env_for = None, None, env
+            join_url: str | None
+            candidate_token: str | None
+            if not is_room(request.transport):
+                port = 0  # the bot binds a free port itself and says which (its ready line): nothing to race for
+                join_url, candidate_token = None, new_websocket_token()  # the URLs follow from its ready line
+                child_env_for = {**env, "WEBSOCKET_TOKEN": candidate_token}
             else:
                 tickets = await _create_room(room_creator, settings, request, contract, config, session_id)
                 write_private(token_file_for(contract_file), tickets.bot_token)
-                join_url = tickets.join_url
+                join_url, candidate_token = tickets.join_url, tickets.candidate_token
             session = LaunchedSession(
                 id=session_id,
                 transport=request.transport,
                 room=tickets.room if tickets else None,
                 join_url=join_url,
-                ws_url=ws_url,
-                candidate_token=tickets.candidate_token if tickets else None,
+                candidate_token=candidate_token,
                 timeout_seconds=config.timeouts.session_timeout_seconds,
                 directory=directory,
             )
         except BaseException:
             sup.release()
             raise
-        await sup.start(session, command_for(request.transport, tickets, contract_file, port), env, ROOT, warm=pool)
+        command = command_for(request.transport, tickets, contract_file, port)
+        await sup.start(session, command, child_env_for, ROOT, warm=pool)
         return session.public()
 
     @app.get("/sessions", dependencies=[Depends(authorize)])

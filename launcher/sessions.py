@@ -1,11 +1,18 @@
 """The launcher's bot processes: start, watch, stop, reap, and kill the ones that overstay.
 
 One `bot.py` child per session. Its stdout is copied to `bot.log` in the
-session's launcher directory and read for two lines: the bot is ready
-("Interview server listening on ..." / "Session ready") and where its record is
-("Session record: DIR"). When a child exits it is reaped at once and its exit
-status recorded (see bots/exit_codes.py). A child still alive past its session
-is killed, so no interview keeps burning provider money. "Past its session" counts
+session's launcher directory and read for three exact, whole lines: the bot is ready
+("Interview server listening on ws://HOST:PORT/ws", which also says the port the bot
+bound, or "Session ready: ..."), its candidate joined, and where its record is
+("Session record: DIR", believed only for a folder directly inside SESSIONS_DIR, no
+symlink, not claimed by another session). The reading never stops on a long line (the
+bot's log may quote a candidate's message): output is read in chunks, each line capped
+at `MAX_LOG_LINE_BYTES` in `bot.log`, and the pipe drained to the end, so a bot never
+blocks writing its log. The session's state follows the process's exit, whatever the
+reader did. When a child exits it is reaped at once, its exit status recorded (see
+bots/exit_codes.py) and its `bot_token` file deleted. A child still alive past its session
+is killed, so no interview keeps burning provider money; a WebSocket session nobody joins
+within `join_timeout_seconds` is stopped (SIGTERM). "Past its session" counts
 as the bot does: the session timeout runs from the candidate's join ("Candidate
 joined" on its stdout; until then the room's join window), and scoring and the
 reports follow the end, so the limit is join + timeout + evaluation + grace. `stop`
@@ -22,21 +29,31 @@ import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from loguru import logger
 
 from bots.exit_codes import END_REASON_EXIT_CODES, reason_for_exit_code
 from bots.session_timing import JOINED_LINE
 from bots.session_timing import after_interview_seconds as default_after_interview_seconds
+from launcher.child_process import child_setup
+from launcher.child_secrets import TOKEN_FILE_NAME
+from launcher.output_lines import capped_lines
 from launcher.warm_pool import WarmPool
+from transports.candidate_page import page_url
 from transports.room_api import ROOM_JOIN_WINDOW_SECONDS
 
 SessionState = Literal["starting", "running", "ended", "failed"]
-READY_LINE = re.compile(r"listening on (ws://\S+)|Session ready")
-RECORD_LINE = re.compile(r"Session record: (\S+)")
-JOINED = re.compile(re.escape(JOINED_LINE))
+READY_LINE = re.compile(
+    r"Interview server listening on ws://(?P<host>[0-9.]+|\[[0-9a-f:]+\]|[A-Za-z0-9.-]+):(?P<port>\d{1,5})/ws"
+    r"(?: \(\d+ worker processes\))?|Session ready(?:: .*)?"
+)
+RECORD_LINE = re.compile(r"Session record: (?P<path>\S+)")
+# A record folder's name: the bot's own ids (bots/session_record.py new_session_id) or the launcher's.
+RECORD_NAME = re.compile(r"\d{8}-\d{6}-[0-9a-f]{6}|[0-9a-f]{12}")
 ENDED_NORMALLY = frozenset(code for reason, code in END_REASON_EXIT_CODES.items() if reason != "error")
+EXIT_POLL_SECONDS = 0.1
+LAST_LINES_SECONDS = 2.0  # after the exit, the reader's time to reach the end of the pipe (the record line)
 
 
 @dataclass
@@ -79,8 +96,14 @@ class Supervisor:
         clock: Callable[[], float] = time.time,
         join_window_seconds: float = ROOM_JOIN_WINDOW_SECONDS,
         after_interview_seconds: float = default_after_interview_seconds(),
+        join_timeout_seconds: float | None = None,
+        records_dir: Path | None = None,
     ):
+        """`join_timeout_seconds`: stop a WebSocket session nobody joined by then (None: the join window only).
+        `records_dir`: SESSIONS_DIR, the only place a bot's record may be (None: no record is believed)."""
         self.max_sessions = max_sessions
+        self.join_timeout_seconds = join_timeout_seconds
+        self.records_dir = records_dir
         self.grace_seconds = grace_seconds
         self.join_window_seconds = join_window_seconds
         self.after_interview_seconds = after_interview_seconds
@@ -88,6 +111,7 @@ class Supervisor:
         self._clock = clock
         self.sessions: dict[str, LaunchedSession] = {}
         self._processes: dict[str, asyncio.subprocess.Process] = {}
+        self._cwd: dict[str, Path] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._reserved = 0
 
@@ -118,10 +142,12 @@ class Supervisor:
         Uses a slot reserved with `reserve`."""
         session.directory.mkdir(parents=True, exist_ok=True)
         try:
-            process, early_output = await self._child_for(command, env, cwd, warm)
+            process, early_output, warm_token = await self._child_for(command, env, cwd, warm)
         finally:
             self.release()
         session.pid = process.pid
+        if warm_token is not None and session.transport == "websocket":
+            session.candidate_token = warm_token  # minted for that warm child (in its environment) at its start
         if early_output is not None:
             session.warm = True
             with open(session.directory / "bot.log", "ab") as log:  # noqa: ASYNC230 - a few lines, once
@@ -129,6 +155,7 @@ class Supervisor:
         self._joined[session.id] = asyncio.Event()
         self.sessions[session.id] = session
         self._processes[session.id] = process
+        self._cwd[session.id] = cwd
         self._spawn(self._watch(session, process))
         self._spawn(self._watchdog(session, process))
         logger.info(f"launcher: session {session.id} ({session.transport}) started, pid {process.pid}")
@@ -137,13 +164,14 @@ class Supervisor:
     @staticmethod
     async def _child_for(
         command: Sequence[str], env: dict[str, str], cwd: Path, warm: WarmPool | None
-    ) -> tuple[asyncio.subprocess.Process, list[bytes] | None]:
-        """A warm child handed the command's flags (with what it printed already), or a new child (None)."""
+    ) -> tuple[asyncio.subprocess.Process, list[bytes] | None, str | None]:
+        """A warm child handed the command's flags (with what it printed already and its WebSocket token),
+        or a new child (None, None): it has `env`."""
         flags = warm.session_flags(command) if warm is not None else None
         if warm is not None and flags is not None:
             while (bot := warm.take()) is not None:
                 if await bot.hand_over(flags):
-                    return bot.process, bot.output
+                    return bot.process, bot.output, bot.websocket_token
                 logger.warning(f"launcher: warm bot pid {bot.process.pid} was gone at hand-over; trying another")
         process = await asyncio.create_subprocess_exec(
             *command,
@@ -153,8 +181,9 @@ class Supervisor:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,  # a Ctrl-C on the launcher reaches the launcher, which ends children itself
+            preexec_fn=child_setup(),  # ...and a launcher that dies any other way still ends them (SIGTERM)
         )
-        return process, None
+        return process, None, None
 
     async def stop(self, session_id: str, reason: str = "deleted") -> None:
         """SIGTERM (the bot says goodbye and ends), SIGKILL if still there after the grace period."""
@@ -165,11 +194,11 @@ class Supervisor:
         session.killed = session.killed or reason
         _signal(process, signal.SIGTERM)
         try:
-            await asyncio.wait_for(process.wait(), self.grace_seconds)
+            await asyncio.wait_for(exit_of(process), self.grace_seconds)
         except TimeoutError:
             logger.warning(f"launcher: session {session_id} ignored SIGTERM for {self.grace_seconds:g}s; killing")
             _signal(process, signal.SIGKILL)
-            await process.wait()
+            await exit_of(process)
 
     def request_stop(self, session_id: str, reason: str = "deleted") -> None:
         """`stop` in the background (DELETE answers at once)."""
@@ -190,26 +219,23 @@ class Supervisor:
         task.add_done_callback(self._tasks.discard)
 
     async def _watch(self, session: LaunchedSession, process: asyncio.subprocess.Process) -> None:
-        assert process.stdout is not None
-        with open(session.directory / "bot.log", "ab") as log:  # noqa: ASYNC230 - opened once; line writes are tiny
-            async for raw in process.stdout:
-                log.write(raw)
-                log.flush()
-                line = raw.decode(errors="replace")
-                if session.state == "starting" and (match := READY_LINE.search(line)):
-                    session.state, session.ready_at = "running", self._clock()
-                    if match.group(1) and session.transport == "websocket":
-                        session.ws_url = match.group(1)
-                if session.joined_at is None and JOINED.search(line):
-                    session.joined_at = self._clock()
-                    self._joined[session.id].set()
-                if match := RECORD_LINE.search(line):
-                    session.record = match.group(1)
-        code = await process.wait()  # reaps the child
+        """Read the child's output and, independently, wait for its exit: the state follows the exit."""
+        reader = asyncio.ensure_future(self._read_output(session, process))
+        code = await exit_of(process)  # reaped by asyncio's child watcher, whatever the pipe's state
+        try:
+            await asyncio.wait_for(asyncio.shield(reader), LAST_LINES_SECONDS)  # its last lines (the record)
+        except TimeoutError:  # a grandchild holds the pipe: stop reading, the session is over
+            reader.cancel()
+        except Exception:
+            pass
         self._processes.pop(session.id, None)
+        self._cwd.pop(session.id, None)
+        _delete_token_file(session)
         session.exit_code, session.ended_at = code, self._clock()
         if session.killed == "session_timeout_exceeded":
             session.state, session.exit_reason = "failed", session.killed
+        elif session.killed == "join_timeout":
+            session.state, session.exit_reason = "ended", session.killed
         elif code < 0:  # killed by a signal: after a DELETE's grace, at shutdown, or from outside
             session.state, session.exit_reason = (
                 "ended" if session.killed else "failed",
@@ -220,15 +246,96 @@ class Supervisor:
             session.exit_reason = _reason(code, session.record)
         logger.info(f"launcher: session {session.id} exited {code} ({session.exit_reason}), state {session.state}")
 
+    async def _read_output(self, session: LaunchedSession, process: asyncio.subprocess.Process) -> None:
+        """Copy the child's output to bot.log (lines capped) and act on its lines; drain the pipe to the end.
+
+        Nothing here may stop the draining: a failing log write or line handler is logged
+        once and the reading goes on, or the child would block on a full pipe."""
+        assert process.stdout is not None
+        handler_failed = False
+        log: IO[bytes] | None
+        try:
+            log = open(session.directory / "bot.log", "ab")  # noqa: ASYNC230, SIM115 - once; line writes are tiny
+        except OSError as exc:
+            log = None
+            logger.error(f"launcher: session {session.id}: cannot open bot.log ({exc}); draining its output anyway")
+        try:
+            async for line in capped_lines(process.stdout):
+                if log is not None:
+                    try:
+                        log.write(line)
+                        log.flush()
+                    except OSError as exc:
+                        _closed(log)
+                        log = None
+                        logger.error(f"launcher: session {session.id}: bot.log write failed ({exc}); still draining")
+                try:
+                    self._on_line(session, line.decode(errors="replace").rstrip("\r\n"))
+                except Exception:
+                    if not handler_failed:
+                        handler_failed = True
+                        logger.exception(f"launcher: session {session.id}: reading its output failed; still draining")
+        finally:
+            if log is not None:
+                _closed(log)
+
+    def _on_line(self, session: LaunchedSession, line: str) -> None:
+        """One whole line of the bot's output: ready (and its port), joined, or its record."""
+        if session.state == "starting" and (ready := READY_LINE.fullmatch(line)):
+            session.state, session.ready_at = "running", self._clock()
+            if ready.group("port") and session.transport == "websocket":
+                _set_websocket_urls(session, ready.group("host"), int(ready.group("port")))
+        elif session.joined_at is None and line.startswith(f"{JOINED_LINE}: "):
+            session.joined_at = self._clock()
+            self._joined[session.id].set()
+        elif claim := RECORD_LINE.fullmatch(line):
+            record = self._believed_record(session, claim.group("path"))
+            if record is not None:
+                session.record = str(record)
+        elif "Session record:" in line:
+            logger.warning(f"launcher: session {session.id}: ignored a record claim that is not a whole line")
+
+    def _believed_record(self, session: LaunchedSession, claimed: str) -> Path | None:
+        """The record folder a bot names, if it is one: directly in SESSIONS_DIR, a real folder, not another's."""
+        why = None
+        path = Path(claimed)
+        if not path.is_absolute():
+            path = self._cwd.get(session.id, Path.cwd()) / path
+        if self.records_dir is None:
+            why = "the launcher has no records folder"
+        elif path.is_symlink():
+            why = "it is a symlink"
+        else:
+            resolved = path.resolve()
+            taken = {s.record for s in self.sessions.values() if s.id != session.id}
+            if resolved.parent != self.records_dir.resolve():
+                why = f"it is not directly in {self.records_dir}"
+            elif not RECORD_NAME.fullmatch(resolved.name):
+                why = "its name is not a session record's"
+            elif not resolved.is_dir():
+                why = "it is not a folder"
+            elif str(resolved) in taken:
+                why = "another session's record"
+            else:
+                return resolved
+        logger.warning(f"launcher: session {session.id}: ignored record claim {claimed[:200]!r}: {why}")
+        return None
+
     async def _watchdog(self, session: LaunchedSession, process: asyncio.subprocess.Process) -> None:
         """Kill a child that outlives its session: join (or the join window) + timeout + scoring + grace."""
         session_limit = session.timeout_seconds + self.after_interview_seconds + self.grace_seconds
-        exited = asyncio.ensure_future(process.wait())
+        exited = asyncio.ensure_future(exit_of(process))
         joined = asyncio.ensure_future(self._joined[session.id].wait())
+        window = self.join_window_seconds + session_limit
+        join_timeout = self.join_timeout_seconds if session.transport == "websocket" else None
         try:
-            await asyncio.wait(
-                {exited, joined}, timeout=self.join_window_seconds + session_limit, return_when=asyncio.FIRST_COMPLETED
-            )
+            first_wait = window if join_timeout is None else min(window, join_timeout)
+            await asyncio.wait({exited, joined}, timeout=first_wait, return_when=asyncio.FIRST_COMPLETED)
+            if not (exited.done() or joined.done()) and join_timeout is not None and join_timeout < window:
+                logger.warning(f"launcher: session {session.id}: nobody joined within {join_timeout:g}s; stopping")
+                session.killed = "join_timeout"
+                await self.stop(session.id, "join_timeout")
+                return
             if not exited.done() and joined.done():  # the bot's clock starts now: count from here
                 await asyncio.wait({exited}, timeout=session_limit)
             if exited.done():
@@ -244,6 +351,38 @@ class Supervisor:
         finally:
             for task in (exited, joined):
                 task.cancel()
+
+
+async def exit_of(process: asyncio.subprocess.Process) -> int:
+    """The child's exit status once it is reaped, without waiting for its pipes to close.
+
+    `Process.wait()` returns only after stdout is drained and closed, so a stalled reader
+    would make a dead child look alive; its return code is set as soon as it is reaped."""
+    while process.returncode is None:  # noqa: ASYNC110 - set by the child watcher; no event to await
+        await asyncio.sleep(EXIT_POLL_SECONDS)
+    return process.returncode
+
+
+def _set_websocket_urls(session: LaunchedSession, host: str, port: int) -> None:
+    """The bot's own bound port, with the session's token: the page for the candidate, /ws for programs."""
+    query = f"?token={session.candidate_token}" if session.candidate_token else ""
+    session.ws_url = f"ws://{host}:{port}/ws{query}"
+    session.join_url = page_url(host, port) + query
+
+
+def _closed(log: IO[bytes]) -> None:
+    try:
+        log.close()
+    except OSError:
+        pass
+
+
+def _delete_token_file(session: LaunchedSession) -> None:
+    """A room's bot token is of no use once its session ended, and must not lie around."""
+    try:
+        (session.directory / TOKEN_FILE_NAME).unlink(missing_ok=True)
+    except OSError as exc:
+        logger.warning(f"launcher: session {session.id}: could not delete its bot token file: {exc}")
 
 
 def _signal(process: asyncio.subprocess.Process, sig: signal.Signals) -> None:

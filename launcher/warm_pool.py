@@ -11,12 +11,18 @@ A warm child that exits before its session (a crash, a missing model) is logged 
 end of its output and replaced after a back-off (1 s doubling to 60 s), so a broken
 setup does not spin. Idle warm children are not sessions: they do not count against
 `LAUNCHER_MAX_SESSIONS`; each holds its models' memory.
+
+A WebSocket session's token must be in its bot's environment (never argv), and a warm child's
+environment is fixed before its session exists: so each warm child is started with a fresh
+WEBSOCKET_TOKEN of its own (:attr:`WarmBot.websocket_token`), which becomes the token of the
+one session it runs. Children die with the launcher (:mod:`launcher.child_process`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +32,8 @@ from typing import Any
 from loguru import logger
 
 from bots.warm_start import WARM_READY_LINE
+from launcher.child_process import child_setup
+from launcher.output_lines import capped_lines
 
 FIRST_RETRY_SECONDS, MAX_RETRY_SECONDS = 1.0, 60.0
 # A taken child's replacement waits this long, so its model loading (seconds of CPU on 2 cores)
@@ -41,6 +49,7 @@ class WarmBot:
     process: asyncio.subprocess.Process
     output: list[bytes] = field(default_factory=list)
     warm_seconds: float | None = None  # spawn -> ready line
+    websocket_token: str | None = None  # its WEBSOCKET_TOKEN: the token of the session it will run
 
     async def hand_over(self, argv: Sequence[str]) -> bool:
         """Send the session's flags and close its stdin; False if the child is already gone."""
@@ -130,16 +139,18 @@ class WarmPool:
 
     async def _warm_one(self) -> None:
         started = self._clock()
+        token = new_websocket_token()
         process = await asyncio.create_subprocess_exec(
             *self.command,
             cwd=self._cwd,
-            env=self._env,
+            env={**self._env, "WEBSOCKET_TOKEN": token},
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,  # as a cold child: the launcher ends it itself
+            preexec_fn=child_setup(),  # ...or the kernel does, if the launcher dies
         )
-        bot = WarmBot(process)
+        bot = WarmBot(process, websocket_token=token)
         try:
             ready = await self._read_until_ready(bot)
         except asyncio.CancelledError:
@@ -170,11 +181,16 @@ class WarmPool:
     @staticmethod
     async def _read_until_ready(bot: WarmBot) -> bool:
         assert bot.process.stdout is not None
-        async for raw in bot.process.stdout:
+        async for raw in capped_lines(bot.process.stdout):
             bot.output.append(raw)
             if WARM_READY_LINE.encode() in raw:
                 return True
         return False
+
+
+def new_websocket_token() -> str:
+    """A session's WebSocket token: 256 random bits, URL-safe (it rides in the join URL's query)."""
+    return secrets.token_urlsafe(32)
 
 
 async def _end(process: asyncio.subprocess.Process) -> None:

@@ -58,14 +58,16 @@ async def test_launcher_runs_a_real_bot_through_a_whole_short_interview(
         assert created.status_code == 201, created.text
         session = created.json()
         assert session["state"] == "starting" and session["pid"] == warm_pid and session["warm"] is True
-        assert session["ws_url"].startswith("ws://127.0.0.1:") and session["ws_url"].endswith("/ws")
-        assert session["join_url"] == session["ws_url"].replace("ws://", "http://").removesuffix("ws")  # the page
+        assert session["ws_url"] is None  # the bot binds its own port: known from its ready line
 
         deadline = time.monotonic() + 60
         while (state := (await client.get(f"/sessions/{session['id']}", headers=AUTH)).json())["state"] == "starting":
             assert time.monotonic() < deadline, "bot never became ready"
             await asyncio.sleep(0.05)
         assert state["state"] == "running", Path(state["log"]).read_text()[-3000:]
+        token = f"?token={session['candidate_token']}"
+        assert state["ws_url"].startswith("ws://127.0.0.1:") and state["ws_url"].endswith(f"/ws{token}")
+        assert state["join_url"] == state["ws_url"].replace("ws://", "http://").replace(f"ws{token}", token)  # the page
 
         report = await run_candidate(state["ws_url"], script, timeout=75)
         assert report.completed, report.to_dict()

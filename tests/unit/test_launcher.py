@@ -230,12 +230,12 @@ async def test_children_do_not_inherit_the_launchers_own_settings(
 ) -> None:
     """A child holding LAUNCHER_API_KEY could start and stop every session."""
     monkeypatch.setenv("LAUNCHER_API_KEY", "the-launchers-key")
-    monkeypatch.setenv("SOME_PROVIDER_SETTING", "kept")
+    monkeypatch.setenv("DEEPGRAM_MODEL", "kept")  # a bot setting: on the allow-list
     s = settings(tmp_path)
     show_env = [
         sys.executable,
         "-c",
-        "import os; print('Session ready'); print('ENV', os.environ.get('LAUNCHER_API_KEY'), os.environ.get('SOME_PROVIDER_SETTING'), flush=True)",
+        "import os; print('Session ready'); print('ENV', os.environ.get('LAUNCHER_API_KEY'), os.environ.get('DEEPGRAM_MODEL'), flush=True)",
     ]
     app = create_app(s, command_for=lambda *a: show_env)
     supervisor: Supervisor = app.state.supervisor
@@ -322,7 +322,7 @@ async def test_delete_kills_a_bot_that_ignores_sigterm_after_the_grace(launcher)
 
 
 async def test_exit_status_and_record_reason_are_recorded(launcher, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    record = tmp_path / "record-1"
+    record = tmp_path / "sessions" / "20990101-000000-aaaaa1"  # a record folder of this launcher's SESSIONS_DIR
     instance = launcher(fake_bot(exit_code=10, record=record, reason="candidate_left"))
     body = (
         await instance.client.post(
@@ -357,7 +357,7 @@ async def test_launcher_shutdown_ends_its_children(launcher) -> None:  # type: i
 
 
 async def test_report_endpoint_serves_report_html_or_404_saying_why(launcher, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    record = tmp_path / "record-r"
+    record = tmp_path / "sessions" / "20990101-000000-aaaaa2"
     instance = launcher(fake_bot(exit_code=0, record=record, reason="completed"))
     assert (await instance.client.get("/sessions/nope/report", headers=AUTH)).status_code == 404
     body = (

@@ -41,7 +41,7 @@ def test_progress_never_goes_negative_and_stops_at_the_end() -> None:
 
 def test_session_message_names_the_record() -> None:
     message = session_message(CONFIG, "abc", "/records/abc")
-    assert message == {**message, "session_id": "abc", "record": "/records/abc", "company": CONFIG.company.name}
+    assert message == {**message, "session_id": "abc", "record": "abc", "company": CONFIG.company.name}
 
 
 def progress_frames(frames: list) -> list[dict]:
