@@ -111,7 +111,6 @@ async def test_a_bot_cannot_point_the_launcher_at_a_folder_outside_its_records(t
         assert ended["record"] is None, ended
         report = await instance.client.get(f"/sessions/{body['id']}/report", headers=AUTH)
         assert report.status_code == 404 and "no record" in report.json()["detail"]
-        assert "ignored record claim" in Path(ended["log"]).read_text() or True  # logged by the launcher itself
 
         real = sessions / "20990101-000001-bbbbbb"
         real.mkdir()
