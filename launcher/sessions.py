@@ -41,7 +41,7 @@ from launcher.child_secrets import TOKEN_FILE_NAME
 from launcher.output_lines import capped_lines
 from launcher.warm_pool import WarmPool
 from transports.candidate_page import page_url
-from transports.room_api import ROOM_JOIN_WINDOW_SECONDS
+from transports.room_api import ROOM_JOIN_WINDOW_SECONDS, is_room
 
 SessionState = Literal["starting", "running", "ended", "failed"]
 READY_LINE = re.compile(
@@ -146,7 +146,7 @@ class Supervisor:
         finally:
             self.release()
         session.pid = process.pid
-        if warm_token is not None and session.transport == "websocket":
+        if warm_token is not None and not is_room(session.transport):
             session.candidate_token = warm_token  # minted for that warm child (in its environment) at its start
         if early_output is not None:
             session.warm = True
@@ -283,7 +283,7 @@ class Supervisor:
         """One whole line of the bot's output: ready (and its port), joined, or its record."""
         if session.state == "starting" and (ready := READY_LINE.fullmatch(line)):
             session.state, session.ready_at = "running", self._clock()
-            if ready.group("port") and session.transport == "websocket":
+            if ready.group("port") and not is_room(session.transport):
                 _set_websocket_urls(session, ready.group("host"), int(ready.group("port")))
         elif session.joined_at is None and line.startswith(f"{JOINED_LINE}: "):
             session.joined_at = self._clock()
@@ -327,7 +327,7 @@ class Supervisor:
         exited = asyncio.ensure_future(exit_of(process))
         joined = asyncio.ensure_future(self._joined[session.id].wait())
         window = self.join_window_seconds + session_limit
-        join_timeout = self.join_timeout_seconds if session.transport == "websocket" else None
+        join_timeout = None if is_room(session.transport) else self.join_timeout_seconds
         try:
             first_wait = window if join_timeout is None else min(window, join_timeout)
             await asyncio.wait({exited, joined}, timeout=first_wait, return_when=asyncio.FIRST_COMPLETED)
