@@ -26,22 +26,26 @@ def safe_label(value: object, limit: int = LABEL_MAX) -> str:
 
 
 class ThrottledLog:
-    """`warning(text)` logs at most once per `interval` seconds, saying how many were held back."""
+    """`warning(text, kind)` logs at most once per `interval` seconds per kind, saying how many were held back.
+
+    `kind` must be one of the caller's own constants, never client data (each kind is remembered)."""
 
     def __init__(self, prefix: str, *, interval: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
         self._prefix = prefix
         self._interval = interval
         self._clock = clock
-        self._last = float("-inf")
-        self._held = 0
+        self._last: dict[str, float] = {}
+        self._held: dict[str, int] = {}
 
-    def warning(self, text: str) -> bool:
+    def warning(self, text: str, kind: str = "") -> bool:
         """True if this one was written."""
         now = self._clock()
-        if now - self._last < self._interval:
-            self._held += 1
+        last = self._last.get(kind, float("-inf"))
+        if now - last < self._interval:
+            self._held[kind] = self._held.get(kind, 0) + 1
             return False
-        held = f" (+{self._held} similar in the last {now - self._last:.0f} s)" if self._held else ""
-        self._last, self._held = now, 0
+        held_count = self._held.pop(kind, 0)
+        held = f" (+{held_count} similar in the last {now - last:.0f} s)" if held_count else ""
+        self._last[kind] = now
         logger.warning(f"{self._prefix}: {text}{held}")
         return True

@@ -140,14 +140,14 @@ def build_twilio_app(
     async def voice(request: Request) -> Response:
         params = await _form_params(request, options.webhook_max_bytes)
         if isinstance(params, Response):
-            refusals.warning(f"refused a webhook body: HTTP {params.status_code}")
+            refusals.warning(f"refused a webhook body: HTTP {params.status_code}", "body")
             return params
         url = public_url(options.public_host, request)
         if options.validate_signatures:
             signature = request.headers.get("X-Twilio-Signature")
             if not signature_is_valid(url, params, signature, options.auth_token or ""):
                 why = "missing" if not signature else "wrong"
-                refusals.warning(f"refused Twilio webhook for {_trimmed(url)}: {why} X-Twilio-Signature")
+                refusals.warning(f"refused Twilio webhook for {_trimmed(url)}: {why} X-Twilio-Signature", why)
                 return Response(status_code=403, content="invalid signature")
         else:
             logger.warning(f"Twilio webhook for {_trimmed(url)} accepted WITHOUT a signature check")
@@ -165,7 +165,7 @@ def build_twilio_app(
             return Response(say_and_hang_up_twiml(BUSY), media_type=TWIML_TYPE)
         token = call_tokens.token_for(call_sid, interview)
         if token is None:
-            refusals.warning(f"call {call}: webhook replayed after its stream token expired; refused")
+            refusals.warning(f"call {call}: webhook replayed after its stream token expired; refused", "replay")
             return Response(status_code=409, content="this call was already answered")
         stream_url = f"wss://{options.public_host}/twilio/media/{token}"
         logger.info(
@@ -178,11 +178,11 @@ def build_twilio_app(
         try:
             grant = options.tokens.verify(token)
         except StreamTokenError as exc:
-            refusals.warning(f"refused media stream from {peer}: {exc}")
+            refusals.warning(f"refused media stream from {peer}: {exc}", str(exc).split(" (")[0])
             await websocket.close(code=CLOSE_POLICY_VIOLATION)  # before accept: HTTP 403
             return
         if not used.claim(token or "", grant.expires_at):
-            refusals.warning(f"refused media stream from {peer}: token already used (call {grant.call_sid})")
+            refusals.warning(f"refused media stream from {peer}: token already used (call {grant.call_sid})", "used")
             await websocket.close(code=CLOSE_POLICY_VIOLATION)
             return
         if len(active) >= options.max_sessions:

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, WebSocket
 from loguru import logger
 
 from transports.candidate_page import mount_candidate_page
-from transports.common import TransportHandle
+from transports.common import SessionRefused, TransportHandle
 from transports.constant_time import same_secret
 from transports.guarded_serializer import GuardedSerializer
 from transports.input_limits import InputLimits
@@ -39,6 +40,7 @@ from transports.throttled_log import ThrottledLog, safe_label
 from transports.websocket import guarded_serializer
 
 SessionRunner = Callable[[TransportHandle], Awaitable[None]]
+RESUME_TOKEN_MAX = 128  # characters of ?resume= looked at (tokens are 43)
 
 CLOSE_POLICY_VIOLATION = 1008
 CLOSE_TRY_AGAIN_LATER = 1013
@@ -86,16 +88,16 @@ def build_websocket_app(
         peer = f"{websocket.client.host}:{websocket.client.port}" if websocket.client else "?"
         origin = websocket.headers.get("origin")
         if not origin_allowed(origin, websocket.headers.get("host"), limits.allowed_origins):
-            refusals.warning(f"refused {peer}: Origin {safe_label(origin, 80)} is not allowed")
+            refusals.warning(f"refused {peer}: Origin {safe_label(origin, 80)} is not allowed", "origin")
             await websocket.close(code=CLOSE_POLICY_VIOLATION)  # before accept: HTTP 403
             return
         await websocket.accept()
         if token is not None and not same_secret(websocket.query_params.get("token", ""), token):
-            refusals.warning(f"refused {peer}: invalid or missing token")
+            refusals.warning(f"refused {peer}: invalid or missing token", "token")
             await websocket.close(code=CLOSE_POLICY_VIOLATION, reason="invalid or missing token")
             return
         if len(active) >= max_sessions:
-            refusals.warning(f"refused {peer}: {len(active)} sessions running (max {max_sessions})")
+            refusals.warning(f"refused {peer}: {len(active)} sessions running (max {max_sessions})", "full")
             await websocket.close(code=CLOSE_TRY_AGAIN_LATER, reason="server full, try again later")
             return
         task = asyncio.current_task()
@@ -103,8 +105,13 @@ def build_websocket_app(
         active.add(task)
         serializer = guarded_serializer(websocket, limits)
         watchdog = asyncio.create_task(_close_unless_joined(websocket, serializer, limits.join_timeout_secs, peer))
+        handle = create_transport("websocket", websocket=websocket, limits=limits, serializer=serializer)
+        resume = websocket.query_params.get("resume")
         try:
-            await run_session(create_transport("websocket", websocket=websocket, limits=limits, serializer=serializer))
+            await run_session(replace(handle, resume_token=resume[:RESUME_TOKEN_MAX] if resume else None))
+        except SessionRefused as refused:
+            refusals.warning(f"refused {peer}: {refused.reason}", "refused")
+            await websocket.close(code=refused.close_code, reason=refused.reason[:120])
         finally:
             watchdog.cancel()
             active.discard(task)
