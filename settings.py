@@ -113,6 +113,13 @@ class Settings(BaseSettings):
         default=None, description="If set, /ws connections must carry ?token=<this>."
     )
     max_sessions: int = Field(default=20, ge=1, description="Concurrent sessions one server process accepts.")
+    reconnect_grace_seconds: float = Field(
+        default=120,
+        ge=0,
+        le=900,
+        description="websocket: a candidate whose connection drops (no End, no goodbye) may come back within this "
+        "and go on with the same interview; 0 = a drop ends it.",
+    )
     workers: int = Field(
         default=1, ge=0, description="websocket/twilio worker processes behind the port (0 = one per core)."
     )

@@ -7,13 +7,19 @@ process and return its outcome.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bots.graceful_stop import GracefulStop
 from bots.session import InterviewSession, SessionOutcome
 from bots.session_server import SessionServer
+from bots.suspended_record import finish_suspended_record
+from bots.suspended_sessions import SuspendedSessions
 from interview.config import InterviewConfig, Persona
+from interview.session_snapshot import SnapshotError
 from settings import Settings
 from transports import TransportHandle, create_transport
 from transports.candidate_page import page_unavailable_reason, page_url
+from transports.common import SessionRefused
 from transports.websocket_server import build_websocket_app
 
 
@@ -35,14 +41,38 @@ async def serve_websocket_sessions(
     `worker_channel_fd`: run as one worker of a pool (`bots/worker_pool.py`), which owns the port."""
     server = SessionServer(once=once, stop=stop, worker_channel_fd=worker_channel_fd)
 
+    async def finish(directory: Path) -> None:
+        await finish_suspended_record(settings, directory)
+        server.suspended_session_finished(SessionOutcome(directory.name, directory, "candidate_left"))
+
+    suspensions = SuspendedSessions(settings.reconnect_grace_seconds, finish)
+
     async def run_session(handle: TransportHandle) -> None:
+        if handle.resume_token is not None:
+            directory = suspensions.claim(handle.resume_token)  # SessionRefused: the socket is closed, saying why
+
+            def build() -> InterviewSession:
+                try:
+                    return InterviewSession.resume(settings, directory, handle)
+                except SnapshotError as exc:
+                    raise SessionRefused(f"this interview cannot be resumed: {exc}") from exc
+        else:
+
+            def build() -> InterviewSession:
+                return InterviewSession(settings, config, handle, persona=persona, candidate_name=candidate_name)
+
         async def start() -> SessionOutcome:
-            session = InterviewSession(settings, config, handle, persona=persona, candidate_name=candidate_name)
+            session = build()
+            if suspensions.enabled:
+                session.suspend_on_drop, session.resume_token = True, suspensions.new_token()
             server.track(session, handle)
             try:
-                return await session.run()
+                outcome = await session.run()
             finally:
                 server.untrack(session)
+            if outcome.suspended and session.resume_token is not None:
+                suspensions.hold(session.resume_token, outcome.directory)
+            return outcome
 
         await server.run(start)
 
@@ -50,7 +80,10 @@ async def serve_websocket_sessions(
     app = build_websocket_app(
         run_session, token=token, max_sessions=settings.max_sessions, health_details=server.health_details
     )
-    return await server.serve(app, host, port, lambda bound_port: print_websocket_ready(host, bound_port))
+    try:
+        return await server.serve(app, host, port, lambda bound_port: print_websocket_ready(host, bound_port))
+    finally:
+        await suspensions.finish_all()
 
 
 def print_websocket_ready(host: str, port: int, workers: int = 1) -> None:

@@ -8,6 +8,8 @@ and closes the record with the reports whatever way the session ended.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,11 +22,12 @@ from pipecat.processors.frameworks.rtvi.frames import RTVIServerMessageFrame
 from pipecat.workers.runner import WorkerRunner
 
 from bots.budget import BudgetGuard, SpendMeter, UsageObserver, charged_stages, prices_from
-from bots.session_record import SessionRecord
+from bots.session_record import SessionRecord, read_resumable_record
 from bots.session_timing import EVALUATION_TIMEOUT_SECS, JOINED_LINE
 from interview.config import InterviewConfig, Persona
 from interview.end_reason import EndReason
 from interview.progress import session_message
+from interview.session_snapshot import SNAPSHOT_FILE, SessionSnapshot, json_messages
 from pipelines.interview import InterviewPipeline, PipelineInputs, build_interview_pipeline
 from processors.phase_tracker import PhaseTracker
 from report import write_report
@@ -34,6 +37,7 @@ from settings import Settings
 from transports.common import TransportHandle
 
 MAX_IDLE_NUDGES = 2
+END_INTERVIEW_MESSAGE = "end-interview"  # the candidate page's End (an RTVI client message), sent before it closes
 IDLE_NUDGE_INSTRUCTION = (
     "The candidate has been silent for a while. Briefly and kindly check in: offer to repeat "
     "or rephrase the last question. Do not move on."
@@ -52,6 +56,7 @@ class SessionOutcome:
     session_id: str
     directory: Path
     end_reason: EndReason
+    suspended: bool = False  # the candidate dropped out; the record waits for them to come back
 
 
 class InterviewSession:
@@ -67,9 +72,19 @@ class InterviewSession:
         candidate_name: str | None = None,
         session_id: str | None = None,
         instructions: str | None = None,
+        resume: SessionSnapshot | None = None,
+        record: SessionRecord | None = None,
     ):
-        """`instructions`: extra system guidance from the session contract (a room's metadata)."""
+        """`instructions`: extra system guidance from the session contract (a room's metadata).
+
+        `resume` and `record`: go on with a suspended session (see `InterviewSession.resume`)."""
         self._config = config
+        self._resume = resume
+        self.suspend_on_drop = False  # set by a server that can take the candidate back (reconnect)
+        self.resume_token: str | None = None  # what the candidate's page comes back with (sent on join)
+        self._suspended = False
+        self._ended_by_candidate = False  # the page's End said so before the socket closed
+        self._snapshot_lock = asyncio.Lock()
         self._handle = handle
         self._persona = persona
         self._left_early = False
@@ -88,9 +103,10 @@ class InterviewSession:
             candidate_name=candidate_name,
         )
         self._scorer = create_scorer(config, settings)
-        self.record = SessionRecord.create(settings.sessions_dir, session_id)
+        self.record = record or SessionRecord.create(settings.sessions_dir, session_id)
         try:
-            self._write_config(candidate_name)
+            if resume is None:
+                self._write_config(candidate_name)
             self.spend = SpendMeter(prices_from(settings), charged=charged_stages(self.services.providers))
             self.parts: InterviewPipeline = build_interview_pipeline(
                 PipelineInputs(
@@ -104,9 +120,12 @@ class InterviewSession:
                     persona=persona,
                     candidate_name=candidate_name,
                     instructions=instructions,
+                    resume=resume,
                 )
             )
-            if instructions:
+            if resume is not None:
+                self.parts.latency.tracker.continue_from(resume.latency_turns)
+            if instructions and resume is None:
                 self.record.event("session_instructions", text=instructions)
             self.worker = PipelineWorker(
                 self.parts.pipeline,
@@ -128,9 +147,32 @@ class InterviewSession:
             self.record.close()
             raise
 
+    @classmethod
+    def resume(cls, settings: Settings, directory: Path, handle: TransportHandle) -> InterviewSession:
+        """Rebuild a suspended session from its record folder alone; SnapshotError says why it cannot be."""
+        config_data, snapshot = read_resumable_record(directory)
+        config = InterviewConfig.model_validate(config_data["interview"])
+        away = max(0.0, time.time() - snapshot.saved_at_wall)
+        record = SessionRecord.reopen(directory, elapsed_s=snapshot.record_elapsed_s + away)
+        record.event("candidate_reconnected", away_s=round(away, 1))
+        return cls(
+            settings,
+            config,
+            handle,
+            persona=config_data.get("persona") or "interviewer",
+            candidate_name=config_data.get("candidate_name"),
+            resume=snapshot,
+            record=record,
+        )
+
     @property
     def session_id(self) -> str:
         return self.record.session_id
+
+    @property
+    def suspended(self) -> bool:
+        """The candidate dropped out unintended: the record waits for them (snapshot kept, no reports yet)."""
+        return self._suspended
 
     @property
     def tracker(self) -> PhaseTracker:
@@ -167,10 +209,16 @@ class InterviewSession:
             logger.exception(f"session {self.session_id} failed")
         finally:
             await self._close_record()
-        return SessionOutcome(self.session_id, self.record.directory, self.end_reason)
+        return SessionOutcome(self.session_id, self.record.directory, self.end_reason, suspended=self._suspended)
 
     async def _close_record(self) -> None:
         """Reports, then session_ended and close(): the last two even if the reports raise or are cancelled."""
+        if self._suspended:
+            await self._save_snapshot()
+            self.record.event("session_suspended", reason="candidate dropped", duration_s=self.record.elapsed())
+            self.record.close()
+            logger.info(f"session {self.session_id} suspended: the candidate may come back")
+            return
         try:
             await self._finish_reports()
         except Exception as exc:
@@ -237,6 +285,29 @@ class InterviewSession:
 
         return BudgetGuard(self.spend, limit, exhausted)
 
+    async def _save_snapshot(self) -> None:
+        """snapshot.json after every turn (atomic, fsynced, off the event loop): the session can be rebuilt."""
+        parts = self.parts
+        evaluator, held = parts.evaluator.snapshot()
+        snapshot = SessionSnapshot(
+            session_id=self.session_id,
+            interview_id=self._config.id,
+            state=self.tracker.snapshot(),
+            state_clock_s=self.tracker.now(),
+            messages=json_messages(parts.context.get_messages()),
+            evaluator=evaluator,
+            held_line=held,
+            record_elapsed_s=self.record.elapsed(),
+            saved_at_wall=time.time(),
+            latency_turns=parts.latency.tracker.turns,
+            begun=self.tracker.begun,
+        )
+        async with self._snapshot_lock:  # in order: an older snapshot never lands over a newer one
+            try:
+                await asyncio.to_thread(self.record.write_json, SNAPSHOT_FILE, snapshot.to_json())
+            except OSError as exc:
+                self.record.event("error", message=f"snapshot.json could not be written: {exc}")
+
     def _write_config(self, candidate_name: str | None) -> None:
         self.record.write_config(
             {
@@ -256,10 +327,23 @@ class InterviewSession:
         @parts.user_aggregator.event_handler("on_user_turn_stopped")
         async def on_user_turn_stopped(_aggregator: Any, _strategy: Any, _message: Any) -> None:
             self._idle_nudges = 0
+            await self._save_snapshot()
+
+        @parts.assistant_aggregator.event_handler("on_assistant_turn_stopped")
+        async def on_assistant_turn_stopped(_aggregator: Any, _message: Any) -> None:
+            await self._save_snapshot()
 
         @parts.user_aggregator.event_handler("on_user_turn_idle")
         async def on_user_turn_idle(_aggregator: Any) -> None:
             await self._nudge_silent_candidate()
+
+        if self._handle.rtvi:
+
+            @self.worker.rtvi.event_handler("on_client_message")
+            async def on_client_message(_rtvi: Any, message: Any) -> None:
+                if getattr(message, "type", None) == END_INTERVIEW_MESSAGE:
+                    self._ended_by_candidate = True
+                    record.event("candidate_ended")
 
         @self.worker.event_handler("on_pipeline_error")
         async def on_pipeline_error(_worker: Any, frame: Any) -> None:
@@ -278,7 +362,13 @@ class InterviewSession:
             await parts.recorder.start_recording()
             await self.tracker.begin()
             # The candidate page shows which interview this is and, at the end, where its record is.
-            about = session_message(self._config, self.session_id, str(self.record.directory.resolve()))
+            about = session_message(
+                self._config,
+                self.session_id,
+                str(self.record.directory),
+                resume_token=self.resume_token,
+                reconnect_grace_seconds=self._settings.reconnect_grace_seconds if self.resume_token else None,
+            )
             intro = [RTVIServerMessageFrame(data=about)] if self._handle.rtvi else []
             await self.worker.queue_frames([*intro, LLMRunFrame()])
 
@@ -287,7 +377,10 @@ class InterviewSession:
             if self.tracker.ending:
                 return  # we hung up after the goodbye; the socket closing is expected
             self._left_early = True
-            await self.worker.cancel(reason="candidate left")
+            on_purpose = self._ended_by_candidate or self._handle.left_on_purpose()
+            self._suspended = self.suspend_on_drop and self.tracker.begun and not on_purpose
+            logger.info(f"session {self.session_id}: candidate left ({'on purpose' if on_purpose else 'dropped'})")
+            await self.worker.cancel(reason="candidate dropped" if self._suspended else "candidate left")
 
         self._handle.on_candidate_joined(on_joined)
         self._handle.on_candidate_left(on_left)

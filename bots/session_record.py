@@ -34,6 +34,8 @@ from typing import IO, Any
 
 from loguru import logger
 
+from interview.session_snapshot import SessionSnapshot, SnapshotError
+
 
 def new_session_id() -> str:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -58,6 +60,7 @@ class SessionRecord:
     _write_errors: int = 0
     _wav_lock: threading.Lock = field(default_factory=threading.Lock)
     _closed: bool = False
+    _continue_recording: bool = False  # a reopened record: recording.wav goes on, not over
 
     @classmethod
     def create(cls, sessions_dir: Path, session_id: str | None = None) -> SessionRecord:
@@ -69,6 +72,19 @@ class SessionRecord:
         record = cls(directory=directory, session_id=session_id)
         record._transcript = _open_private(directory / "transcript.jsonl", os.O_APPEND)
         record._events = _open_private(directory / "events.jsonl", os.O_APPEND)
+        return record
+
+    @classmethod
+    def reopen(cls, directory: Path, *, elapsed_s: float) -> SessionRecord:
+        """Go on writing a suspended session's record: its clock resumes at `elapsed_s` (the time away
+        included), lines are appended, and the recording goes on after silence for the gap."""
+        directory = Path(directory)
+        if not (directory / "events.jsonl").is_file():
+            raise FileNotFoundError(f"{directory}: not a session record (no events.jsonl)")
+        record = cls(directory=directory, session_id=directory.name, started_monotonic=time.monotonic() - elapsed_s)
+        record._transcript = _open_private(directory / "transcript.jsonl", os.O_APPEND)
+        record._events = _open_private(directory / "events.jsonl", os.O_APPEND)
+        record._continue_recording = True
         return record
 
     # --- paths -------------------------------------------------------------------------
@@ -180,14 +196,38 @@ class SessionRecord:
                 return
             try:
                 if self._wav is None:
+                    earlier = self._earlier_recording(sample_rate, num_channels, chunk_bytes=len(pcm))
                     self._wav_file = os.fdopen(_open_private(self.recording_path, os.O_TRUNC), "wb")
                     self._wav = wave.open(self._wav_file, "wb")  # noqa: SIM115 - closed in close()
                     self._wav.setnchannels(num_channels)
                     self._wav.setsampwidth(2)
                     self._wav.setframerate(sample_rate)
+                    if earlier:
+                        self._wav.writeframes(earlier)
                 self._wav.writeframes(pcm)  # patches the header: the file stays playable
             except OSError as exc:
                 self._write_failed("recording.wav", exc)
+
+    def _earlier_recording(self, sample_rate: int, num_channels: int, *, chunk_bytes: int) -> bytes:
+        """A reopened record's audio so far, then silence up to now: the recording keeps the record's clock."""
+        if not self._continue_recording or not self.recording_path.is_file():
+            return b""
+        try:
+            with wave.open(str(self.recording_path), "rb") as old:
+                if (old.getframerate(), old.getnchannels(), old.getsampwidth()) != (sample_rate, num_channels, 2):
+                    logger.warning(f"session {self.session_id}: earlier recording has another format; kept aside")
+                    os.replace(self.recording_path, self.recording_path.with_name("recording-before-resume.wav"))
+                    return b""
+                frames = old.readframes(old.getnframes())
+        except (OSError, EOFError, wave.Error) as exc:
+            logger.warning(f"session {self.session_id}: earlier recording unreadable ({exc}); starting a new one")
+            return b""
+        frame_bytes = num_channels * 2
+        chunk_starts_at = (
+            int(self.elapsed() * sample_rate) - chunk_bytes // frame_bytes
+        )  # the recorder hands over chunks
+        gap_frames = max(0, chunk_starts_at - len(frames) // frame_bytes)
+        return frames + b"\x00" * (gap_frames * frame_bytes)
 
 
 PRIVATE_DIR_MODE, PRIVATE_FILE_MODE = 0o700, 0o600
@@ -242,6 +282,24 @@ def write_atomically(path: Path, data: bytes) -> None:
         _quietly(lambda: os.unlink(tmp))
         raise
     _fsync_directory(path.parent)
+
+
+def read_resumable_record(directory: Path) -> tuple[dict[str, Any], SessionSnapshot]:
+    """config.json and snapshot.json of a record that has not ended; SnapshotError naming what is wrong."""
+    directory = Path(directory)
+    try:
+        config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+        events = (directory / "events.jsonl").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SnapshotError(f"{directory}: not a readable session record: {exc}") from exc
+    if not isinstance(config, dict) or not isinstance(config.get("interview"), dict):
+        raise SnapshotError(f"{directory}/config.json: no interview in it")
+    if '"session_ended"' in events:
+        raise SnapshotError(f"session {directory.name} has ended: it cannot be resumed")
+    snapshot = SessionSnapshot.load(directory)
+    if snapshot.session_id != directory.name:
+        raise SnapshotError(f"{directory}/snapshot.json: belongs to session {snapshot.session_id!r}")
+    return config, snapshot
 
 
 def close_abandoned_record(directory: Path, why: str) -> bool:

@@ -63,6 +63,15 @@ class SessionServer:
         if self.stop.requested:
             return  # shutting down: no new sessions
         outcome = await start()
+        if outcome.suspended:
+            return  # the candidate may come back to it: not an outcome yet (`once` waits for it too)
+        self.outcomes.append(outcome)
+        print(f"Session record: {outcome.directory}", flush=True)
+        if self.once:
+            self._done.set()
+
+    def suspended_session_finished(self, outcome: SessionOutcome) -> None:
+        """A suspended session's grace window ended with nobody back: its record is finished."""
         self.outcomes.append(outcome)
         print(f"Session record: {outcome.directory}", flush=True)
         if self.once:

@@ -42,6 +42,7 @@ from interview.scoring import (
     question_targets,
     score_answer,
 )
+from interview.session_snapshot import EvaluatorSnapshot
 
 EVALUATION_FILE = "evaluation.json"
 
@@ -96,6 +97,30 @@ class RubricEvaluator:
             self._question.append(text)
         elif speaker == "candidate" and text:
             self._complete_pair(text, phase)
+
+    # --- resuming ---------------------------------------------------------------------------
+
+    def snapshot(self) -> EvaluatorSnapshot:
+        """What a resumed session needs to go on pairing and scoring where this one stood."""
+        return EvaluatorSnapshot(
+            pairs=[pair.to_dict() for pair in self._pairs],
+            answer_scores=[score.to_dict() for score in self._answer_scores],
+            question=list(self._question),
+            question_at=self._question_at,
+            question_phase=self._question_phase,
+            elapsed_s=self._now(),
+        )
+
+    def restore(self, saved: EvaluatorSnapshot) -> None:
+        """Take over the pairs, scores and open question of the session this one resumes."""
+        self._t0 = self._clock() - saved.elapsed_s
+        self._pairs = [QAPair(**{**p, "rubric_areas": tuple(p.get("rubric_areas", ()))}) for p in saved.pairs]
+        self._answer_scores = [
+            AnswerScore(**{**s, "evidence": tuple(s.get("evidence", ())), "flags": tuple(s.get("flags", ()))})
+            for s in saved.answer_scores
+        ]
+        self._question = list(saved.question)
+        self._question_at, self._question_phase = saved.question_at, saved.question_phase
 
     # --- the session-end hook ------------------------------------------------------------------
 

@@ -47,7 +47,14 @@ def progress_message(
     }
 
 
-def session_message(config: InterviewConfig, session_id: str, record_directory: str) -> dict[str, Any]:
+def session_message(
+    config: InterviewConfig,
+    session_id: str,
+    record_directory: str,
+    *,
+    resume_token: str | None = None,
+    reconnect_grace_seconds: float | None = None,
+) -> dict[str, Any]:
     """Sent once when the candidate joins: which interview this is and its record's name.
 
     Only the folder's name: the candidate is untrusted and the server's paths are none of their business."""
@@ -58,4 +65,7 @@ def session_message(config: InterviewConfig, session_id: str, record_directory: 
         "company": config.company.name,
         "interviewer": config.interviewer_name,
         "record": PurePath(record_directory).name,
+        # A dropped connection comes back with ?resume=<token> within the grace window (same interview).
+        "resume_token": resume_token,
+        "reconnect_grace_seconds": reconnect_grace_seconds,
     }

@@ -122,6 +122,22 @@ class InterviewState(_Record):
             state._check_against(config)
         return state
 
+    def shifted(self, seconds: float) -> InterviewState:
+        """The same state with every time moved by `seconds`: a resumed session's clocks skip the time away."""
+        data = self.snapshot()
+
+        def move(value: float | None) -> float | None:
+            return None if value is None else value + seconds
+
+        for key in ("started_at", "phase_started_at", "ended_at"):
+            data[key] = move(data[key])
+        for visit in data["phase_history"]:
+            visit["entered_at"], visit["left_at"] = move(visit["entered_at"]), move(visit["left_at"])
+        for key in ("scores", "follow_ups", "flags"):
+            for item in data[key]:
+                item["at"] = move(item["at"])
+        return InterviewState.model_validate(data)
+
     def _check_against(self, config: InterviewConfig) -> None:
         if self.interview_id != config.id:
             raise StateError(f"interview state: interview_id '{self.interview_id}' does not match config '{config.id}'")

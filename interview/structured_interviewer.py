@@ -69,6 +69,7 @@ class _Cursor:
     candidate_questions_answered: int = 0
     notes: list[str] = field(default_factory=list)
     last_move_text: str = ""
+    resumes_handled: int = 0  # resume notes (a dropped candidate came back) already welcomed
 
 
 class StructuredInterviewer:
@@ -144,6 +145,12 @@ class StructuredInterviewer:
         cursor.turns += 1
         if cursor.closed:
             return Move()
+        resumes = sum(1 for m in messages if m.get("role") == "system" and _message_text(m).startswith(RESUME_MARKER))
+        if resumes > cursor.resumes_handled and any(m.get("role") == "assistant" for m in messages):
+            cursor.resumes_handled = resumes  # the candidate is back after a drop: never the greeting again
+            self._follow_tracker(messages)
+            self._take_over(messages)
+            return Move(text=self._welcome_back(messages))
         if not cursor.greeted and any(m.get("role") == "assistant" for m in messages):
             self._take_over(messages)  # another LLM held the interview so far (failover): no greeting
         if not cursor.greeted:
@@ -282,12 +289,23 @@ class StructuredInterviewer:
         return Move(text=f"Let's move on to {phase.name.lower()}. {question}")
 
     def _take_over(self, messages: list[dict[str, Any]]) -> None:
-        """Carry on an interview another LLM started: its last question stands as the current one."""
+        """Carry on an interview another LLM (or process) started: its last question stands as the current one."""
         cursor = self._cursor
         cursor.greeted = True
-        cursor.question_index = max(cursor.question_index, 0)
         said = [_message_text(m) for m in messages if m.get("role") == "assistant" and _message_text(m)]
+        questions = [q.text for q in self._config.phases[cursor.phase_index].questions]
+        asked = [i for i, q in enumerate(questions) if any(q in text for text in said)]
+        cursor.question_index = max(cursor.question_index, asked[-1] if asked else 0)
         cursor.last_spoken_question = said[-1] if said else cursor.last_spoken_question
+
+    def _welcome_back(self, messages: list[dict[str, Any]]) -> str:
+        """After a drop: go on with the open question, or let the candidate finish what they were saying."""
+        last = _last_relevant_message(messages)
+        if last is not None and last.get("role") == "user" and (words := _message_text(last).split()):
+            tail = " ".join(words[-8:])
+            return f"Welcome back. You were saying: {tail}... Please go on."
+        question = self._cursor.last_spoken_question
+        return f"Welcome back. Where we were: {question}" if question else "Welcome back. Let's go on."
 
     def _advance_question(self) -> str:
         cursor = self._cursor

@@ -60,6 +60,14 @@ class TranscriptLines:
         if self._held is not None:
             self._resumed = True
 
+    def held(self) -> tuple[str, str, dict[str, Any]] | None:
+        """The answer not yet written (text, phase, extra): a snapshot keeps it."""
+        return None if self._held is None else (self._held.text, self._held.phase, dict(self._held.extra))
+
+    def hold(self, text: str, phase: str, extra: dict[str, Any]) -> None:
+        """Hold an answer a resumed session takes over (it is written with the next line, as before)."""
+        self._held = _HeldLine(text, phase, dict(extra))
+
     def flush(self) -> None:
         held, self._held, self._resumed = self._held, None, False
         if held is not None:

@@ -86,6 +86,7 @@ class LatencyTracker:
         self._window: deque[float] = deque(maxlen=alerts.window_turns)
         self._window_stages: deque[dict[str, float | None]] = deque(maxlen=alerts.window_turns)
         self._next_index = 1
+        self._earlier: list[dict[str, Any]] = []  # a resumed session's turns before the drop
         self._greeting_ms: float | None = None
         self._ignored_marks = 0
         self._summary: dict[str, Any] | None = None
@@ -305,8 +306,14 @@ class LatencyTracker:
 
     @property
     def turns(self) -> list[dict[str, Any]]:
-        """Records of the turns closed so far, oldest first."""
-        return [t.record for t in self._closed if t.record is not None]
+        """Records of the turns closed so far, oldest first (a resumed session's earlier ones included)."""
+        return [*self._earlier, *(t.record for t in self._closed if t.record is not None)]
+
+    def continue_from(self, earlier_turns: list[dict[str, Any]]) -> None:
+        """A resumed session: the report covers the turns before the drop too, numbered on from them."""
+        self._earlier = [t for t in earlier_turns if isinstance(t, dict)]
+        indexes = [t["turn"] for t in self._earlier if isinstance(t.get("turn"), int)]
+        self._next_index = max(indexes, default=0) + 1
 
     def window_stats(self) -> dict[str, Any]:
         """p50/p95 per stage and total over the last `window_turns` evaluated turns."""

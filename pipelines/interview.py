@@ -33,6 +33,7 @@ only the lifecycle.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from time import monotonic
 from typing import Protocol
 
 from pipecat.pipeline.pipeline import Pipeline
@@ -46,10 +47,11 @@ from pipecat.processors.frame_processor import FrameProcessor
 
 from interview.config import InterviewConfig, Persona
 from interview.scoring import Scorer
+from interview.session_snapshot import SessionSnapshot
 from latency.instrumentation import LatencyInstrumentation
 from latency.points import LatencyPoint
 from pipelines.listener_playback import ListenerPlayback
-from pipelines.parts import build_context, build_filler, build_recorder, build_resumed_answer
+from pipelines.parts import build_context, build_filler, build_recorder, build_resumed_answer, resumed_state
 from pipelines.turn_taking import build_context_aggregators
 from processors.dtmf_requests import KeypadRequests
 from processors.echo_gate import EchoGate
@@ -85,6 +87,7 @@ class PipelineInputs:
     persona: Persona = "interviewer"
     candidate_name: str | None = None
     instructions: str | None = None  # extra system guidance from the session contract
+    resume: SessionSnapshot | None = None  # go on from this saved session instead of starting one
 
 
 @dataclass
@@ -112,8 +115,11 @@ def build_interview_pipeline(inputs: PipelineInputs) -> InterviewPipeline:
         session_id=inputs.session_id,
         candidate_name=inputs.candidate_name,
         instructions=inputs.instructions,
+        resume=inputs.resume,
     )
-    tracker = PhaseTracker(config, context, events=record)
+    tracker = PhaseTracker(
+        config, context, events=record, resume_from=resumed_state(inputs.resume, config, monotonic())
+    )
     context.set_tools(tracker.tools_schema())
 
     def current_phase() -> str:
@@ -121,6 +127,8 @@ def build_interview_pipeline(inputs: PipelineInputs) -> InterviewPipeline:
 
     latency = LatencyInstrumentation.for_session(config, events=record)
     evaluator = InterviewEvaluator(config, inputs.scorer, record, current_phase=current_phase)
+    if inputs.resume is not None:
+        evaluator.restore(inputs.resume)
     echo_gate = EchoGate(config.echo_gate, events=record)
     output_tap = echo_gate.output_tap()
     keypad = KeypadRequests(config.keypad, events=record, on_request=evaluator.keypad_request)

@@ -13,6 +13,8 @@ from pipecat.processors.aggregators.llm_context import LLMContext
 from interview.config import InterviewConfig, Persona, TurnTaking
 from interview.events import EventSink
 from interview.prompts import PromptBuilder, SessionDetails
+from interview.session_snapshot import SessionSnapshot, SnapshotError
+from interview.state import InterviewState, StateError
 from latency.instrumentation import LatencyInstrumentation
 from processors.filler_speech import FillerSpeech
 from processors.mic_recorder import MicRecorder
@@ -23,9 +25,17 @@ RECORDING_CHUNK_SECONDS = 5
 
 
 def build_context(
-    config: InterviewConfig, *, persona: Persona, session_id: str, candidate_name: str | None, instructions: str | None
+    config: InterviewConfig,
+    *,
+    persona: Persona,
+    session_id: str,
+    candidate_name: str | None,
+    instructions: str | None,
+    resume: SessionSnapshot | None = None,
 ) -> LLMContext:
-    """The system prompt for the persona, plus the session contract's extra instructions."""
+    """The system prompt for the persona, plus the session contract's extra instructions; or the saved context."""
+    if resume is not None:
+        return LLMContext(messages=list(resume.messages))  # type: ignore[arg-type]
     builder = PromptBuilder(config)
     details = SessionDetails(
         candidate_name=candidate_name,
@@ -38,6 +48,17 @@ def build_context(
     if instructions:
         context.add_message({"role": "system", "content": f"Session instructions: {instructions}"})
     return context
+
+
+def resumed_state(resume: SessionSnapshot | None, config: InterviewConfig, now: float) -> InterviewState | None:
+    """The saved interview state with its clocks moved past the time away (they were paused)."""
+    if resume is None:
+        return None
+    try:
+        state = InterviewState.restore(resume.state, config)
+    except StateError as exc:
+        raise SnapshotError(f"snapshot.json: {exc}") from exc
+    return state.shifted(now - resume.state_clock_s)
 
 
 def build_recorder(sample_rate: int) -> MicRecorder:

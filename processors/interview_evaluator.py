@@ -30,6 +30,7 @@ from interview.config import InterviewConfig
 from interview.evaluator import RubricEvaluator
 from interview.events import EventSink
 from interview.scoring import Evaluation, Scorer
+from interview.session_snapshot import EvaluatorSnapshot, HeldLine, SessionSnapshot
 from interview.transcript_lines import TranscriptLines
 
 
@@ -63,6 +64,17 @@ class InterviewEvaluator(FrameProcessor):
         async def on_assistant_turn_stopped(_aggregator: Any, message: Any) -> None:
             if message.content:
                 self._lines.interviewer(message.content, phase=self._phase(), interrupted=message.interrupted)
+
+    def snapshot(self) -> tuple[EvaluatorSnapshot, HeldLine | None]:
+        """The rubric evaluator's pairs and scores, and the answer the transcript still holds."""
+        held = self._lines.held()
+        return self.rubric.snapshot(), (None if held is None else HeldLine(text=held[0], phase=held[1], extra=held[2]))
+
+    def restore(self, saved: SessionSnapshot) -> None:
+        """Go on from a saved session: its pairs and scores, and the answer it held (written with the next line)."""
+        self.rubric.restore(saved.evaluator)
+        if saved.held_line is not None:
+            self._lines.hold(saved.held_line.text, saved.held_line.phase, saved.held_line.extra)
 
     def keypad_request(self, key: str, request: str) -> None:
         """A request made on the phone keypad: a candidate line of its own (no answer to score)."""

@@ -214,6 +214,15 @@ class PhaseTracker(FrameProcessor):
     def snapshot(self) -> dict[str, Any]:
         return self.state.snapshot()
 
+    def now(self) -> float:
+        """The tracker's clock (the times in its state are on it)."""
+        return self._clock()
+
+    @property
+    def begun(self) -> bool:
+        """The candidate joined and the interview clock started."""
+        return self._begun
+
     # --- frames -----------------------------------------------------------------------
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:

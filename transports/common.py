@@ -27,6 +27,18 @@ class PlaybackReports(Protocol):
     def add_listener(self, listener: Any) -> None: ...
 
 
+class SessionRefused(Exception):
+    """The connection asks for something the server will not give it (e.g. an unknown resume token).
+
+    Raised by a session runner before the session starts; the server closes the connection with
+    `close_code` and `reason`, which the candidate page shows."""
+
+    def __init__(self, reason: str, close_code: int = 4404) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.close_code = close_code
+
+
 @dataclass(frozen=True)
 class TransportHandle:
     kind: TransportKind
@@ -46,6 +58,11 @@ class TransportHandle:
     # A phone does not: without it the session has no RTVI processor hop and no RTVI observer,
     # which sees every push of every frame.
     rtvi: bool = True
+    # The resume token the client came back with (a dropped WebSocket candidate reconnecting), if any.
+    resume_token: str | None = None
+    # After the candidate left: did they mean to (End pressed), or did the connection drop? Transports
+    # that cannot tell say "on purpose" (the interview ends, as before).
+    left_on_purpose: Callable[[], bool] = lambda: True
 
     def on_candidate_joined(self, callback: CandidateCallback) -> None:
         self._bind(self.joined_event, callback)

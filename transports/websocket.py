@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import WebSocket
@@ -10,6 +11,7 @@ from pipecat.serializers.base_serializer import FrameSerializer
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
 
 from transports.client_messages import ClientMessagePolicy
+from transports.close_watch import CloseWatch
 from transports.common import TransportHandle, TransportKind
 from transports.guarded_serializer import GuardedSerializer
 from transports.input_limits import InputLimits
@@ -65,6 +67,7 @@ def create_websocket_transport(
     """`limits`: what a candidate may send (default: the safe policy of `InputLimits`)."""
     serializer = serializer or guarded_serializer(websocket, limits or InputLimits())
     peer = websocket.client.host if websocket.client else "?"
+    close_watch = CloseWatch(websocket)
     handle = build_fastapi_transport(
         websocket,
         kind="websocket",
@@ -81,4 +84,4 @@ def create_websocket_transport(
         await output.send_message(OutputTransportMessageUrgentFrame(message=message))
 
     serializer.reply = reply
-    return handle
+    return replace(handle, left_on_purpose=close_watch.left_on_purpose)

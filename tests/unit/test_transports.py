@@ -19,6 +19,9 @@ class FakeSocket(SimpleNamespace):
     def __init__(self) -> None:
         super().__init__(headers={}, client=SimpleNamespace(host="127.0.0.1", port=5555), query_params={})
 
+    async def receive(self) -> dict:
+        return {"type": "websocket.disconnect", "code": 1000}
+
 
 def test_websocket_transport_speaks_protobuf_at_16k_in_24k_out() -> None:
     handle = create_transport("websocket", websocket=FakeSocket())
@@ -88,3 +91,17 @@ def test_only_transports_package_imports_transport_classes() -> None:
         if "pipecat.transports." in concrete:
             offenders.append(str(relative))
     assert offenders == []
+
+
+@pytest.mark.parametrize(("code", "on_purpose"), [(1000, True), (1001, False), (1005, False), (1006, False)])
+async def test_the_websocket_handle_tells_a_chosen_close_from_a_drop(code: int, on_purpose: bool) -> None:
+    socket = FakeSocket()
+
+    async def receive() -> dict:
+        return {"type": "websocket.disconnect", "code": code}
+
+    socket.receive = receive
+    handle = create_transport("websocket", websocket=socket)
+    assert handle.left_on_purpose()  # still connected: nothing dropped
+    await socket.receive()  # what Pipecat's input reads when the socket closes
+    assert handle.left_on_purpose() is on_purpose

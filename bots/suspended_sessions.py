@@ -1,0 +1,83 @@
+"""Sessions whose candidate dropped out, held for the grace window under an unguessable resume token.
+
+A WebSocket candidate whose connection drops without End or goodbye (a reloaded tab, a network
+blip) comes back with `?resume=<token>` within `RECONNECT_GRACE_SECONDS`; the server rebuilds the
+session from its record folder (`InterviewSession.resume`) and the interview goes on. A token
+is good for one return; each resumed session gets a new one. Nobody back in time: the record is
+finished as the interview stood (`finish_suspended_record`: evaluation, latency, report).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from loguru import logger
+
+from transports.common import SessionRefused
+
+
+@dataclass
+class _Held:
+    directory: Path
+    deadline: float
+    expiry: asyncio.Task[None]
+
+
+class SuspendedSessions:
+    """Resume tokens -> suspended record folders, each finished when its grace window ends."""
+
+    def __init__(self, grace_secs: float, finish: Callable[[Path], Awaitable[None]]) -> None:
+        self.grace_secs = grace_secs
+        self._finish = finish
+        self._held: dict[str, _Held] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self.grace_secs > 0
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_urlsafe(32)
+
+    def hold(self, token: str, directory: Path) -> None:
+        """The candidate of `directory` dropped out: wait `grace_secs` for `token` to come back."""
+        deadline = time.monotonic() + self.grace_secs
+        expiry = asyncio.get_running_loop().create_task(self._expire(token), name=f"resume-window-{directory.name}")
+        self._held[token] = _Held(directory, deadline, expiry)
+
+    def claim(self, token: str) -> Path:
+        """The record folder `token` resumes (once); SessionRefused for an unknown, used or expired token."""
+        held = self._held.pop(token, None)
+        if held is None:
+            raise SessionRefused("this interview cannot be resumed: the link is unknown, used or expired")
+        held.expiry.cancel()
+        return held.directory
+
+    def held_count(self) -> int:
+        return len(self._held)
+
+    async def finish_all(self) -> None:
+        """The server stops: every held session is finished now (nobody can come back to a stopped server)."""
+        tokens = list(self._held)
+        for token in tokens:
+            held = self._held.pop(token)
+            held.expiry.cancel()
+            await self._finish_quietly(held.directory)
+
+    async def _expire(self, token: str) -> None:
+        await asyncio.sleep(self.grace_secs)
+        held = self._held.pop(token, None)
+        if held is not None:
+            logger.info(f"session {held.directory.name}: nobody came back within {self.grace_secs:g} s")
+            await self._finish_quietly(held.directory)
+
+    async def _finish_quietly(self, directory: Path) -> None:
+        try:
+            await self._finish(directory)
+        except Exception:  # the record keeps what it has; the next run of the launcher closes it
+            logger.exception(f"session {directory.name}: finishing the suspended record failed")
