@@ -20,6 +20,7 @@ from settings import Settings
 from transports import TransportHandle, create_transport
 from transports.candidate_page import page_unavailable_reason, page_url
 from transports.common import SessionRefused
+from transports.input_limits import InputLimits
 from transports.websocket_server import build_websocket_app
 
 
@@ -78,7 +79,11 @@ async def serve_websocket_sessions(
 
     token = settings.websocket_token.get_secret_value() if settings.websocket_token else None
     app = build_websocket_app(
-        run_session, token=token, max_sessions=settings.max_sessions, health_details=server.health_details
+        run_session,
+        token=token,
+        max_sessions=settings.max_sessions,
+        health_details=server.health_details,
+        limits=InputLimits.from_settings(settings),
     )
     try:
         return await server.serve(app, host, port, lambda bound_port: print_websocket_ready(host, bound_port))
@@ -112,7 +117,7 @@ async def run_room_session(
     Adds what a room session needs beyond the shared assembly: the contract's
     extra instructions and SIGTERM as "say goodbye and end".
     """
-    handle = create_transport(kind, **transport_args)  # type: ignore[arg-type]
+    handle = create_transport(kind, limits=InputLimits.from_settings(settings), **transport_args)  # type: ignore[arg-type]
     session = InterviewSession(
         settings, config, handle, persona=persona, candidate_name=candidate_name, instructions=instructions
     )

@@ -16,103 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from websockets.exceptions import ConnectionClosed
 
-from scripts.candidate_protocol import (
-    BotMessage,
-    decode,
-    encode_audio,
-    encode_message,
-    open_connection,
-    rtvi_client_ready,
-)
 from scripts.candidate_voice import default_candidate_synthesizer
+from scripts.socket_candidate import RATE, Candidate
 
 from .conftest import read_jsonl
 
-pytestmark = pytest.mark.e2e
-
-RATE, CHUNK = 16000, 320  # 20 ms of 16 kHz mono
 FIRST_ANSWER = "I have built payment services for eight years, mostly the ledger and the settlement jobs."
 SECOND_ANSWER = "I keep each service small and I measure it in production before I change it."
 
-
-class Candidate:
-    """One socket: silence in real time unless speaking; remembers the resume token and bot turns."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.resume_token: str | None = None
-        self.bot_turns_done = 0
-        self.bot_speaking = False
-        self._speech: list[bytes] = []
-        self._tasks: list[asyncio.Task[Any]] = []
-        self.ws: Any = None
-        self.close_code: int | None = None
-        self.close_reason: str | None = None
-
-    async def connect(self) -> None:
-        self.ws = await open_connection(self.url)
-        await self.ws.send(encode_message(rtvi_client_ready()))
-        self._tasks = [asyncio.create_task(self._mic()), asyncio.create_task(self._listen())]
-
-    def say(self, pcm: bytes) -> None:
-        self._speech.extend(pcm[i : i + CHUNK * 2] for i in range(0, len(pcm), CHUNK * 2))
-
-    async def wait_bot_turns(self, count: int, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while self.bot_turns_done < count:
-            assert time.monotonic() < deadline, f"the interviewer spoke {self.bot_turns_done} of {count} turns"
-            await asyncio.sleep(0.05)
-
-    async def speak_and_wait_reply(self, pcm: bytes, timeout: float = 60) -> None:
-        turns = self.bot_turns_done
-        self.say(pcm)
-        await self.wait_bot_turns(turns + 1, timeout)
-
-    def drop(self) -> None:
-        """The network goes: no close frame (the server sees 1006)."""
-        for task in self._tasks:
-            task.cancel()
-        self.ws.transport.abort()
-
-    async def end(self) -> None:
-        """The End button: a normal close."""
-        for task in self._tasks:
-            task.cancel()
-        await self.ws.close(1000, "candidate ended")
-
-    async def _mic(self) -> None:
-        start, sent = time.monotonic(), 0
-        try:
-            while True:
-                chunk = self._speech.pop(0) if self._speech else bytes(CHUNK * 2)
-                await self.ws.send(encode_audio(chunk.ljust(CHUNK * 2, b"\0"), RATE))
-                sent += 1
-                await asyncio.sleep(max(0.0, start + sent * 0.02 - time.monotonic()))
-        except ConnectionClosed:
-            pass
-
-    async def _listen(self) -> None:
-        try:
-            async for payload in self.ws:
-                event = decode(payload)
-                if not isinstance(event, BotMessage):
-                    continue
-                kind, data = event.rtvi_type, event.data
-                if kind == "bot-started-speaking":
-                    self.bot_speaking = True
-                elif kind == "bot-stopped-speaking" and self.bot_speaking:
-                    self.bot_speaking = False
-                    self.bot_turns_done += 1
-                elif kind == "server-message" and isinstance(data.get("data"), dict):
-                    message = data["data"]
-                    if message.get("type") == "interview-session" and message.get("resume_token"):
-                        self.resume_token = message["resume_token"]
-        except ConnectionClosed:
-            pass
-        finally:
-            self.close_code, self.close_reason = self.ws.close_code, self.ws.close_reason
+pytestmark = pytest.mark.e2e
 
 
 async def _wait_for(predicate: Any, timeout: float, what: str) -> None:
