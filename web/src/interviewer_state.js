@@ -11,6 +11,7 @@ const SPEAKING_TAIL_MS = 500;
 export const LABELS = Object.freeze({
   idle: "Not connected",
   connecting: "Connecting…",
+  reconnecting: "Reconnecting…",
   thinking: "The interviewer is thinking…",
   speaking: "The interviewer is speaking",
   listening: "The interviewer is listening — your turn",

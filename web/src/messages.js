@@ -1,6 +1,7 @@
 // Every way the page can fail, in words a candidate understands.
 // The server refuses a connection by closing the WebSocket with a code
-// (transports/websocket_server.py): 1013 = full, 1008 = bad or missing token.
+// (transports/websocket_server.py): 1013 = full, 1008 = bad or missing token,
+// 4404 = an interview that cannot be resumed (bots/suspended_sessions.py).
 
 /** Messages for a closed connection, by WebSocket close code. */
 const CLOSE_CODES = {
@@ -18,6 +19,15 @@ export const CONNECTION_LOST =
 export const INSECURE_PAGE =
   "Your browser only allows the microphone on secure pages. Open this page over https, or at " +
   "http://localhost or http://127.0.0.1 on the machine running the server.";
+
+/** The server's close code for a resume it refuses (unknown, used or expired token; a corrupt record). */
+export const RESUME_REFUSED = 4404;
+
+/** Words for an interview the page could not come back to; `reason` as the server or the page gave it. */
+export function notResumed(reason) {
+  const why = String(reason ?? "").replace(/^this interview cannot be resumed:\s*/i, "").trim();
+  return `The interview could not be resumed: ${why || "the server no longer holds it"}. What you said before has been saved.`;
+}
 
 /** The close code in one of the websocket transport's error messages ("... Code: 1013"), or null. */
 export function closeCodeIn(text) {
