@@ -50,7 +50,7 @@ async def serve_websocket_sessions(
 
     async def run_session(handle: TransportHandle) -> None:
         if handle.resume_token is not None:
-            directory = suspensions.claim(handle.resume_token)  # SessionRefused: the socket is closed, saying why
+            directory = await suspensions.claim(handle.resume_token)  # SessionRefused: closed, saying why
 
             def build() -> InterviewSession:
                 try:
@@ -66,13 +66,18 @@ async def serve_websocket_sessions(
             session = build()
             if suspensions.enabled:
                 session.suspend_on_drop, session.resume_token = True, suspensions.new_token()
+            token = session.resume_token
+            if token is not None:
+                suspensions.started(token)
             server.track(session, handle)
             try:
                 outcome = await session.run()
             finally:
                 server.untrack(session)
-            if outcome.suspended and session.resume_token is not None:
-                suspensions.hold(session.resume_token, outcome.directory)
+                if token is not None and not session.suspended:
+                    suspensions.ended(token)
+            if outcome.suspended and token is not None:
+                suspensions.hold(token, outcome.directory)
             return outcome
 
         await server.run(start)

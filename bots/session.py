@@ -37,6 +37,7 @@ from settings import Settings
 from transports.common import TransportHandle
 
 MAX_IDLE_NUDGES = 2
+END_MESSAGE_GRACE_SECS = 0.5
 END_INTERVIEW_MESSAGE = "end-interview"  # the candidate page's End (an RTVI client message), sent before it closes
 IDLE_NUDGE_INSTRUCTION = (
     "The candidate has been silent for a while. Briefly and kindly check in: offer to repeat "
@@ -378,6 +379,11 @@ class InterviewSession:
                 return  # we hung up after the goodbye; the socket closing is expected
             self._left_early = True
             on_purpose = self._ended_by_candidate or self._handle.left_on_purpose()
+            if not on_purpose and self.suspend_on_drop:
+                # The page's End message may still be on its way through the RTVI processor (it was sent
+                # just before the close): give it a moment before taking this for a drop.
+                await asyncio.sleep(END_MESSAGE_GRACE_SECS)
+                on_purpose = self._ended_by_candidate
             self._suspended = self.suspend_on_drop and self.tracker.begun and not on_purpose
             logger.info(f"session {self.session_id}: candidate left ({'on purpose' if on_purpose else 'dropped'})")
             await self.worker.cancel(reason="candidate dropped" if self._suspended else "candidate left")

@@ -20,6 +20,8 @@ from loguru import logger
 
 from transports.common import SessionRefused
 
+LIVE_WAIT_SECS = 15.0
+
 
 @dataclass
 class _Held:
@@ -35,6 +37,7 @@ class SuspendedSessions:
         self.grace_secs = grace_secs
         self._finish = finish
         self._held: dict[str, _Held] = {}
+        self._live: dict[str, asyncio.Event] = {}  # tokens of sessions still running: a return may beat the drop
 
     @property
     def enabled(self) -> bool:
@@ -44,14 +47,34 @@ class SuspendedSessions:
     def new_token() -> str:
         return secrets.token_urlsafe(32)
 
+    def started(self, token: str) -> None:
+        """A session holding `token` runs: a reconnect with it waits for the session to notice its drop."""
+        self._live[token] = asyncio.Event()
+
+    def ended(self, token: str) -> None:
+        """The session holding `token` ended for good: its token resumes nothing."""
+        event = self._live.pop(token, None)
+        if event is not None:
+            event.set()
+
     def hold(self, token: str, directory: Path) -> None:
         """The candidate of `directory` dropped out: wait `grace_secs` for `token` to come back."""
         deadline = time.monotonic() + self.grace_secs
         expiry = asyncio.get_running_loop().create_task(self._expire(token), name=f"resume-window-{directory.name}")
         self._held[token] = _Held(directory, deadline, expiry)
+        self.ended(token)
 
-    def claim(self, token: str) -> Path:
-        """The record folder `token` resumes (once); SessionRefused for an unknown, used or expired token."""
+    async def claim(self, token: str) -> Path:
+        """The record folder `token` resumes (once); SessionRefused for an unknown, used or expired token.
+
+        The candidate's page may come back before the server has seen the old socket close (a reload is
+        fast): a token of a session still running waits for it, up to `LIVE_WAIT_SECS`."""
+        live = self._live.get(token)
+        if live is not None:
+            try:
+                await asyncio.wait_for(live.wait(), LIVE_WAIT_SECS)
+            except TimeoutError:
+                raise SessionRefused("this interview is still connected elsewhere") from None
         held = self._held.pop(token, None)
         if held is None:
             raise SessionRefused("this interview cannot be resumed: the link is unknown, used or expired")

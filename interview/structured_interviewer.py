@@ -296,7 +296,10 @@ class StructuredInterviewer:
         questions = [q.text for q in self._config.phases[cursor.phase_index].questions]
         asked = [i for i, q in enumerate(questions) if any(q in text for text in said)]
         cursor.question_index = max(cursor.question_index, asked[-1] if asked else 0)
-        cursor.last_spoken_question = said[-1] if said else cursor.last_spoken_question
+        if said:
+            last = said[-1]
+            open_question = next((q for q in questions if q in last), None)  # not the greeting around it
+            cursor.last_spoken_question = open_question or _without_welcome_back(last)
 
     def _welcome_back(self, messages: list[dict[str, Any]]) -> str:
         """After a drop: go on with the open question, or let the candidate finish what they were saying."""
@@ -388,6 +391,14 @@ class StructuredInterviewer:
         if question is not None and (trigger := self._trigger_heard(answer, question)):
             return f"Good: you brought up {trigger}, which shows depth. Say why you chose it."
         return "Good structure. Close with the outcome and what you learned."
+
+
+WELCOME_BACK = re.compile(r"^(?:Welcome back\.\s*(?:Where we were:\s*)?)+", re.IGNORECASE)
+
+
+def _without_welcome_back(text: str) -> str:
+    """An earlier return's words are not the question (a second drop must not nest them)."""
+    return WELCOME_BACK.sub("", text).strip()
 
 
 def _last_relevant_message(messages: list[dict[str, Any]]) -> dict[str, Any] | None:

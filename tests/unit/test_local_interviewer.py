@@ -260,3 +260,19 @@ def test_the_structured_interviewer_takes_over_mid_interview_without_greeting() 
     ]
     move = engine.next_move(messages)
     assert move.text and "hello" not in move.text.lower() and "welcome" not in move.text.lower()
+
+
+def test_a_candidate_back_after_a_drop_hears_the_open_question_not_the_greeting_again() -> None:
+    from interview.pacing import RESUME_MARKER
+
+    config = load_interview_config("senior_backend_engineer")
+    first = StructuredInterviewer(config)
+    greeting = first.next_move([]).text
+    question = config.phases[0].questions[0].text
+    assert question in greeting
+    messages = [{"role": "system", "content": "prompt"}, {"role": "assistant", "content": greeting}]
+    for back in (1, 2):  # two drops: the second must not nest the first welcome back
+        messages.append({"role": "system", "content": f"{RESUME_MARKER} after a dropped connection."})
+        again = StructuredInterviewer(config).next_move(messages).text  # a new process, the saved context
+        assert again == f"Welcome back. Where we were: {question}", (back, again)
+        messages.append({"role": "assistant", "content": again})
