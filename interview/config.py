@@ -310,7 +310,7 @@ class InterviewTurnStop(StrictModel):
     end_of_turn_model: bool = Field(
         default=True,
         description="Weigh the end-of-turn language model's judgement of the words (turn_taking/end_of_turn_model.py, "
-        "SmolLM2 on the CPU, off the event loop: 62 / 132 ms a pause, median / p95, scripts/bench_end_of_turn.py --latency).",
+        "SmolLM2 on the CPU, off the event loop: 41 / 103 ms a pause, median / p95, the question evaluated while the candidate speaks: scripts/bench_end_of_turn.py --latency).",
     )
     model_unfinished_log_p: float = Field(
         default=-14.0, le=0, description="Below this natural-log P(end of turn) the words count as unfinished (P 8e-7)."

@@ -148,19 +148,28 @@ def prefixes(answers: list[CorpusAnswer], features: dict[str, list[dict[str, Any
 
 
 def model_latency(items: list[Prefix], rounds: int = 3) -> None:
-    """Time per judgement on this machine, median / p95: as a session asks (the question's prefix and the
-    answer so far in the cache, only the new words evaluated) and cold (another session's question in between)."""
+    """Time per judgement on this machine, median / p95: as a session asks (another session's question
+    before each answer, then the question primed while the candidate speaks, so each pause evaluates its
+    new words only), without the priming, and cold (another session's question before every pause)."""
     from turn_taking.end_of_turn_model import shared_end_of_turn_scorer
 
     model = shared_end_of_turn_scorer()._model
-    incremental, cold = [], []
+    other = ("And another session's question, with nothing in common?", "yes")
+    timings: dict[str, list[float]] = {"as a session asks (question primed)": [], "without priming": [], "cold": []}
     for _ in range(rounds):
+        for primed, name in ((True, "as a session asks (question primed)"), (False, "without priming")):
+            previous = None
+            for item in items:
+                if item.answer is not previous:
+                    model.score(*other)
+                    if primed:
+                        model.prime(item.answer.question)
+                    previous = item.answer
+                timings[name].append(model.score(item.answer.question, item.text).ms)
         for item in items:
-            incremental.append(model.score(item.answer.question, item.text).ms)
-        for item in items:
-            model.score("And another session's question, with nothing in common?", "yes")
-            cold.append(model.score(item.answer.question, item.text).ms)
-    for name, values in (("as a session asks (cache reused)", incremental), ("cold (a fresh question)", cold)):
+            model.score(*other)
+            timings["cold"].append(model.score(item.answer.question, item.text).ms)
+    for name, values in timings.items():
         ordered = sorted(values)
         p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
         print(

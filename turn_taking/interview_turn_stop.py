@@ -127,6 +127,8 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
     async def handle_user_turn_started(self) -> None:
         self._confirmed_speculation = False
         await self._reset_answer()
+        if self._end_of_turn is not None:  # the question's prompt is evaluated while the candidate speaks
+            self._end_of_turn.prime(self._context().question)
         if self._backchannel is not None:
             self._backchannel.new_answer()
 

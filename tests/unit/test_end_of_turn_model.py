@@ -7,7 +7,14 @@ import threading
 
 import pytest
 
-from turn_taking.end_of_turn_model import EndOfTurnScorer, normalise, shared_end_of_turn_scorer
+from turn_taking.end_of_turn_model import (
+    MAX_ANSWER_WORDS,
+    WINDOW_STEP_WORDS,
+    EndOfTurnScorer,
+    answer_window,
+    normalise,
+    shared_end_of_turn_scorer,
+)
 
 QUESTION = "How would you design a service that accepts payments?"
 
@@ -65,3 +72,32 @@ def test_it_runs_off_the_event_loop(scorer: EndOfTurnScorer, monkeypatch: pytest
 def test_a_long_answer_fits_the_context(scorer: EndOfTurnScorer) -> None:
     long_answer = " ".join(["we retry the payment with the same key and the bank sees it once"] * 40)
     assert score(scorer, QUESTION * 10, long_answer) < 0
+
+
+def test_a_primed_question_leaves_only_the_answer_to_evaluate(scorer: EndOfTurnScorer) -> None:
+    asyncio.run(scorer.score("Something else entirely?", "yes"))
+    scorer.prime(QUESTION)  # in the background, as when the candidate starts to speak
+    primed = asyncio.run(scorer.score(QUESTION, "I would start with the database"))
+    asyncio.run(scorer.score("Something else entirely?", "yes"))
+    cold = asyncio.run(scorer.score(QUESTION, "I would start with the database"))
+    assert primed.new_tokens <= 8 < cold.new_tokens
+    assert primed.log_p == pytest.approx(cold.log_p, abs=0.5)
+
+
+def test_past_the_limit_the_answer_window_moves_in_steps() -> None:
+    def window(n: int) -> list[str]:
+        return answer_window(" ".join(f"w{i}" for i in range(n))).split(" ")
+
+    assert len(window(MAX_ANSWER_WORDS)) == MAX_ANSWER_WORDS
+    starts = {window(n)[0] for n in range(MAX_ANSWER_WORDS + 1, MAX_ANSWER_WORDS + WINDOW_STEP_WORDS)}
+    assert starts == {f"w{WINDOW_STEP_WORDS}"}, "one start for a whole step: the cache is reused"
+    for n in range(MAX_ANSWER_WORDS + 1, MAX_ANSWER_WORDS + 3 * WINDOW_STEP_WORDS):
+        assert MAX_ANSWER_WORDS - WINDOW_STEP_WORDS <= len(window(n)) <= MAX_ANSWER_WORDS
+
+
+def test_a_long_answer_growing_past_the_limit_still_costs_its_new_words(scorer: EndOfTurnScorer) -> None:
+    sentence = "we retry the payment with the same key and the bank sees it once"
+    answer = " ".join([sentence] * (MAX_ANSWER_WORDS // 14 + 1))  # just past the limit
+    asyncio.run(scorer.score(QUESTION, answer))
+    grown = asyncio.run(scorer.score(QUESTION, f"{answer} and then it stops"))
+    assert grown.new_tokens <= 6

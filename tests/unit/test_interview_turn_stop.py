@@ -154,6 +154,10 @@ class ScriptedJudge:
     def __init__(self, log_p: float | None) -> None:
         self.log_p = log_p
         self.asked: list[tuple[str, str]] = []
+        self.primed: list[str] = []
+
+    def prime(self, question: str) -> None:
+        self.primed.append(question)
 
     async def score(self, question: str, answer: str) -> EndOfTurnScore:
         self.asked.append((question, answer))
@@ -173,6 +177,7 @@ async def test_the_model_judging_the_words_unfinished_keeps_a_finished_sounding_
     first = events.of("turn_decision")[0]
     assert first["verdict"] == "unfinished" and first["end_of_turn_log_p"] == -20.0
     assert judge.asked[0][0] == QUESTION.question and judge.asked[0][1].endswith(first["text_tail"])
+    assert judge.primed == [QUESTION.question], "the question is evaluated once, when the answer starts"
     rules_only, _, _ = await replies(frames)
     assert len(rules_only) == 2, "without the model the first sentence is taken for the answer"
 
