@@ -12,16 +12,18 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, get_args
 
 from loguru import logger
 
-from bots.exit_codes import EXIT_CONTRACT, EXIT_OK, EXIT_USAGE, exit_code_for
+from bots.exit_codes import EXIT_CONTRACT, EXIT_OK, EXIT_RESUME, EXIT_USAGE, exit_code_for
 from interview.config import Persona
 from transports.common import TRANSPORT_KINDS
 
 if TYPE_CHECKING:  # `bot.py --help` and flag errors stay free of the heavy imports
     from bots.serving import ServeRequest
+    from interview.config import InterviewConfig
     from settings import Settings
 
 DEFAULT_CONFIG = "senior_backend_engineer"
@@ -98,6 +100,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--worker-channel", type=int, help=argparse.SUPPRESS)  # set by the pool for its workers
     parser.add_argument(
+        "--resume",
+        metavar="DIR",
+        help="websocket, daily, livekit: go on with the session recorded in DIR (a session record whose bot "
+        "died): the interview, its clocks and context come from the record; websocket takes back only that "
+        "session's candidate (its last resume token), rooms rejoin the room. The launcher uses this.",
+    )
+    parser.add_argument(
+        "--listen-fd",
+        type=int,
+        metavar="FD",
+        help="websocket: serve on this inherited listening socket instead of --host/--port (the launcher keeps "
+        "a session's socket, so its URL outlives a bot that dies).",
+    )
+    parser.add_argument(
+        "--close-record",
+        metavar="DIR",
+        help="finish the session record in DIR as it stood at its last snapshot (evaluation, latency, report, "
+        "end reason bot_crashed) and exit: what the launcher does when a session's bot cannot be replaced.",
+    )
+    parser.add_argument(
         "--warm",
         action="store_true",
         help='load imports and embedded models first, then read one line of JSON {"argv": [flags]} on stdin and '
@@ -120,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_when_handed_over(main, default_config=DEFAULT_CONFIG)
     args = build_parser().parse_args(argv)
+    _check_resume_flags(args)
     if args.token_file:
         args.token = _read_token(args.token_file)
 
@@ -139,10 +162,16 @@ def main(argv: list[str] | None = None) -> int:
     from bots.serving import SERVING, ServeError, ServeRequest
     from interview.session_contract import ContractError, load_session
 
+    if args.close_record:
+        return _close_record(settings, args.close_record)
     serving = SERVING[args.transport]
     contract = None
     try:
-        if args.contract:
+        if args.resume:
+            config = _resumed_interview(args.resume)
+            if args.contract:  # the candidate and instructions; the interview is the record's
+                contract, _ = load_session(_read_text(args.contract), f"session contract {args.contract}")
+        elif args.contract:
             contract, config = load_session(_read_text(args.contract), f"session contract {args.contract}")
         elif args.config or not serving.config_from_room:
             config = load_interview_config(args.config or DEFAULT_CONFIG)
@@ -168,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
         url=args.url,
         token=args.token,
         worker_channel_fd=args.worker_channel,
+        listen_fd=args.listen_fd,
+        resume=Path(args.resume) if args.resume else None,
     )
     from bots.startup_checks import StartupError, check_sessions_can_start
     from services.factory import ProviderConfigError
@@ -190,6 +221,61 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except asyncio.CancelledError:  # cancelled from outside
         return exit_code_for("stopped")
+
+
+def _check_resume_flags(args: argparse.Namespace) -> None:
+    """--resume, --listen-fd and --close-record: only where they mean something."""
+    if args.resume and args.transport == "twilio":
+        fail("--resume: a phone session is resumed by calling back, not by a new bot")
+    if args.listen_fd is not None and (args.transport != "websocket" or args.listen_fd < 3):
+        fail("--listen-fd: websocket only, an inherited descriptor (3 or more)")
+    if args.listen_fd is not None:
+        import socket
+
+        try:
+            kind = socket.socket(fileno=os.dup(args.listen_fd))
+        except OSError as exc:
+            fail(f"--listen-fd {args.listen_fd}: not an open socket ({exc.strerror or exc})")
+        with kind:
+            if kind.type != socket.SOCK_STREAM or kind.family not in (socket.AF_INET, socket.AF_INET6):
+                fail(f"--listen-fd {args.listen_fd}: not a TCP socket")
+    for flag in ("resume", "close_record"):
+        directory = getattr(args, flag)
+        if directory and not os.path.isdir(directory):
+            fail(f"--{flag.replace('_', '-')} {directory}: not a session record folder", EXIT_RESUME)
+
+
+def _resumed_interview(directory: str) -> InterviewConfig:
+    """The interview of the record to resume; EXIT_RESUME naming what is wrong (ended, corrupt, ...)."""
+    from pydantic import ValidationError
+
+    from bots.session_record import read_resumable_record
+    from interview.config import InterviewConfig
+    from interview.loader import describe_validation_error
+    from interview.session_snapshot import SnapshotError
+
+    try:
+        config_data, _ = read_resumable_record(Path(directory))
+        return InterviewConfig.model_validate(config_data["interview"])
+    except SnapshotError as exc:
+        fail(f"--resume: {exc}", EXIT_RESUME)
+    except ValidationError as exc:
+        fail(f"--resume {directory}: config.json: {describe_validation_error(exc)}", EXIT_RESUME)
+
+
+def _close_record(settings: Settings, directory: str) -> int:
+    """--close-record: the session's bot died and could not be replaced; its record is finished as it stood."""
+    from bots.suspended_record import finish_suspended_record
+    from interview.session_snapshot import SnapshotError
+
+    try:
+        asyncio.run(
+            finish_suspended_record(settings, Path(directory), reason="bot_crashed", why="bot_replacements_exhausted")
+        )
+    except SnapshotError as exc:
+        fail(f"--close-record: {exc}", EXIT_RESUME)
+    print(f"Session record: {directory}", flush=True)
+    return exit_code_for("bot_crashed")
 
 
 def _pool_size(args: argparse.Namespace, settings: Settings, *, poolable: bool) -> int:

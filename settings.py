@@ -199,6 +199,13 @@ class Settings(BaseSettings):
         le=3600,
         description="A launcher WebSocket session nobody joins within this is stopped (SIGTERM, reason join_timeout).",
     )
+    launcher_restart_attempts: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        description="A bot that dies before its session ended is replaced from its record this many times "
+        "(bot.py --resume); then the record is finished as it stood (end reason bot_crashed). 0: never replaced.",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -3,13 +3,23 @@
 Connection-accepting transports (websocket) run a server with a session per
 connection; room-joining ones (daily, livekit) run exactly one session in this
 process and return its outcome.
+
+A replacement for a bot that died (`bot.py --resume DIR`, started by the launcher) runs the
+same code with the record folder given: a WebSocket server holds that session for its
+candidate's last resume token (known by its digest in the record) and takes no other; a room
+bot rebuilds the session and rejoins the room. Every session says where its record is as
+soon as it has one ("Session record opened: DIR"), so the launcher knows what to resume.
 """
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
+from bots.exit_codes import EXIT_RESUME
 from bots.graceful_stop import GracefulStop
+from bots.resume_tokens import TokenFileError, forget_token_digest, read_token_digest, save_token_digest
+from bots.serving import ServeError
 from bots.session import InterviewSession, SessionOutcome
 from bots.session_server import SessionServer
 from bots.suspended_record import finish_suspended_record
@@ -23,6 +33,9 @@ from transports.common import SessionRefused
 from transports.input_limits import InputLimits
 from transports.websocket_server import build_websocket_app
 
+OPENED_LINE = "Session record opened"  # "<this>: DIR", once a session has its record (the launcher reads it)
+REPLACEMENT_ONLY = "this interview is being resumed: only its own page can come back to it"
+
 
 async def serve_websocket_sessions(
     settings: Settings,
@@ -35,11 +48,15 @@ async def serve_websocket_sessions(
     candidate_name: str | None = None,
     stop: GracefulStop | None = None,
     worker_channel_fd: int | None = None,
+    listen_fd: int | None = None,
+    resume_directory: Path | None = None,
 ) -> list[SessionOutcome]:
     """Serve `ws://host:port/ws` and the candidate page at `/`; with `once`, stop after the first session ends.
 
     SIGTERM (`stop`): every session says goodbye and finishes its record, then the server exits.
-    `worker_channel_fd`: run as one worker of a pool (`bots/worker_pool.py`), which owns the port."""
+    `worker_channel_fd`: run as one worker of a pool (`bots/worker_pool.py`), which owns the port.
+    `listen_fd`: serve on this inherited listening socket (the launcher's, stable across bot replacements).
+    `resume_directory`: a replacement for a bot that died: hold that session for its candidate's token."""
     server = SessionServer(once=once, stop=stop, worker_channel_fd=worker_channel_fd)
 
     async def finish(directory: Path) -> None:
@@ -47,10 +64,15 @@ async def serve_websocket_sessions(
         server.suspended_session_finished(SessionOutcome(directory.name, directory, "candidate_left"))
 
     suspensions = SuspendedSessions(settings.reconnect_grace_seconds, finish)
+    if resume_directory is not None:
+        _hold_replaced_session(suspensions, resume_directory)
 
     async def run_session(handle: TransportHandle) -> None:
+        if handle.resume_token is None and resume_directory is not None:
+            raise SessionRefused(REPLACEMENT_ONLY)
         if handle.resume_token is not None:
             directory = await suspensions.claim(handle.resume_token)  # SessionRefused: closed, saying why
+            forget_token_digest(directory)  # used: a later replacement must not take it again
 
             def build() -> InterviewSession:
                 try:
@@ -67,9 +89,11 @@ async def serve_websocket_sessions(
             if suspensions.enabled:
                 session.suspend_on_drop, session.resume_token = True, suspensions.new_token()
             token = session.resume_token
+            server.track(session, handle)  # first: a SIGTERM from now on ends it cleanly
             if token is not None:
+                save_token_digest(session.record.directory, token)  # before the page has it (see resume_tokens)
                 suspensions.started(token)
-            server.track(session, handle)
+            announce_record(session.record.directory)
             try:
                 outcome = await session.run()
             finally:
@@ -90,10 +114,29 @@ async def serve_websocket_sessions(
         health_details=server.health_details,
         limits=InputLimits.from_settings(settings),
     )
+    sock = socket.socket(fileno=listen_fd) if listen_fd is not None else None
     try:
-        return await server.serve(app, host, port, lambda bound_port: print_websocket_ready(host, bound_port))
+        return await server.serve(app, host, port, lambda bound_port: print_websocket_ready(host, bound_port), sock)
     finally:
         await suspensions.finish_all()
+
+
+def announce_record(directory: Path) -> None:
+    """Say where the session's record is; a reader that went away (the launcher died) must not stop the session."""
+    try:
+        print(f"{OPENED_LINE}: {directory}", flush=True)
+    except OSError:  # BrokenPipeError: nobody reads our output any more; the session still runs to its end
+        pass
+
+
+def _hold_replaced_session(suspensions: SuspendedSessions, directory: Path) -> None:
+    """The dead bot's session, held for the token its candidate holds; ServeError if it gave out none."""
+    if not suspensions.enabled:
+        raise ServeError("--resume needs RECONNECT_GRACE_SECONDS > 0: the candidate must be able to come back")
+    try:
+        suspensions.hold_digest(read_token_digest(directory), directory)
+    except TokenFileError as exc:
+        raise ServeError(f"--resume {directory}: {exc}", EXIT_RESUME) from exc
 
 
 def print_websocket_ready(host: str, port: int, workers: int = 1) -> None:
@@ -115,17 +158,26 @@ async def run_room_session(
     persona: Persona,
     candidate_name: str | None = None,
     instructions: str | None = None,
+    resume_directory: Path | None = None,
     **transport_args: object,
 ) -> SessionOutcome:
     """Join one Daily/LiveKit room and run its interview to the end.
 
     Adds what a room session needs beyond the shared assembly: the contract's
-    extra instructions and SIGTERM as "say goodbye and end".
+    extra instructions and SIGTERM as "say goodbye and end". `resume_directory`: the bot
+    that ran this session died; rebuild it from its record and rejoin the same room.
     """
     handle = create_transport(kind, limits=InputLimits.from_settings(settings), **transport_args)  # type: ignore[arg-type]
-    session = InterviewSession(
-        settings, config, handle, persona=persona, candidate_name=candidate_name, instructions=instructions
-    )
+    if resume_directory is not None:
+        try:
+            session = InterviewSession.resume(settings, resume_directory, handle)
+        except SnapshotError as exc:
+            raise ServeError(f"--resume {resume_directory}: {exc}", EXIT_RESUME) from exc
+    else:
+        session = InterviewSession(
+            settings, config, handle, persona=persona, candidate_name=candidate_name, instructions=instructions
+        )
+    announce_record(session.record.directory)
     stop = GracefulStop()
     stop.track(session, handle)
     stop.install()

@@ -11,6 +11,7 @@ import os
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bots.exit_codes import EXIT_CONTRACT, EXIT_OK, EXIT_SESSION_FAILED, EXIT_USAGE, exit_code_for
@@ -51,6 +52,8 @@ class ServeRequest:
     url: str | None = None
     token: str | None = None
     worker_channel_fd: int | None = None
+    listen_fd: int | None = None  # websocket: an inherited listening socket (the launcher's) instead of host:port
+    resume: Path | None = None  # a record folder: this bot replaces one that died (its session goes on)
 
     @property
     def people(self) -> dict[str, str | None]:
@@ -90,7 +93,13 @@ async def _serve_websocket(request: ServeRequest) -> int:
     from bots.runners import serve_websocket_sessions
 
     stop = GracefulStop()
-    outcomes = await serve_websocket_sessions(request.settings, request.interview(), **_server_options(request, stop))
+    outcomes = await serve_websocket_sessions(
+        request.settings,
+        request.interview(),
+        **_server_options(request, stop),
+        listen_fd=request.listen_fd,
+        resume_directory=request.resume,
+    )
     return _server_exit_code(outcomes, stop)
 
 
@@ -157,6 +166,7 @@ async def _serve_daily(request: ServeRequest) -> int:
         kind="daily",
         persona=request.persona,
         **request.people,
+        resume_directory=request.resume,
         room_url=room_url,
         token=token,
     )
@@ -201,6 +211,7 @@ async def _serve_livekit(request: ServeRequest) -> int:
         kind="livekit",
         persona=request.persona,
         **request.people,
+        resume_directory=request.resume,
         url=url,
         token=token,
         room_name=request.room,

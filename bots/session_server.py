@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
@@ -77,13 +78,16 @@ class SessionServer:
         if self.once:
             self._done.set()
 
-    async def serve(self, app: FastAPI, host: str, port: int, on_ready: Callable[[int], None]) -> list[SessionOutcome]:
-        """Serve on host:port (a worker: the pool's connections; the pool prints the ready line)."""
+    async def serve(
+        self, app: FastAPI, host: str, port: int, on_ready: Callable[[int], None], sock: socket.socket | None = None
+    ) -> list[SessionOutcome]:
+        """Serve on host:port, or on `sock` if given (a worker: the pool's connections; the pool prints the ready
+        line)."""
         self.stop.install()
         self.lag.start()
         try:
             if self.worker is None:
-                await serve_until(app, host, port, self._done, on_ready, ws_max_size=WS_MAX_MESSAGE_BYTES)
+                await serve_until(app, host, port, self._done, on_ready, ws_max_size=WS_MAX_MESSAGE_BYTES, sock=sock)
             else:
                 orphan_watch = asyncio.get_running_loop().create_task(self._stop_when_primary_goes(self.worker))
                 await serve_handed_connections(app, self._done, self.worker.start, ws_max_size=WS_MAX_MESSAGE_BYTES)

@@ -1,9 +1,11 @@
-"""Finishing the record of a suspended session nobody came back to: as the interview stood at the drop.
+"""Finishing the record of a session that cannot go on: as the interview stood at its last snapshot.
 
-The session's process wrote everything but the reports when the candidate dropped out (it
-waited for them); this writes what a session's end writes — latency.json, evaluation.json
-(the answers from the snapshot, scored), `session_ended` (candidate_left) and report.html —
-from the record folder alone.
+Two cases, the same work: a suspended session nobody came back to (its process wrote
+everything but the reports when the candidate dropped out, and waited), and a session whose
+bot died and could not be replaced (the launcher's attempts ran out: `bot.py --close-record`).
+This writes what a session's end writes — latency.json, evaluation.json (the answers from the
+snapshot, scored), `session_ended` with the reason (candidate_left, bot_crashed) and
+report.html — from the record folder alone.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from loguru import logger
 from bots.session_record import SessionRecord, read_resumable_record
 from bots.session_timing import EVALUATION_TIMEOUT_SECS
 from interview.config import InterviewConfig
+from interview.end_reason import EndReason
 from interview.evaluator import RubricEvaluator
 from latency.tracker import LatencyTracker
 from report import write_report
@@ -23,13 +26,16 @@ from services.scorers import create_scorer
 from settings import Settings
 
 
-async def finish_suspended_record(settings: Settings, directory: Path) -> None:
+async def finish_suspended_record(
+    settings: Settings, directory: Path, *, reason: EndReason = "candidate_left", why: str = "reconnect_window_closed"
+) -> None:
+    """Score and close the record; `why` is the event that says what closed it, `reason` the end reason."""
     config_data, snapshot = read_resumable_record(directory)
     config = InterviewConfig.model_validate(config_data["interview"])
     away = max(0.0, time.time() - snapshot.saved_at_wall)
     record = SessionRecord.reopen(directory, elapsed_s=snapshot.record_elapsed_s + away)
     try:
-        record.event("reconnect_window_closed", away_s=round(away, 1))
+        record.event(why, away_s=round(away, 1))
         latency = LatencyTracker(
             config.budget.latency,
             config.budget.latency_alerts,
@@ -49,7 +55,7 @@ async def finish_suspended_record(settings: Settings, directory: Path) -> None:
         if close is not None:
             await close()
     finally:
-        record.event("session_ended", reason="candidate_left", duration_s=record.elapsed(), state=snapshot.state)
+        record.event("session_ended", reason=reason, duration_s=record.elapsed(), state=snapshot.state)
         record.close()
     try:
         write_report(directory)

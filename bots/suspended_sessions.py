@@ -5,12 +5,15 @@ blip) comes back with `?resume=<token>` within `RECONNECT_GRACE_SECONDS`; the se
 session from its record folder (`InterviewSession.resume`) and the interview goes on. A token
 is good for one return; each resumed session gets a new one. Nobody back in time: the record is
 finished as the interview stood (`finish_suspended_record`: evaluation, latency, report).
+
+Tokens are held as their digests (`bots/resume_tokens.py`): a replacement for a bot that died
+knows its session's token only by the digest in the record, and holds it the same way
+(`hold_digest`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -18,6 +21,7 @@ from pathlib import Path
 
 from loguru import logger
 
+from bots import resume_tokens
 from transports.common import SessionRefused
 
 LIVE_WAIT_SECS = 15.0
@@ -31,7 +35,7 @@ class _Held:
 
 
 class SuspendedSessions:
-    """Resume tokens -> suspended record folders, each finished when its grace window ends."""
+    """Resume tokens (by digest) -> suspended record folders, each finished when its grace window ends."""
 
     def __init__(self, grace_secs: float, finish: Callable[[Path], Awaitable[None]]) -> None:
         self.grace_secs = grace_secs
@@ -45,37 +49,45 @@ class SuspendedSessions:
 
     @staticmethod
     def new_token() -> str:
-        return secrets.token_urlsafe(32)
+        return resume_tokens.new_token()
 
     def started(self, token: str) -> None:
         """A session holding `token` runs: a reconnect with it waits for the session to notice its drop."""
-        self._live[token] = asyncio.Event()
+        self._live[resume_tokens.digest(token)] = asyncio.Event()
 
     def ended(self, token: str) -> None:
         """The session holding `token` ended for good: its token resumes nothing."""
-        event = self._live.pop(token, None)
+        self._ended(resume_tokens.digest(token))
+
+    def _ended(self, key: str) -> None:
+        event = self._live.pop(key, None)
         if event is not None:
             event.set()
 
     def hold(self, token: str, directory: Path) -> None:
         """The candidate of `directory` dropped out: wait `grace_secs` for `token` to come back."""
+        self.hold_digest(resume_tokens.digest(token), directory)
+
+    def hold_digest(self, key: str, directory: Path) -> None:
+        """Hold `directory` for the token whose digest is `key` (a replacement bot knows no more)."""
         deadline = time.monotonic() + self.grace_secs
-        expiry = asyncio.get_running_loop().create_task(self._expire(token), name=f"resume-window-{directory.name}")
-        self._held[token] = _Held(directory, deadline, expiry)
-        self.ended(token)
+        expiry = asyncio.get_running_loop().create_task(self._expire(key), name=f"resume-window-{directory.name}")
+        self._held[key] = _Held(directory, deadline, expiry)
+        self._ended(key)
 
     async def claim(self, token: str) -> Path:
         """The record folder `token` resumes (once); SessionRefused for an unknown, used or expired token.
 
         The candidate's page may come back before the server has seen the old socket close (a reload is
         fast): a token of a session still running waits for it, up to `LIVE_WAIT_SECS`."""
-        live = self._live.get(token)
+        key = resume_tokens.digest(token)
+        live = self._live.get(key)
         if live is not None:
             try:
                 await asyncio.wait_for(live.wait(), LIVE_WAIT_SECS)
             except TimeoutError:
                 raise SessionRefused("this interview is still connected elsewhere") from None
-        held = self._held.pop(token, None)
+        held = self._held.pop(key, None)
         if held is None:
             raise SessionRefused("this interview cannot be resumed: the link is unknown, used or expired")
         held.expiry.cancel()
@@ -86,15 +98,14 @@ class SuspendedSessions:
 
     async def finish_all(self) -> None:
         """The server stops: every held session is finished now (nobody can come back to a stopped server)."""
-        tokens = list(self._held)
-        for token in tokens:
-            held = self._held.pop(token)
+        for key in list(self._held):
+            held = self._held.pop(key)
             held.expiry.cancel()
             await self._finish_quietly(held.directory)
 
-    async def _expire(self, token: str) -> None:
+    async def _expire(self, key: str) -> None:
         await asyncio.sleep(self.grace_secs)
-        held = self._held.pop(token, None)
+        held = self._held.pop(key, None)
         if held is not None:
             logger.info(f"session {held.directory.name}: nobody came back within {self.grace_secs:g} s")
             await self._finish_quietly(held.directory)

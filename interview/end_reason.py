@@ -19,5 +19,6 @@ EndReason = Literal[
     "idle_timeout",  # nothing happened on the line for the idle limit
     "stopped",  # asked to stop (SIGTERM, e.g. the launcher's DELETE)
     "cancelled",  # ended for another reason before completion
+    "bot_crashed",  # the bot process died and could not be replaced (the record finished as it stood)
 ]
 END_REASONS: tuple[EndReason, ...] = get_args(EndReason)

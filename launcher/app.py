@@ -7,11 +7,12 @@ bot reads from room metadata), creates the room (LiveKit: CreateRoom with the
 contract as metadata; Daily: a short-lived private room), mints the candidate's
 join token, starts `bot.py` for it and answers with the session id, room, join
 URL/token and the bot's pid. `transport: websocket` is for local use: the bot
-serves one session (one connection: MAX_SESSIONS=1) on a port it binds itself (port 0, no
-race for it), for the holder of the session's own token (`candidate_token`, minted here,
-in the bot's environment, never its argv); once the session is `running`, `join_url` is
-its candidate page (`http://127.0.0.1:PORT/?token=...`) and `ws_url` its
-`ws://127.0.0.1:PORT/ws?token=...` for programmatic clients (both null while `starting`).
+serves one session (one connection: MAX_SESSIONS=1) on a socket the launcher bound for the
+session (a free port the kernel picks, inherited by the bot: `launcher/listener.py`, so the
+URL outlives a bot that dies and is replaced), for the holder of the session's own token
+(`candidate_token`, minted here, in the bot's environment, never its argv); once the session
+is `running`, `join_url` is its candidate page (`http://127.0.0.1:PORT/?token=...`) and
+`ws_url` its `ws://127.0.0.1:PORT/ws?token=...` for programmatic clients (both null while `starting`).
 A WebSocket session nobody joins within LAUNCHER_JOIN_TIMEOUT_SECONDS is stopped. Process management lives in
 `launcher/sessions.py`; `LAUNCHER_WARM_POOL` children wait loaded for a session
 (`launcher/warm_pool.py`), so a session starts in a process that is already warm.
@@ -102,14 +103,16 @@ def bot_script_command() -> list[str]:
 
 
 def bot_command(transport: str, tickets: RoomTickets | None, contract_file: Path, port: int | None) -> list[str]:
-    """The child's argv: a room bot joins the room in `tickets`; a WebSocket bot serves one session on `port`.
+    """The child's argv: a room bot joins the room in `tickets`; a WebSocket bot serves one session on `port`
+    (None: on the socket the supervisor hands it, `--listen-fd`).
 
     The bot's token is never in argv (anyone can read a process list): it is in a 0600 file.
     """
     base = [*bot_script_command(), "--transport", transport]
     if tickets is not None:
         return [*base, *bot_join_flags(transport, tickets, str(token_file_for(contract_file)), str(contract_file))]
-    return [*base, "--host", "127.0.0.1", "--port", str(port), "--once", "--contract", str(contract_file)]
+    where = ["--port", str(port)] if port is not None else []
+    return [*base, "--host", "127.0.0.1", *where, "--once", "--contract", str(contract_file)]
 
 
 def create_app(
@@ -130,6 +133,10 @@ def create_app(
         sup.records_dir = settings.sessions_dir.resolve()
     if sup.join_timeout_seconds is None:
         sup.join_timeout_seconds = settings.launcher_join_timeout_seconds
+    if sup.restart_attempts is None:
+        sup.restart_attempts = settings.launcher_restart_attempts
+    if sup.bot_script is None:
+        sup.bot_script = bot_script_command()
     # `child_env` (tests) is the whole source; a deployment's children also get the bot settings the
     # launcher read from its .env, since they read none themselves.
     env = child_environment(os.environ, settings) if child_env is None else child_environment(child_env)
@@ -172,11 +179,12 @@ def create_app(
             directory.mkdir(parents=True, exist_ok=True)
             contract_file = directory / "contract.json"
             contract_file.write_text(contract.to_json(), encoding="utf-8")
-            tickets, port, child_env_for = None, None, env
+            tickets, child_env_for = None, env
+            port: int | None = None
             join_url: str | None
             candidate_token: str | None
             if not is_room(request.transport):
-                port = 0  # the bot binds a free port itself and says which (its ready line): nothing to race for
+                port = None  # the supervisor's socket for the session (launcher/listener.py); the ready line says it
                 join_url, candidate_token = None, new_websocket_token()  # the URLs follow from its ready line
                 child_env_for = {**env, "WEBSOCKET_TOKEN": candidate_token}
             else:

@@ -11,11 +11,14 @@ owner's only.
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import os
 import signal
+import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
 CHILD_UMASK = 0o077
@@ -34,3 +37,20 @@ def child_setup() -> Callable[[], None]:
                 os.kill(os.getpid(), signal.SIGTERM)
 
     return setup
+
+
+async def spawn_bot(
+    command: Sequence[str], env: dict[str, str], cwd: Path, *, stdin: int, listener: socket.socket | None = None
+) -> asyncio.subprocess.Process:
+    """A bot child: output piped (stderr too), its own session, dies with the launcher, `listener` inherited."""
+    return await asyncio.create_subprocess_exec(
+        *command,
+        cwd=cwd,
+        env=env,
+        stdin=stdin,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,  # a Ctrl-C on the launcher reaches the launcher, which ends children itself
+        preexec_fn=child_setup(),  # ...and a launcher that dies any other way still ends them (SIGTERM)
+        pass_fds=(listener.fileno(),) if listener is not None else (),
+    )

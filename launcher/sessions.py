@@ -17,6 +17,15 @@ as the bot does: the session timeout runs from the candidate's join ("Candidate
 joined" on its stdout; until then the room's join window), and scoring and the
 reports follow the end, so the limit is join + timeout + evaluation + grace. `stop`
 is SIGTERM (goodbye and a clean end), then SIGKILL after the grace.
+
+A bot that dies before its session ended (killed, out of memory, any failure: its record has
+a snapshot and no `session_ended`, and the launcher did not stop it) is replaced
+(`launcher/restarts.py`): `bot.py ... --resume <record>`, the same command with the record to go
+on from, up to `restart_attempts` times a session; then its record is finished as it stood
+(`bot.py --close-record`, end reason bot_crashed) and the session is `failed` with that reason.
+The record's folder is known from the bot's "Session record opened: DIR" line, checked like
+the last one. A WebSocket session's listening socket is the launcher's (`launcher/listener.py`),
+so its URLs are the same for every bot of the session.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ import asyncio
 import json
 import re
 import signal
+import socket
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import asdict, dataclass, field
@@ -36,19 +46,22 @@ from loguru import logger
 from bots.exit_codes import END_REASON_EXIT_CODES, reason_for_exit_code
 from bots.session_timing import JOINED_LINE
 from bots.session_timing import after_interview_seconds as default_after_interview_seconds
-from launcher.child_process import child_setup
+from launcher.child_process import spawn_bot
 from launcher.child_secrets import TOKEN_FILE_NAME
+from launcher.listener import close_quietly, listen_flags, session_listener, start_listening
 from launcher.output_lines import capped_lines
+from launcher.restarts import CRASH_END_REASON, NOT_RETRYABLE, close_crashed_record, record_unfinished
 from launcher.warm_pool import WarmPool
 from transports.candidate_page import page_url
 from transports.room_api import ROOM_JOIN_WINDOW_SECONDS, is_room
 
-SessionState = Literal["starting", "running", "ended", "failed"]
+SessionState = Literal["starting", "running", "restarting", "ended", "failed"]
+LIVE_STATES = ("starting", "running", "restarting")
 READY_LINE = re.compile(
     r"Interview server listening on ws://(?P<host>[0-9.]+|\[[0-9a-f:]+\]|[A-Za-z0-9.-]+):(?P<port>\d{1,5})/ws"
     r"(?: \(\d+ worker processes\))?|Session ready(?:: .*)?"
 )
-RECORD_LINE = re.compile(r"Session record: (?P<path>\S+)")
+RECORD_LINE = re.compile(r"Session record(?: opened)?: (?P<path>\S+)")  # when opened (bots/runners.py), when closed
 # A record folder's name: the bot's own ids (bots/session_record.py new_session_id) or the launcher's.
 RECORD_NAME = re.compile(r"\d{8}-\d{6}-[0-9a-f]{6}|[0-9a-f]{12}")
 ENDED_NORMALLY = frozenset(code for reason, code in END_REASON_EXIT_CODES.items() if reason != "error")
@@ -77,6 +90,8 @@ class LaunchedSession:
     ended_at: float | None = None
     killed: str | None = None  # why the launcher killed it, if it did
     warm: bool = False  # run by a warm-pool child (started before the request)
+    restarts: int = 0  # replacement bots started for it (`bot.py --resume`)
+    crashes: list[str] = field(default_factory=list)  # how each of its bots died before the session ended
 
     def public(self) -> dict[str, object]:
         data = asdict(self)
@@ -98,9 +113,15 @@ class Supervisor:
         after_interview_seconds: float = default_after_interview_seconds(),
         join_timeout_seconds: float | None = None,
         records_dir: Path | None = None,
+        restart_attempts: int | None = None,
+        bot_script: list[str] | None = None,
     ):
         """`join_timeout_seconds`: stop a WebSocket session nobody joined by then (None: the join window only).
-        `records_dir`: SESSIONS_DIR, the only place a bot's record may be (None: no record is believed)."""
+        `records_dir`: SESSIONS_DIR, the only place a bot's record may be (None: no record is believed).
+        `restart_attempts`: replacements for a session's bot that died (None: set by the app; 0: none).
+        `bot_script`: how to run bot.py (for `--close-record`; None: set by the app)."""
+        self.restart_attempts = restart_attempts
+        self.bot_script = bot_script
         self.max_sessions = max_sessions
         self.join_timeout_seconds = join_timeout_seconds
         self.records_dir = records_dir
@@ -112,12 +133,14 @@ class Supervisor:
         self.sessions: dict[str, LaunchedSession] = {}
         self._processes: dict[str, asyncio.subprocess.Process] = {}
         self._cwd: dict[str, Path] = {}
+        self._commands: dict[str, tuple[list[str], dict[str, str]]] = {}  # what a replacement is started with
+        self._listeners: dict[str, socket.socket] = {}  # a WebSocket session's socket (launcher/listener.py)
         self._tasks: set[asyncio.Task[None]] = set()
         self._reserved = 0
 
     @property
     def active(self) -> int:
-        return sum(1 for s in self.sessions.values() if s.state in ("starting", "running")) + self._reserved
+        return sum(1 for s in self.sessions.values() if s.state in LIVE_STATES) + self._reserved
 
     def reserve(self) -> bool:
         """Claim a slot before slow work (room creation) so concurrent requests cannot overshoot."""
@@ -141,57 +164,73 @@ class Supervisor:
 
         Uses a slot reserved with `reserve`."""
         session.directory.mkdir(parents=True, exist_ok=True)
+        listens = not is_room(session.transport)
         try:
-            process, early_output, warm_token = await self._child_for(command, env, cwd, warm)
+            process, early_output, warm_token, listener = await self._child_for(command, env, cwd, warm, listens)
         finally:
             self.release()
-        session.pid = process.pid
-        if warm_token is not None and not is_room(session.transport):
+        if warm_token is not None and listens:
             session.candidate_token = warm_token  # minted for that warm child (in its environment) at its start
+            env = {**env, "WEBSOCKET_TOKEN": warm_token}  # ...and the one its replacements must accept
         if early_output is not None:
             session.warm = True
             with open(session.directory / "bot.log", "ab") as log:  # noqa: ASYNC230 - a few lines, once
                 log.writelines(early_output)  # what the warm child printed before this session was its own
         self._joined[session.id] = asyncio.Event()
         self.sessions[session.id] = session
-        self._processes[session.id] = process
         self._cwd[session.id] = cwd
-        self._spawn(self._watch(session, process))
-        self._spawn(self._watchdog(session, process))
+        self._commands[session.id] = (list(command), env)
+        if listener is not None:
+            self._listeners[session.id] = listener
+        self._run(session, process)
         logger.info(f"launcher: session {session.id} ({session.transport}) started, pid {process.pid}")
         return session
 
+    def _run(self, session: LaunchedSession, process: asyncio.subprocess.Process) -> None:
+        """`process` is the session's bot now: watch its output and exit, and its time."""
+        session.pid = process.pid
+        self._processes[session.id] = process
+        self._spawn(self._watch(session, process))
+        self._spawn(self._watchdog(session, process))
+
     @staticmethod
     async def _child_for(
-        command: Sequence[str], env: dict[str, str], cwd: Path, warm: WarmPool | None
-    ) -> tuple[asyncio.subprocess.Process, list[bytes] | None, str | None]:
-        """A warm child handed the command's flags (with what it printed already and its WebSocket token),
-        or a new child (None, None): it has `env`."""
+        command: Sequence[str], env: dict[str, str], cwd: Path, warm: WarmPool | None, listens: bool
+    ) -> tuple[asyncio.subprocess.Process, list[bytes] | None, str | None, socket.socket | None]:
+        """A warm child handed the command's flags (with what it printed already, its WebSocket token and
+        socket), or a new child (None, None, its new socket): it has `env`. `listens`: a WebSocket session."""
         flags = warm.session_flags(command) if warm is not None else None
         if warm is not None and flags is not None:
             while (bot := warm.take()) is not None:
-                if await bot.hand_over(flags):
-                    return bot.process, bot.output, bot.websocket_token
+                listener = bot.listener if listens else None
+                if listener is not None:
+                    start_listening(listener)
+                if await bot.hand_over([*flags, *listen_flags(listener)]):
+                    if not listens:
+                        close_quietly(bot.listener)  # a room session needs no socket of ours
+                    return bot.process, bot.output, bot.websocket_token, listener
+                close_quietly(bot.listener)
                 logger.warning(f"launcher: warm bot pid {bot.process.pid} was gone at hand-over; trying another")
-        process = await asyncio.create_subprocess_exec(
-            *command,
-            cwd=cwd,
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,  # a Ctrl-C on the launcher reaches the launcher, which ends children itself
-            preexec_fn=child_setup(),  # ...and a launcher that dies any other way still ends them (SIGTERM)
-        )
-        return process, None, None
+        listener = session_listener() if listens else None
+        try:
+            if listener is not None:
+                start_listening(listener)
+            process = await spawn_bot(
+                [*command, *listen_flags(listener)], env, cwd, stdin=asyncio.subprocess.DEVNULL, listener=listener
+            )
+        except BaseException:
+            close_quietly(listener)
+            raise
+        return process, None, None, listener
 
     async def stop(self, session_id: str, reason: str = "deleted") -> None:
         """SIGTERM (the bot says goodbye and ends), SIGKILL if still there after the grace period."""
         process = self._processes.get(session_id)
         session = self.sessions[session_id]
+        if session.state in LIVE_STATES:
+            session.killed = session.killed or reason  # also between a dead bot and its replacement: none starts
         if process is None or process.returncode is not None:
             return
-        session.killed = session.killed or reason
         _signal(process, signal.SIGTERM)
         try:
             await asyncio.wait_for(exit_of(process), self.grace_seconds)
@@ -206,10 +245,13 @@ class Supervisor:
 
     async def shutdown(self) -> None:
         """End every child (gracefully, then by force) and wait for the watchers."""
-        await asyncio.gather(*(self.stop(sid, "launcher_shutdown") for sid in list(self._processes)))
+        await asyncio.gather(*(self.stop(sid, "launcher_shutdown") for sid in list(self.sessions)))
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        for listener in self._listeners.values():
+            close_quietly(listener)
+        self._listeners.clear()
 
     # --- watching -------------------------------------------------------------------------
 
@@ -229,10 +271,23 @@ class Supervisor:
         except Exception:
             pass
         self._processes.pop(session.id, None)
+        session.exit_code = code
+        if session.killed is None and record_unfinished(session.record):
+            session.crashes.append(reason_for_exit_code(code))
+            await self._replace_or_close(session, code)
+            return
+        self._finished(session, code)
+
+    def _finished(self, session: LaunchedSession, code: int, crash_closed: bool = False) -> None:
+        """The session is over: its state and reason from how its last bot ended; its token and socket go."""
         self._cwd.pop(session.id, None)
+        self._commands.pop(session.id, None)
+        close_quietly(self._listeners.pop(session.id, None))
         _delete_token_file(session)
         session.exit_code, session.ended_at = code, self._clock()
-        if session.killed == "session_timeout_exceeded":
+        if crash_closed:
+            session.state, session.exit_reason = "failed", CRASH_END_REASON
+        elif session.killed == "session_timeout_exceeded":
             session.state, session.exit_reason = "failed", session.killed
         elif session.killed == "join_timeout":
             session.state, session.exit_reason = "ended", session.killed
@@ -245,6 +300,61 @@ class Supervisor:
             session.state = "ended" if code in ENDED_NORMALLY else "failed"
             session.exit_reason = _reason(code, session.record)
         logger.info(f"launcher: session {session.id} exited {code} ({session.exit_reason}), state {session.state}")
+
+    async def _replace_or_close(self, session: LaunchedSession, code: int) -> None:
+        """A bot died mid-session: start its replacement from the record, or, past the attempts (or an exit a
+        retry cannot mend), finish the record as it stood and fail the session with `bot_crashed`."""
+        assert session.record is not None
+        attempts = self.restart_attempts or 0
+        if session.restarts >= attempts or code in NOT_RETRYABLE:
+            logger.warning(
+                f"launcher: session {session.id}: bot exited {code} ({reason_for_exit_code(code)}) after "
+                f"{session.restarts} of {attempts} replacements; finishing its record as it stood"
+            )
+            session.state = "restarting"  # still holding its slot while the record is scored and closed
+            await close_crashed_record(Path(session.record), lambda argv: self._run_to_end(session, argv), self._script)
+            self._finished(session, code, crash_closed=True)
+            return
+        command, env = self._commands[session.id]
+        session.restarts += 1
+        session.state = "restarting"
+        listener = self._listeners.get(session.id)
+        argv = [*command, "--resume", session.record, *listen_flags(listener)]
+        try:
+            process = await spawn_bot(
+                argv, env, self._cwd[session.id], stdin=asyncio.subprocess.DEVNULL, listener=listener
+            )
+        except OSError as exc:
+            logger.error(f"launcher: session {session.id}: could not start a replacement: {exc}")
+            await self._replace_or_close(session, code)  # counts as an attempt: bounded by restart_attempts
+            return
+        if session.killed is not None:  # stopped while the replacement was starting
+            _signal(process, signal.SIGTERM)
+        logger.warning(
+            f"launcher: session {session.id}: bot exited {code} ({reason_for_exit_code(code)}) mid-session; "
+            f"replacement {session.restarts} of {attempts}, pid {process.pid}, resumes {session.record}"
+        )
+        self._run(session, process)
+
+    @property
+    def _script(self) -> list[str]:
+        if self.bot_script is None:
+            raise RuntimeError("the supervisor has no bot_script to close a record with")
+        return self.bot_script
+
+    async def _run_to_end(self, session: LaunchedSession, argv: Sequence[str]) -> int | None:
+        """A one-off bot child of `session` (its env, output to its bot.log); its exit status, None if killed
+        when cancelled (the caller's timeout)."""
+        _command, env = self._commands[session.id]
+        process = await spawn_bot(argv, env, self._cwd[session.id], stdin=asyncio.subprocess.DEVNULL)
+        reader = asyncio.ensure_future(self._read_output(session, process))
+        try:
+            return await exit_of(process)
+        except asyncio.CancelledError:
+            _signal(process, signal.SIGKILL)
+            raise
+        finally:
+            await asyncio.gather(reader, return_exceptions=True)
 
     async def _read_output(self, session: LaunchedSession, process: asyncio.subprocess.Process) -> None:
         """Copy the child's output to bot.log (lines capped) and act on its lines; drain the pipe to the end.
@@ -281,7 +391,7 @@ class Supervisor:
 
     def _on_line(self, session: LaunchedSession, line: str) -> None:
         """One whole line of the bot's output: ready (and its port), joined, or its record."""
-        if session.state == "starting" and (ready := READY_LINE.fullmatch(line)):
+        if session.state in ("starting", "restarting") and (ready := READY_LINE.fullmatch(line)):
             session.state, session.ready_at = "running", self._clock()
             if ready.group("port") and not is_room(session.transport):
                 _set_websocket_urls(session, ready.group("host"), int(ready.group("port")))

@@ -15,7 +15,10 @@ setup does not spin. Idle warm children are not sessions: they do not count agai
 A WebSocket session's token must be in its bot's environment (never argv), and a warm child's
 environment is fixed before its session exists: so each warm child is started with a fresh
 WEBSOCKET_TOKEN of its own (:attr:`WarmBot.websocket_token`), which becomes the token of the
-one session it runs. Children die with the launcher (:mod:`launcher.child_process`).
+one session it runs. For the same reason each warm child inherits a socket of its own
+(:attr:`WarmBot.listener`, :mod:`launcher.listener`): a WebSocket session run by it listens
+there, and the launcher keeps it for the session's replacements. Children die with the launcher
+(:mod:`launcher.child_process`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import socket
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +36,8 @@ from typing import Any
 from loguru import logger
 
 from bots.warm_start import WARM_READY_LINE
-from launcher.child_process import child_setup
+from launcher.child_process import spawn_bot
+from launcher.listener import close_quietly, session_listener
 from launcher.output_lines import capped_lines
 
 FIRST_RETRY_SECONDS, MAX_RETRY_SECONDS = 1.0, 60.0
@@ -50,6 +55,7 @@ class WarmBot:
     output: list[bytes] = field(default_factory=list)
     warm_seconds: float | None = None  # spawn -> ready line
     websocket_token: str | None = None  # its WEBSOCKET_TOKEN: the token of the session it will run
+    listener: socket.socket | None = None  # its inherited socket: a WebSocket session's (`--listen-fd`)
 
     async def hand_over(self, argv: Sequence[str]) -> bool:
         """Send the session's flags and close its stdin; False if the child is already gone."""
@@ -129,6 +135,7 @@ class WarmPool:
         idle, self._ready = self._ready, []
         for bot in idle:
             await _end(bot.process)
+            close_quietly(bot.listener)
 
     # --- warming -------------------------------------------------------------------------
 
@@ -139,22 +146,24 @@ class WarmPool:
 
     async def _warm_one(self) -> None:
         started = self._clock()
-        token = new_websocket_token()
-        process = await asyncio.create_subprocess_exec(
-            *self.command,
-            cwd=self._cwd,
-            env={**self._env, "WEBSOCKET_TOKEN": token},
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,  # as a cold child: the launcher ends it itself
-            preexec_fn=child_setup(),  # ...or the kernel does, if the launcher dies
-        )
-        bot = WarmBot(process, websocket_token=token)
+        token, listener = new_websocket_token(), session_listener()
+        try:
+            process = await spawn_bot(
+                self.command,
+                {**self._env, "WEBSOCKET_TOKEN": token},
+                self._cwd,
+                stdin=asyncio.subprocess.PIPE,
+                listener=listener,
+            )
+        except BaseException:
+            close_quietly(listener)
+            raise
+        bot = WarmBot(process, websocket_token=token, listener=listener)
         try:
             ready = await self._read_until_ready(bot)
         except asyncio.CancelledError:
             await _end(process)
+            close_quietly(listener)
             raise
         finally:
             self._warming -= 1
@@ -165,9 +174,11 @@ class WarmPool:
             await process.wait()  # idle until handed over; exiting idle (killed from outside) is replaced
             if bot in self._ready:
                 self._ready.remove(bot)
+                close_quietly(listener)
                 logger.warning(f"launcher: an idle warm bot exited {process.returncode}; replacing it")
                 self.fill()
             return
+        close_quietly(listener)
         code = await process.wait()
         tail = b"".join(bot.output[-OUTPUT_TAIL_LINES:]).decode(errors="replace").rstrip()
         logger.warning(

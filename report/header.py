@@ -16,6 +16,7 @@ from report.timing import clock
 END_LABELS = {
     "completed": ("Completed", "ok"),
     "candidate_left": ("Candidate left early", "warn"),
+    "bot_crashed": ("Interviewer process failed", "bad"),
     "candidate_silent": ("Ended: candidate silent", "warn"),
     "session_timeout": ("Session time limit reached", "warn"),
     "budget_exhausted": ("Ended: cost budget reached", "warn"),

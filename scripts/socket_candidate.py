@@ -39,8 +39,9 @@ class Candidate:
         self.close_reason: str | None = None
         self.bot_started_at: float | None = None  # monotonic time the interviewer last began to speak
 
-    async def connect(self) -> None:
-        self.ws = await open_connection(self.url)
+    async def connect(self, open_timeout: float = 10.0) -> None:
+        """`open_timeout`: a bot being replaced answers only once it is up (the socket queues the connection)."""
+        self.ws = await open_connection(self.url, open_timeout=open_timeout)
         await self.ws.send(encode_message(rtvi_client_ready()))
         self._tasks = [asyncio.create_task(self._mic()), asyncio.create_task(self._listen())]
 

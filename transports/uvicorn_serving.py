@@ -33,14 +33,16 @@ async def serve(
     on_ready: Callable[[int], None] | None = None,
     *,
     ws_max_size: int = 16 * 1024 * 1024,
+    sock: socket.socket | None = None,
 ) -> None:
     """Run uvicorn until cancelled or interrupted; `on_ready` gets the bound port (useful with port 0).
 
-    `ws_max_size`: a larger WebSocket message closes that connection (code 1009), nothing else."""
+    `ws_max_size`: a larger WebSocket message closes that connection (code 1009), nothing else.
+    `sock`: listen on this socket (bound by whoever started us, `--listen-fd`) instead of host:port."""
     server = _Server(
         uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", ws_max_size=ws_max_size)
     )
-    serve_task = asyncio.create_task(server.serve())
+    serve_task = asyncio.create_task(server.serve(sockets=[sock] if sock is not None else None))
     while not server.started and not serve_task.done():  # noqa: ASYNC110 - polls state that has no event to await
         await asyncio.sleep(0.02)
     if server.started and on_ready is not None:
