@@ -87,13 +87,7 @@ async def measure(url: str, sessions: Path, drops: int) -> list[float]:
         assert token, "no resume token"
         candidate.drop()
         await held(sessions, drop)
-        candidate = Candidate(f"{url}?resume={token}")
-        opened = time.monotonic()
-        await candidate.connect()
-        await candidate.wait_bot_turns(1, 60)
-        assert candidate.bot_started_at is not None
-        seconds.append(candidate.bot_started_at - opened)
-        print(f"  drop {drop}: reconnect -> interviewer speaking {seconds[-1] * 1000:.0f} ms", flush=True)
+        candidate = await come_back(f"{url}?resume={token}", time.monotonic(), seconds, f"drop {drop}: reconnect")
     await candidate.end()
     return seconds
 
@@ -131,15 +125,22 @@ async def measure_crashes(sessions: Path, crashes: int) -> list[float]:
             token, pid = candidate.resume_token, state["pid"]
             assert token, "no resume token"
             os.kill(pid, signal.SIGKILL)
-            killed = time.monotonic()
-            candidate = Candidate(f"{state['ws_url']}&resume={token}")  # the page's first retry is at 0.5 s
-            await candidate.connect(open_timeout=120)  # waits in the session's socket for the replacement
-            await candidate.wait_bot_turns(1, 120)
-            assert candidate.bot_started_at is not None
-            seconds.append(candidate.bot_started_at - killed)
-            print(f"  crash {crash}: SIGKILL -> interviewer speaking {seconds[-1] * 1000:.0f} ms", flush=True)
+            # At once (the page's first retry is at 0.5 s): the connection waits in the session's socket.
+            candidate = await come_back(f"{state['ws_url']}&resume={token}", time.monotonic(), seconds,
+                                        f"crash {crash}: SIGKILL")  # fmt: skip
         await candidate.end()
     return seconds
+
+
+async def come_back(url: str, since: float, seconds: list[float], label: str) -> Candidate:
+    """Connect with the resume token; append the seconds from `since` to the interviewer's first audio."""
+    candidate = Candidate(url)
+    await candidate.connect(open_timeout=120)  # a replacement bot answers once it is up
+    await candidate.wait_bot_turns(1, 120)
+    assert candidate.bot_started_at is not None
+    seconds.append(candidate.bot_started_at - since)
+    print(f"  {label} -> interviewer speaking {seconds[-1] * 1000:.0f} ms", flush=True)
+    return candidate
 
 
 async def until_snapshot(record: Path, timeout: float = 30) -> None:
