@@ -15,6 +15,10 @@ Where it differs from the service (on purpose, documented): transcription happen
 much silence (energy threshold) following speech; no interim results are sent (each one would
 cost a Whisper run on a 2-core machine). `keyterm`/`keywords` become Whisper's initial prompt.
 
+Scripted mode (`script=[lines]`, for load tests; see emulators/scripted.py): no Whisper, no audio
+kept; the n-th answer on a connection (loud audio after `answer_gap_secs` of quiet) is answered
+with the n-th line, each flush with the words its share of the answer's loud audio covers.
+
 Faults (`emulators.faults`): connection faults at the handshake (`http_error` answers with
 Deepgram's error JSON); per utterance (from its first loud audio): `hang` never answers it,
 `slow_first_byte:S` answers S seconds late, `drop:N` cuts the socket after N more audio
@@ -32,7 +36,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +45,7 @@ from aiohttp import WSMsgType, web
 from loguru import logger
 
 from emulators.faults import Fault, FaultKind
+from emulators.scripted import ScriptedLine
 from emulators.server import EmulatorServer, cut, run_cli
 
 WHISPER_RATE = 16000
@@ -82,6 +87,12 @@ class _Stream:
     fault: Fault | None = None
     audio_since_fault: int = 0
     started_utterance: bool = False
+    keep_audio: bool = True  # False in scripted mode: only the length of what is pending matters
+    pending_bytes: int = 0
+    quiet_secs: float = 1e9  # since the last loud chunk; unlike silence_secs, a flush does not reset it
+    answer: int = -1  # scripted mode: which answer the candidate is giving (0-based)
+    answer_loud_secs: float = 0.0  # scripted mode: loud audio heard in this answer
+    answer_words_sent: int = 0  # scripted mode: words of its line already sent
 
     def seconds(self, n_bytes: int) -> float:
         return n_bytes / (2 * self.sample_rate)
@@ -90,10 +101,20 @@ class _Stream:
 class DeepgramEmulator(EmulatorServer):
     name = "deepgram"
 
-    def __init__(self, *, transcriber: Transcriber | None = None, **server: Any) -> None:
-        """`server`: EmulatorServer's api_key, faults, host, port."""
+    def __init__(
+        self,
+        *,
+        transcriber: Transcriber | None = None,
+        script: Sequence[str | ScriptedLine] | None = None,
+        answer_gap_secs: float = 1.0,
+        **server: Any,
+    ) -> None:
+        """`script`: scripted mode's lines (see the module docstring); `server`: EmulatorServer's
+        api_key, faults, host, port."""
         super().__init__(**server)
         self._transcriber = transcriber
+        self.script = [ScriptedLine(x) if isinstance(x, str) else x for x in script] if script else None
+        self.answer_gap_secs = answer_gap_secs
         self.transcripts: list[str] = []  # every final transcript sent, in order
         self.queries: list[dict[str, str]] = []  # every /v1/listen query, in order
 
@@ -122,6 +143,7 @@ class DeepgramEmulator(EmulatorServer):
             stream = _parse_query(request.query)
         except ValueError as exc:
             return _error(400, "INVALID_QUERY_PARAMETER", str(exc))
+        stream.keep_audio = self.script is None
         ws = web.WebSocketResponse(heartbeat=None, max_msg_size=0)
         await ws.prepare(request)
         await self._serve(request, ws, stream)
@@ -147,11 +169,18 @@ class DeepgramEmulator(EmulatorServer):
 
     async def _audio(self, request: web.Request, ws: web.WebSocketResponse, stream: _Stream, data: bytes) -> bool:
         """Buffer audio; True when the socket was dropped by a fault."""
-        if not stream.pending:
+        if not stream.pending_bytes:
             stream.pending_start_secs = stream.seconds(stream.total_bytes)
-        stream.pending.extend(data)
+        if stream.keep_audio:
+            stream.pending.extend(data)
+        stream.pending_bytes += len(data)
         stream.total_bytes += len(data)
-        loud = _rms(data) >= SPEECH_RMS
+        loud = chunk_rms(data) >= SPEECH_RMS
+        if loud and stream.quiet_secs >= self.answer_gap_secs:
+            stream.answer, stream.answer_loud_secs, stream.answer_words_sent = stream.answer + 1, 0.0, 0
+        if loud:
+            stream.answer_loud_secs += stream.seconds(len(data))
+        stream.quiet_secs = 0.0 if loud else stream.quiet_secs + stream.seconds(len(data))
         if loud and not stream.started_utterance:
             stream.started_utterance = True
             stream.fault = self.faults.take(on_connect=False)
@@ -194,11 +223,15 @@ class DeepgramEmulator(EmulatorServer):
 
     async def _flush(self, ws: web.WebSocketResponse, stream: _Stream, *, from_finalize: bool) -> None:
         """Transcribe what is buffered and send one final Results message (empty when nothing)."""
-        audio, start = bytes(stream.pending), stream.pending_start_secs
+        audio, start, length = bytes(stream.pending), stream.pending_start_secs, stream.pending_bytes
         fault, had_speech = stream.fault, stream.heard_speech
         stream.pending.clear()
+        stream.pending_bytes = 0
         stream.heard_speech, stream.silence_secs, stream.started_utterance, stream.fault = False, 0.0, False, None
-        transcript = await self._transcribe(audio, stream) if had_speech else ""
+        if self.script is not None:
+            transcript = self._scripted_line(stream) if had_speech else ""
+        else:
+            transcript = await self._transcribe(audio, stream) if had_speech else ""
         if fault is not None and fault.kind is FaultKind.HANG:
             return
         if fault is not None and fault.kind is FaultKind.SLOW_FIRST_BYTE:
@@ -210,16 +243,33 @@ class DeepgramEmulator(EmulatorServer):
             return
         if transcript:
             self.transcripts.append(transcript)
-        await ws.send_json(_results(stream, transcript, start, stream.seconds(len(audio)), from_finalize=from_finalize))
+        await ws.send_json(_results(stream, transcript, start, stream.seconds(length), from_finalize=from_finalize))
 
-    async def warm(self) -> Transcriber:
-        """Load Whisper now (about a second), so the first answer is not late because of it."""
+    def _scripted_line(self, stream: _Stream) -> str:
+        """The words of this answer's line said since the last flush (at least one: speech was heard)."""
+        assert self.script is not None
+        if stream.answer < 0:
+            return ""
+        line = self.script[stream.answer % len(self.script)]
+        words = line.text.split()
+        upto = max(stream.answer_words_sent + 1, line.words_heard(stream.answer_loud_secs))
+        if stream.answer_words_sent >= len(words):
+            return words[-1]  # more speech than the script has words: repeat the last (rare)
+        said, stream.answer_words_sent = words[stream.answer_words_sent : upto], min(upto, len(words))
+        return " ".join(said)
+
+    async def warm(self) -> None:
+        """Load Whisper now (about a second), so the first answer is not late because of it (not when scripted)."""
+        if self.script is None:
+            await self._whisper()
+
+    async def _whisper(self) -> Transcriber:
         if self._transcriber is None:
             self._transcriber = await asyncio.to_thread(whisper_transcriber)
         return self._transcriber
 
     async def _transcribe(self, audio: bytes, stream: _Stream) -> str:
-        transcribe = await self.warm()
+        transcribe = await self._whisper()
         samples = np.frombuffer(audio, dtype=np.int16).astype(np.float32) / 32768.0
         if stream.sample_rate != WHISPER_RATE and samples.size:
             n = int(samples.size * WHISPER_RATE / stream.sample_rate)
@@ -309,7 +359,7 @@ def _error(status: int, code: str, message: str) -> web.Response:
     return web.json_response(body, status=status, headers={"dg-error": message})
 
 
-def _rms(data: bytes) -> float:
+def chunk_rms(data: bytes) -> float:
     samples = np.frombuffer(data[: len(data) - len(data) % 2], dtype=np.int16)
     return float(np.sqrt(np.mean(samples.astype(np.float32) ** 2))) if samples.size else 0.0
 

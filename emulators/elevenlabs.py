@@ -15,6 +15,10 @@ arrive (auto_mode), the rest on flush/close;
 Piper's audio is resampled to `output_format` and sent in 250 ms messages; character timings
 are spread over each sentence's audio in proportion (Piper gives no alignment).
 
+Scripted mode (`voice=SyntheticVoice()`, for load tests; see emulators/scripted.py): no Piper, no
+worker thread, no resampling: each sentence's audio is sliced, at the requested rate, from
+speech-like audio rendered once, as long as the text would take to say.
+
 Faults (`emulators.faults`): connection faults at the handshake; per context: `hang` sends no
 audio for it, `slow_first_byte:S` delays its first audio, `drop:N` cuts the socket after N audio
 messages, `malformed` sends a non-JSON message instead of its audio.
@@ -33,7 +37,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 from loguru import logger
@@ -41,6 +45,9 @@ from loguru import logger
 from emulators.faults import Fault, FaultKind
 from emulators.server import EmulatorServer, cut, run_cli
 from services.local_tts import resample_pcm16
+
+if TYPE_CHECKING:
+    from emulators.scripted import SyntheticVoice
 
 CHUNK_SECS = 0.25
 OUTPUT_RATES = {"pcm_8000": 8000, "pcm_16000": 16000, "pcm_22050": 22050, "pcm_24000": 24000, "pcm_44100": 44100}
@@ -79,10 +86,13 @@ class _Context:
 class ElevenLabsEmulator(EmulatorServer):
     name = "elevenlabs"
 
-    def __init__(self, *, synthesizer: Synthesizer | None = None, **server: Any) -> None:
-        """`server`: EmulatorServer's api_key, faults, host, port."""
+    def __init__(
+        self, *, synthesizer: Synthesizer | None = None, voice: SyntheticVoice | None = None, **server: Any
+    ) -> None:
+        """`voice`: scripted mode (no synthesizer runs); `server`: EmulatorServer's api_key, faults, host, port."""
         super().__init__(**server)
         self._synthesizer = synthesizer
+        self.voice = voice
         self.spoken: list[str] = []  # every sentence whose audio was sent in full, in order
 
     @property
@@ -117,14 +127,25 @@ class ElevenLabsEmulator(EmulatorServer):
         await _Connection(self, request, ws, OUTPUT_RATES[output_format]).serve()
         return ws
 
-    async def warm(self) -> Synthesizer:
-        """Load Piper now (about a second), so the first context is not late because of it."""
+    async def warm(self) -> None:
+        """Load Piper now (about a second), so the first context is not late because of it (not when scripted)."""
+        if self.voice is None:
+            await self._piper()
+
+    async def _piper(self) -> Synthesizer:
         if self._synthesizer is None:
             self._synthesizer = await asyncio.to_thread(piper_synthesizer)
         return self._synthesizer
 
     async def synthesize(self, text: str) -> tuple[bytes, int]:
-        return await asyncio.to_thread(await self.warm(), text)
+        return await asyncio.to_thread(await self._piper(), text)
+
+    async def speech(self, text: str, rate: int) -> bytes:
+        """`text` spoken at `rate`: the scripted voice inline, else the synthesizer in a thread, resampled."""
+        if self.voice is not None:
+            return self.voice.pcm(text, rate)
+        audio, synth_rate = await self.synthesize(text)
+        return resample_pcm16(audio, synth_rate, rate)
 
 
 class _Connection:
@@ -202,8 +223,7 @@ class _Connection:
         fault = ctx.fault
         if fault is not None and fault.kind is FaultKind.HANG:
             return
-        audio, rate = await self.server.synthesize(sentence)
-        audio = resample_pcm16(audio, rate, self.rate)
+        audio = await self.server.speech(sentence, self.rate)
         if not ctx.first_audio_sent:
             ctx.first_audio_sent = True
             if fault is not None and fault.kind is FaultKind.SLOW_FIRST_BYTE:
