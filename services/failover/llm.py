@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipecat.frames.frames import (
+    EagerEndOfTurnCancelFrame,
     Frame,
     FunctionCallInProgressFrame,
     FunctionCallsStartedFrame,
@@ -21,6 +22,7 @@ from pipecat.frames.frames import (
     LLMFullResponseEndFrame,
     LLMFullResponseStartFrame,
     LLMTextFrame,
+    UserStoppedSpeakingFrame,
 )
 from pipecat.pipeline.llm_switcher import LLMSwitcher
 from pipecat.processors.aggregators.llm_context import LLMContext
@@ -50,10 +52,15 @@ class LLMFailover(FailoverSwitcher, LLMSwitcher):  # type: ignore[misc]
         if isinstance(frame, LLMContextFrame) and direction is FrameDirection.DOWNSTREAM:
             await self.at_turn_boundary()
             self._turn = _Turn(frame.context, attempts=[self.active_name])
-            self.arm("first token")
-        elif isinstance(frame, InterruptionFrame):
-            self._turn = None  # a barge-in ends the turn: nothing to retry
+            if not frame.speculation:  # a speculative reply is held until the turn ends: timed from then (below)
+                self.arm("first token")
+        elif isinstance(frame, (InterruptionFrame, EagerEndOfTurnCancelFrame)):
+            self._turn = None  # a barge-in ends the turn, a withdrawn speculative reply was never one: nothing to retry
             self.disarm()
+        elif isinstance(frame, UserStoppedSpeakingFrame) and self._turn is not None and not self._turn.started:
+            # The LLM service's SpeculationGate releases a held speculative reply now; the candidate starts
+            # waiting now, so the first-token clock does too.
+            self.arm("first token")
         await LLMSwitcher.process_frame(self, frame, direction)
 
     def turn_in_progress(self) -> bool:

@@ -12,11 +12,13 @@ from typing import Any
 
 import pytest
 from pipecat.frames.frames import (
+    EagerEndOfTurnCancelFrame,
     LLMContextFrame,
     LLMFullResponseEndFrame,
     LLMFullResponseStartFrame,
     LLMTextFrame,
     TranscriptionFrame,
+    UserStoppedSpeakingFrame,
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
 )
@@ -27,7 +29,7 @@ from pipecat.tests.utils import SleepFrame, run_test
 from emulators.deepgram import DeepgramEmulator
 from emulators.elevenlabs import ElevenLabsEmulator
 from emulators.faults import Fault
-from emulators.openai import FakeOpenAIServer
+from emulators.openai import FakeOpenAIServer, FakeResponse
 from services.failover.llm import LLMFailover
 from services.failover.stt import STTFailover
 from services.failover.switcher import FailoverPolicy
@@ -103,6 +105,30 @@ async def test_llm_falls_through_to_the_last_service_and_probes_the_primary_back
         down, _ = await run_test(switcher, frames_to_send=frames)
     assert text_of(down, LLMTextFrame) == "Second reply." + REPLY  # turn 1 on the backup, turn 2 back on the primary
     assert events.types() == ["failover", "failover_retry", "failover_probe", "failover_recovered"]
+
+
+async def test_a_withdrawn_speculative_reply_is_not_a_failure_and_a_held_one_is_timed_from_the_turn_end() -> None:
+    """Found by scripts/bench_load.py: an eager end of turn withdrawn left the first-token clock running."""
+    events = Events()
+    slow = FakeResponse(text=REPLY, delay=1.3)  # held by the turn for 0.8 s, then 0.5 s more: within the 1 s timeout
+    async with FakeOpenAIServer([slow], default_text=REPLY) as primary, FakeOpenAIServer() as backup:
+        primary.faults.inject("hang")  # the speculative request never answers
+        switcher = LLMFailover(
+            [openai_llm(primary), openai_llm(backup)], names=["primary", "backup"], policy=POLICY, listener=events
+        )
+        frames = [
+            LLMContextFrame(question_context(), speculation=True),
+            SleepFrame(0.2),
+            EagerEndOfTurnCancelFrame(),  # the candidate went on speaking
+            SleepFrame(1.5),
+            LLMContextFrame(question_context(), speculation=True),
+            SleepFrame(0.8),
+            UserStoppedSpeakingFrame(),  # the turn ends: the wait for the first token starts here
+            SleepFrame(1.2),
+        ]
+        down, _ = await run_test(switcher, frames_to_send=frames)
+    assert events.types() == [] and not backup.requests
+    assert text_of(down, LLMTextFrame) == REPLY
 
 
 @pytest.mark.parametrize("fault", ["refuse*8", "http_error:503*8", "hang", "slow_first_byte:3", "drop:2", "malformed"])
