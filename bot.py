@@ -225,9 +225,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _check_resume_flags(args: argparse.Namespace) -> None:
     """--resume, --listen-fd and --close-record: only where they mean something."""
-    if args.resume and args.transport == "twilio":
+    from bots.serving import SERVING
+
+    serving = SERVING[args.transport]
+    if args.resume and not serving.resumed_by_new_bot:
         fail("--resume: a phone session is resumed by calling back, not by a new bot")
-    if args.listen_fd is not None and (args.transport != "websocket" or args.listen_fd < 3):
+    if args.listen_fd is not None and (not serving.serves_inherited_socket or args.listen_fd < 3):
         fail("--listen-fd: websocket only, an inherited descriptor (3 or more)")
     if args.listen_fd is not None:
         import socket

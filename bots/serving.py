@@ -83,6 +83,8 @@ class Serving:
     # ready, given (request, bound port, workers), and what it sets up before starting workers.
     pool_ready: Callable[[ServeRequest], Callable[[int, int], None]] | None = None
     config_from_room: bool = False  # no --config: the interview comes from the room's metadata
+    resumed_by_new_bot: bool = True  # --resume: a replacement bot takes the session up (a phone calls back)
+    serves_inherited_socket: bool = False  # --listen-fd: it accepts connections on a socket it is handed
 
 
 # --- websocket -----------------------------------------------------------------------------
@@ -273,10 +275,16 @@ def _server_exit_code(outcomes: list[SessionOutcome], stop: GracefulStop) -> int
 
 SERVING: dict[TransportKind, Serving] = {
     "websocket": Serving(
-        serve=_serve_websocket, interviews=lambda r: [r.interview()], pool_ready=_websocket_pool_ready
+        serve=_serve_websocket,
+        interviews=lambda r: [r.interview()],
+        pool_ready=_websocket_pool_ready,
+        serves_inherited_socket=True,
     ),
     "twilio": Serving(
-        serve=_serve_phone, interviews=lambda r: list(_phone_catalog(r).values()), pool_ready=_phone_pool_ready
+        serve=_serve_phone,
+        interviews=lambda r: list(_phone_catalog(r).values()),
+        pool_ready=_phone_pool_ready,
+        resumed_by_new_bot=False,
     ),
     "daily": Serving(serve=_serve_daily, interviews=lambda r: [r.interview()]),
     "livekit": Serving(serve=_serve_livekit, interviews=lambda r: [r.interview()], config_from_room=True),
