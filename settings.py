@@ -207,6 +207,15 @@ class Settings(BaseSettings):
         "(bot.py --resume); then the record is finished as it stood (end reason bot_crashed). 0: never replaced.",
     )
 
+    # --- regression tools (python -m regression) --------------------------------------
+    consistency_max_sigma: float = Field(
+        default=0.5,
+        gt=0,
+        le=10,
+        description="`regression consistency` flags a rubric area whose score's standard deviation over the "
+        "repeated evaluations of one session is above this.",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
