@@ -74,14 +74,23 @@ def build_resumed_answer(turn_taking: TurnTaking, context: LLMContext, events: E
 
 
 def build_filler(settings: Settings, events: EventSink, latency: LatencyInstrumentation) -> FillerSpeech | None:
-    """One short Piper phrase when the reply is late (`FILLER_AFTER_MS`; 0 = off)."""
+    """One short Piper phrase when the reply is late (`FILLER_AFTER_MS`; 0 = off).
+
+    Rendered once per process and voice (`processors.filler_speech.RENDERS`), not per session.
+    """
     if not settings.filler_after_ms:
         return None
+    from processors.filler_speech import RENDERS
     from services.local_models import LOCAL_MODELS
     from services.local_tts import piper_options, synthesize_pcm
 
+    options = piper_options(settings)
+
     def synthesize(text: str, sample_rate: int) -> bytes:
-        return synthesize_pcm(LOCAL_MODELS.piper(piper_options(settings)), text, sample_rate)
+        return RENDERS.get(
+            ("piper", options, text, sample_rate),
+            lambda: synthesize_pcm(LOCAL_MODELS.piper(options), text, sample_rate),
+        )
 
     def on_filler(reason: str, waited_ms: float) -> None:
         events.event("filler", reason=reason, waited_ms=waited_ms)

@@ -3,9 +3,14 @@
 Why: a silent gap of more than a second after an answer sounds like a dropped call. When the
 first audio of the reply has not come `after_secs` after the candidate's turn ended (slow
 LLM, slow TTS), or a stage fails over mid-turn, this says one natural phrase ("Let me think
-about that for a second.") synthesised when the session starts, so it plays at once. At most
-once per turn; never while the candidate speaks; never after a barge-in (the turn is over).
-Pipecat has nothing like it (its `BotBackchannelFrame` has no producer).
+about that for a second.") rendered ahead of need, so it plays at once. At most once per turn;
+never while the candidate speaks; never after a barge-in (the turn is over). Pipecat has
+nothing like it (its `BotBackchannelFrame` has no producer).
+
+The rendering is the process's, not the session's: `RENDERS` keeps each (voice, text, sample
+rate) once, so only the first session of a process pays for it (in a worker thread, never on
+the event loop) and every later one starts with the audio ready (issue #32: rendering it per
+session was ~3 % of a session's CPU).
 
 Sits after the TTS, before the transport output: it sees the end of the candidate's turn
 (`UserStoppedSpeakingFrame`, a system frame that passes the LLM and TTS) and the reply's
@@ -16,7 +21,9 @@ context or the transcript (the session record has a `filler` event).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 
 from loguru import logger
 from pipecat.frames.frames import (
@@ -36,6 +43,48 @@ CHUNK_SECS = 0.1
 Synthesize = Callable[[str, int], bytes]
 # (reason, waited_ms) -> None: the session records it
 FillerListener = Callable[[str, float], None]
+MAX_RENDERS = 16  # distinct (voice, text, rate) kept per process; a process uses one or two
+
+
+class RenderCache:
+    """Rendered phrases by key, shared by every session of the process; blocking, call it from a thread.
+
+    Sessions asking for the same key at once wait for the one render (a lock per key), so a
+    key is synthesised once; a render that raises is not kept, the next caller tries again.
+    """
+
+    def __init__(self, max_entries: int = MAX_RENDERS) -> None:
+        self._max = max_entries
+        self._audio: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._locks: dict[Hashable, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self.renders = 0
+
+    def get(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            if key in self._audio:
+                self._audio.move_to_end(key)
+                return self._audio[key]
+            key_lock = self._locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._audio:
+                    return self._audio[key]
+            audio = render()
+            with self._lock:
+                self.renders += 1
+                self._audio[key] = audio
+                while len(self._audio) > self._max:
+                    self._audio.popitem(last=False)
+                self._locks.pop(key, None)
+            return audio
+
+    def clear(self) -> None:
+        with self._lock:
+            self._audio.clear()
+
+
+RENDERS = RenderCache()
 
 
 class FillerSpeech(FrameProcessor):
