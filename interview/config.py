@@ -238,7 +238,15 @@ class TurnTaking(StrictModel):
         "'mm' does not.",
     )
     vad_stop_secs: float = Field(default=0.2, gt=0, le=5)
-    vad_min_volume: float = Field(default=0.6, ge=0, le=1)
+    vad_min_volume: float = Field(default=0.6, ge=0, le=1, description="Smoothed loudness (0-1) speech must reach.")
+    vad_min_volume_after_silence: float | None = Field(
+        default=0.4,
+        ge=0,
+        le=1,
+        description="The floor for 0.5 s after digital silence (the echo gate's zeros over the interviewer), where "
+        "the smoothed loudness climbs from 0: at vad_min_volume a short first word ('Wait, ...') never starts a "
+        "barge-in. None = vad_min_volume throughout.",
+    )
     stop_strategy: Literal["interview", "smart_turn", "silence"] = "interview"
     silence_timeout_secs: float = Field(
         default=1.2, gt=0, le=10, description="With stop_strategy=silence: quiet time that ends the candidate's turn."

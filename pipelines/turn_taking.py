@@ -38,7 +38,8 @@ def build_vad_analyzer(turn_taking: TurnTaking) -> SileroVADWithActivity:
             start_secs=turn_taking.vad_start_secs,
             stop_secs=turn_taking.vad_stop_secs,
             min_volume=turn_taking.vad_min_volume,
-        )
+        ),
+        min_volume_after_silence=turn_taking.vad_min_volume_after_silence,
     )
 
 
