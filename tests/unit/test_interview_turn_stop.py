@@ -245,9 +245,10 @@ async def test_a_prepared_reply_is_withdrawn_when_the_candidate_goes_on() -> Non
 
 async def test_a_short_answer_to_an_open_question_waits_the_unsure_time() -> None:
     texts, events = await turns([*said("I'd use Postgres."), *silence(0.5), SleepFrame(3.0)])
-    assert len(texts) == 1
+    assert len(texts) == 1, texts
     (decision,) = events.of("turn_decision")
-    assert decision["verdict"] == "unsure" and decision["wait_secs"] == SETTINGS.unsure_wait_secs
+    # Seen once under load as "done": the event (transcript, reasons) says which input moved it.
+    assert decision["verdict"] == "unsure" and decision["wait_secs"] == SETTINGS.unsure_wait_secs, decision
 
 
 class SlowSecondTranscript(InterviewWhisperSTTService):
