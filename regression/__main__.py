@@ -35,7 +35,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m regression", description="Regression checks over recorded sessions.")
+    p = _Parser(
+        prog="python -m regression",
+        description="Regression checks over recorded sessions.",
+        epilog="consistency RECORD... [--runs K] [--timeout S] [--json]: the judge's score spread per rubric area "
+        "(python -m regression consistency --help). Exit 0 stable, 1 flagged, 2 bad input.",
+    )
     commands = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     c = commands.add_parser(
         "consistency",

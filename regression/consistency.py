@@ -198,8 +198,8 @@ async def measure(
 # --- output --------------------------------------------------------------------------------------------
 
 
-def _number(value: float | None, digits: int = 2) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def render(results: Sequence[SessionConsistency], *, runs: int, max_sigma: float) -> str:
@@ -221,8 +221,8 @@ def render(results: Sequence[SessionConsistency], *, runs: int, max_sigma: float
             disagreed = f"{row.disagreed}/{row.compared}" if row.name != TOTAL_ROW else "-"
             out.append(
                 f"  {row.name:<{width}}  {len(row.scores):>2}/{row.evaluations:<3}  {_number(row.mean):>5}  "
-                f"{_number(row.sigma):>5}  {_number(min(row.scores, default=None), 1):>5}  "
-                f"{_number(max(row.scores, default=None), 1):>5}  {disagreed:>14}  "
+                f"{_number(row.sigma):>5}  {_number(min(row.scores, default=None)):>5}  "
+                f"{_number(max(row.scores, default=None)):>5}  {disagreed:>14}  "
                 f"{f'σ > {max_sigma:g}' if row.flagged else ''}".rstrip()
             )
         recommendations = ", ".join(f"{label} {n}" for label, n in result.recommendations.most_common())
