@@ -57,10 +57,12 @@ def record_folders(arguments: Sequence[str], sessions_dir: Path) -> list[Path]:
     found: list[Path] = []
     for argument in arguments:
         path = Path(argument)
-        if not path.exists() and len(path.parts) == 1:
+        bare_id = not path.exists() and len(path.parts) == 1
+        if bare_id:
             path = sessions_dir / argument
         if not path.exists():
-            raise RecordError(f"{argument}: no such session record folder (nor {sessions_dir / argument})")
+            also = f" (nor {path})" if bare_id else ""
+            raise RecordError(f"{argument}: no such session record folder{also}")
         if not path.is_dir():
             raise RecordError(f"{argument}: not a folder (a session record is a folder such as sessions/<id>)")
         if is_record(path):
@@ -94,11 +96,18 @@ async def load_session(directory: Path) -> SessionInput:
     pairs = await _pairs(config, lines)
     if not any(pair.answer.strip() for pair in pairs):
         raise RecordError(f"{directory}/transcript.jsonl: no candidate answers to score")
-    seconds: float | None = None
-    if (directory / "evaluation.json").is_file():
+    return SessionInput(directory, config, pairs, _interview_seconds(directory))
+
+
+def _interview_seconds(directory: Path) -> float | None:
+    """How long the session ran, from its own evaluation.json (optional: the recommendation gate uses it)."""
+    if not (directory / "evaluation.json").is_file():
+        return None
+    try:
         value = _read_json(directory, "evaluation.json").get("interview_seconds")
-        seconds = float(value) if isinstance(value, (int, float)) else None
-    return SessionInput(directory, config, pairs, seconds)
+    except RecordError:
+        return None
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def _read_text(directory: Path, name: str) -> str:

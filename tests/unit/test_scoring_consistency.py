@@ -121,6 +121,14 @@ def test_folders_of_records_and_bare_ids_are_expanded(tmp_path: Path) -> None:
     assert record_folders(["b", str(b)], sessions) == [b]  # an id under SESSIONS_DIR; duplicates once
 
 
+async def test_the_sessions_own_length_feeds_the_recommendation_gate_and_a_broken_evaluation_is_ignored(
+    record: Path,
+) -> None:
+    assert (await load_session(record)).interview_seconds == 87.0
+    (record / "evaluation.json").write_text("{")
+    assert (await load_session(record)).interview_seconds is None
+
+
 # --- bad input: one line naming the problem, exit 2 ------------------------------------------------------
 
 
