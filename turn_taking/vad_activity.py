@@ -44,13 +44,13 @@ class SileroVADWithActivity(SileroVADAnalyzer):
 
     def voice_confidence(self, buffer: bytes) -> float:
         if self._min_volume_after_silence is not None:
-            self._lower_floor_after_silence(buffer)
+            self._lower_floor_after_silence(buffer, self._min_volume_after_silence)
         confidence = super().voice_confidence(buffer)
         if confidence >= self.params.confidence:
             self._last_voiced = time.monotonic()
         return confidence
 
-    def _lower_floor_after_silence(self, window: bytes) -> None:
+    def _lower_floor_after_silence(self, window: bytes, floor: float) -> None:
         if len(self._zeros) != len(window):
             self._zeros = bytes(len(window))
         if window == self._zeros:
@@ -58,7 +58,7 @@ class SileroVADWithActivity(SileroVADAnalyzer):
         else:
             self._audio_since_silence += len(window) / (2 * self.sample_rate)
         ramping = self._audio_since_silence < RAMP_AFTER_SILENCE_SECS
-        self.params.min_volume = self._min_volume_after_silence if ramping else self._min_volume
+        self.params.min_volume = floor if ramping else self._min_volume
 
     def heard_voice_within(self, secs: float) -> bool:
         """Whether any audio window of the last ``secs`` seconds sounded like a voice."""
