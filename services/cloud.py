@@ -24,15 +24,18 @@ MAX_KEYTERMS = 50  # Deepgram's keyterm prompting (nova-3) takes up to 100; the 
 
 
 def create_deepgram_stt(settings: Settings, sample_rate: int, keyterms: list[str] | None = None) -> DeepgramSTTService:
-    """`keyterms`: the interview's own words (see interview/stt_prompt.py), boosted by Deepgram."""
-    from pipecat.services.deepgram.stt import DeepgramSTTService
+    """`keyterms`: the interview's own words (see interview/stt_prompt.py), boosted by Deepgram.
+
+    Pipecat's service with the audio sent in ~100 ms writes (services/deepgram_stt.py).
+    """
+    from services.deepgram_stt import BatchedDeepgramSTTService
 
     assert settings.deepgram_api_key is not None
-    return DeepgramSTTService(
+    return BatchedDeepgramSTTService(
         api_key=settings.deepgram_api_key.get_secret_value(),
         base_url=settings.deepgram_base_url or "",
         sample_rate=sample_rate,
-        settings=DeepgramSTTService.Settings(
+        settings=BatchedDeepgramSTTService.Settings(
             model=settings.deepgram_model,
             language=Language(settings.deepgram_language),
             interim_results=True,

@@ -181,7 +181,7 @@ class FaultyInterviewer:
 
 async def test_a_fault_in_each_stage_and_every_turn_is_answered_once(tmp_path: Path, start_bot) -> None:
     async with DeepgramEmulator() as dg, ElevenLabsEmulator() as el:
-        dg.faults.inject("drop:100")  # the socket drops 2 s into the first answer
+        dg.faults.inject("drop:20")  # the socket drops 2 s into the first answer (audio goes in 100 ms writes)
         async with (
             FakeOpenAIServer(responder=FaultyInterviewer(el, fail_llm=True)) as llm,
             FakeOpenAIServer(responder=FaultyInterviewer(el, fail_llm=False)) as backup,
