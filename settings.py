@@ -118,7 +118,8 @@ class Settings(BaseSettings):
         ge=0,
         le=900,
         description="websocket: a candidate whose connection drops (no End, no goodbye) may come back within this "
-        "and go on with the same interview; 0 = a drop ends it.",
+        "and go on with the same interview; twilio: a call that ends before the goodbye, called back from the same "
+        "number to the same line; 0 = a drop ends it.",
     )
     workers: int = Field(
         default=1, ge=0, description="websocket/twilio worker processes behind the port (0 = one per core)."

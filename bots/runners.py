@@ -22,7 +22,6 @@ from bots.resume_tokens import TokenFileError, forget_token_digest, read_token_d
 from bots.serving import ServeError
 from bots.session import InterviewSession, SessionOutcome
 from bots.session_server import SessionServer
-from bots.suspended_record import finish_suspended_record
 from bots.suspended_sessions import SuspendedSessions
 from interview.config import InterviewConfig, Persona
 from interview.session_snapshot import SnapshotError
@@ -58,12 +57,7 @@ async def serve_websocket_sessions(
     `listen_fd`: serve on this inherited listening socket (the launcher's, stable across bot replacements).
     `resume_directory`: a replacement for a bot that died: hold that session for its candidate's token."""
     server = SessionServer(once=once, stop=stop, worker_channel_fd=worker_channel_fd)
-
-    async def finish(directory: Path) -> None:
-        await finish_suspended_record(settings, directory)
-        server.suspended_session_finished(SessionOutcome(directory.name, directory, "candidate_left"))
-
-    suspensions = SuspendedSessions(settings.reconnect_grace_seconds, finish)
+    suspensions = server.suspensions(settings)
     if resume_directory is not None:
         _hold_replaced_session(suspensions, resume_directory)
 

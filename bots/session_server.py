@@ -12,6 +12,7 @@ import asyncio
 import os
 import socket
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -19,6 +20,9 @@ from bots.graceful_stop import GracefulStop
 from bots.loop_lag import LoopLagMonitor
 from bots.pool_worker import PoolWorker
 from bots.session import InterviewSession, SessionOutcome
+from bots.suspended_record import finish_suspended_record
+from bots.suspended_sessions import SuspendedSessions
+from settings import Settings
 from transports import TransportHandle
 from transports.uvicorn_serving import serve_handed_connections, serve_until
 
@@ -70,6 +74,16 @@ class SessionServer:
         print(f"Session record: {outcome.directory}", flush=True)
         if self.once:
             self._done.set()
+
+    def suspensions(self, settings: Settings) -> SuspendedSessions:
+        """Where this server's dropped sessions wait (`RECONNECT_GRACE_SECONDS`); one nobody comes back to is
+        finished (reports written, end reason candidate_left) and counts as this server's outcome."""
+
+        async def finish(directory: Path) -> None:
+            await finish_suspended_record(settings, directory)
+            self.suspended_session_finished(SessionOutcome(directory.name, directory, "candidate_left"))
+
+        return SuspendedSessions(settings.reconnect_grace_seconds, finish)
 
     def suspended_session_finished(self, outcome: SessionOutcome) -> None:
         """A suspended session's grace window ended with nobody back: its record is finished."""

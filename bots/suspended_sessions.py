@@ -42,6 +42,7 @@ class SuspendedSessions:
         self._finish = finish
         self._held: dict[str, _Held] = {}
         self._live: dict[str, asyncio.Event] = {}  # tokens of sessions still running: a return may beat the drop
+        self._finishing: set[asyncio.Task[None]] = set()  # records finished early (see `hold_digest`)
 
     @property
     def enabled(self) -> bool:
@@ -53,16 +54,23 @@ class SuspendedSessions:
 
     def started(self, token: str) -> None:
         """A session holding `token` runs: a reconnect with it waits for the session to notice its drop."""
-        self._live[resume_tokens.digest(token)] = asyncio.Event()
+        self.started_digest(resume_tokens.digest(token))
+
+    def started_digest(self, key: str) -> None:
+        self._live[key] = asyncio.Event()
 
     def ended(self, token: str) -> None:
         """The session holding `token` ended for good: its token resumes nothing."""
-        self._ended(resume_tokens.digest(token))
+        self.ended_digest(resume_tokens.digest(token))
 
-    def _ended(self, key: str) -> None:
+    def ended_digest(self, key: str) -> None:
         event = self._live.pop(key, None)
         if event is not None:
             event.set()
+
+    def holds_digest(self, key: str) -> bool:
+        """A dropped session waits for `key` (a running one does not count: see `claim`)."""
+        return key in self._held
 
     def hold(self, token: str, directory: Path) -> None:
         """The candidate of `directory` dropped out: wait `grace_secs` for `token` to come back."""
@@ -70,17 +78,27 @@ class SuspendedSessions:
 
     def hold_digest(self, key: str, directory: Path) -> None:
         """Hold `directory` for the token whose digest is `key` (a replacement bot knows no more)."""
+        loop = asyncio.get_running_loop()
+        previous = self._held.pop(key, None)
+        if previous is not None:  # one caller's two calls both dropped: only the last can be called back to
+            previous.expiry.cancel()
+            finishing = loop.create_task(self._finish_quietly(previous.directory))
+            self._finishing.add(finishing)
+            finishing.add_done_callback(self._finishing.discard)
         deadline = time.monotonic() + self.grace_secs
-        expiry = asyncio.get_running_loop().create_task(self._expire(key), name=f"resume-window-{directory.name}")
+        expiry = loop.create_task(self._expire(key), name=f"resume-window-{directory.name}")
         self._held[key] = _Held(directory, deadline, expiry)
-        self._ended(key)
+        self.ended_digest(key)
 
     async def claim(self, token: str) -> Path:
         """The record folder `token` resumes (once); SessionRefused for an unknown, used or expired token.
 
         The candidate's page may come back before the server has seen the old socket close (a reload is
         fast): a token of a session still running waits for it, up to `LIVE_WAIT_SECS`."""
-        key = resume_tokens.digest(token)
+        return await self.claim_digest(resume_tokens.digest(token))
+
+    async def claim_digest(self, key: str) -> Path:
+        """`claim` for the token whose digest is `key` (a phone caller is known by `caller_key`)."""
         live = self._live.get(key)
         if live is not None:
             try:
@@ -102,6 +120,8 @@ class SuspendedSessions:
             held = self._held.pop(key)
             held.expiry.cancel()
             await self._finish_quietly(held.directory)
+        if self._finishing:
+            await asyncio.gather(*self._finishing)
 
     async def _expire(self, key: str) -> None:
         await asyncio.sleep(self.grace_secs)

@@ -222,6 +222,7 @@ class CallReport:
     closed_by: str = ""
     pending_marks_at_hang_up: int | None = None
     close_code: int | None = None
+    first_audible_at: float | None = None  # monotonic: the interviewer's first audible audio started playing
 
     def latencies_ms(self) -> list[float]:
         return [t.latency_ms for t in self.turns if t.latency_ms is not None]
@@ -415,6 +416,8 @@ class SimulatedPhoneCall:
             self._bot_track.append((start - self._t0, pcm))
             if np.abs(np.frombuffer(pcm, dtype=np.int16)).max(initial=0) > AUDIBLE_PEAK:
                 self._last_audible_end = self._play_end
+                if self.report.first_audible_at is None:
+                    self.report.first_audible_at = start
                 turn = self._waiting_turn
                 if turn is not None and turn.reply_started_at is None:
                     turn.reply_started_at = start

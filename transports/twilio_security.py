@@ -27,6 +27,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from collections import OrderedDict
@@ -62,6 +63,7 @@ class StreamGrant:
     call_sid: str
     interview: str
     expires_at: float
+    caller_key: str | None = None  # who is calling which line (`caller_key`): a dropped call may call back
 
 
 class StreamTokens:
@@ -82,10 +84,11 @@ class StreamTokens:
         """This minter's clock (expiry times are on it)."""
         return self._clock()
 
-    def mint(self, call_sid: str, interview: str) -> str:
-        body = json.dumps(
-            {"c": call_sid, "i": interview, "e": round(self._clock() + self._ttl, 3)}, separators=(",", ":")
-        )
+    def mint(self, call_sid: str, interview: str, caller_key: str | None = None) -> str:
+        fields: dict[str, object] = {"c": call_sid, "i": interview, "e": round(self._clock() + self._ttl, 3)}
+        if caller_key is not None:
+            fields["k"] = caller_key
+        body = json.dumps(fields, separators=(",", ":"))
         payload = _b64(body.encode())
         return f"{payload}.{self._sign(payload)}"
 
@@ -98,7 +101,13 @@ class StreamTokens:
             raise StreamTokenError("bad token signature")
         try:
             data = json.loads(_unb64(payload))
-            grant = StreamGrant(call_sid=str(data["c"]), interview=str(data["i"]), expires_at=float(data["e"]))
+            key = data.get("k")
+            grant = StreamGrant(
+                call_sid=str(data["c"]),
+                interview=str(data["i"]),
+                expires_at=float(data["e"]),
+                caller_key=str(key) if key is not None else None,
+            )
         except (ValueError, KeyError, TypeError, binascii.Error) as exc:
             raise StreamTokenError(f"malformed token ({type(exc).__name__})") from None
         if self._clock() > grant.expires_at:
@@ -107,6 +116,19 @@ class StreamTokens:
 
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self._secret, as_bytes(payload), hashlib.sha256).digest())
+
+
+CALLER_NUMBER = re.compile(r"\+[1-9][0-9]{6,14}")  # E.164; "anonymous", SIP and client identities are not
+
+
+def caller_key(caller: str, called: str) -> str | None:
+    """Who calls which line, as a digest (None when the caller ID is withheld or not a phone number).
+
+    A dropped call is resumed when the same number calls the same line back within the grace window;
+    the number itself stays out of tokens and logs."""
+    if not CALLER_NUMBER.fullmatch(caller):
+        return None
+    return hashlib.sha256(f"phone {caller} -> {called}".encode()).hexdigest()
 
 
 CALL_MEMORY_SECS = 6 * 3600.0  # longer than any interview call
@@ -124,7 +146,7 @@ class CallTokens:
         self._max = max_calls
         self._calls: OrderedDict[str, tuple[str, float, float]] = OrderedDict()  # sid -> token, expires, forget
 
-    def token_for(self, call_sid: str, interview: str) -> str | None:
+    def token_for(self, call_sid: str, interview: str, caller_key: str | None = None) -> str | None:
         """The call's token (a replay within the TTL gets the same one), or None for a replay after it."""
         now = self._tokens.now()
         while self._calls and next(iter(self._calls.values()))[2] < now:
@@ -133,7 +155,7 @@ class CallTokens:
         if known is not None:
             token, expires_at, _ = known
             return token if now <= expires_at else None
-        token = self._tokens.mint(call_sid, interview)
+        token = self._tokens.mint(call_sid, interview, caller_key)
         self._calls[call_sid] = (token, now + self._tokens.ttl_secs, now + self._memory)
         while len(self._calls) > self._max:
             self._calls.popitem(last=False)

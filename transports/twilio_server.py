@@ -34,7 +34,14 @@ from pipecat.runner.utils import parse_telephony_websocket
 from starlette.websockets import WebSocketState
 
 from transports.throttled_log import ThrottledLog, safe_label
-from transports.twilio_security import CallTokens, StreamTokenError, StreamTokens, signature_is_valid
+from transports.twilio_security import (
+    CallTokens,
+    StreamGrant,
+    StreamTokenError,
+    StreamTokens,
+    caller_key,
+    signature_is_valid,
+)
 
 CLOSE_NORMAL = 1000
 CLOSE_POLICY_VIOLATION = 1008
@@ -55,6 +62,7 @@ class TwilioCall:
     call_sid: str
     interview: str
     custom_parameters: dict[str, Any]
+    caller_key: str | None = None  # `caller_key(From, To)` from the webhook: a dropped call may call back
 
 
 CallRunner = Callable[[TwilioCall], Awaitable[None]]
@@ -163,7 +171,7 @@ def build_twilio_app(
         if len(active) >= options.max_sessions:
             logger.warning(f"call {call}: {len(active)} calls running (max {options.max_sessions}); turned away")
             return Response(say_and_hang_up_twiml(BUSY), media_type=TWIML_TYPE)
-        token = call_tokens.token_for(call_sid, interview)
+        token = call_tokens.token_for(call_sid, interview, caller_key(fields.get("From", ""), fields.get("To", "")))
         if token is None:
             refusals.warning(f"call {call}: webhook replayed after its stream token expired; refused", "replay")
             return Response(status_code=409, content="this call was already answered")
@@ -196,7 +204,7 @@ def build_twilio_app(
         active.add(task)
         try:
             await websocket.accept()
-            call = await _read_handshake(websocket, grant.call_sid, grant.interview, peer)
+            call = await _read_handshake(websocket, grant, peer)
             if call is None:
                 return
             try:
@@ -253,8 +261,9 @@ def _choose_interview(options: TwilioServerOptions, requested: str | None, calle
     return options.number_interviews.get(called, options.default_interview)
 
 
-async def _read_handshake(websocket: WebSocket, call_sid: str, interview: str, peer: str) -> TwilioCall | None:
+async def _read_handshake(websocket: WebSocket, grant: StreamGrant, peer: str) -> TwilioCall | None:
     """`connected` + `start` via Pipecat's parser; anything else closes this socket (and only it)."""
+    call_sid = grant.call_sid
     try:
         kind, data = await asyncio.wait_for(parse_telephony_websocket(websocket), HANDSHAKE_TIMEOUT_SECS)
     except Exception as exc:
@@ -277,7 +286,7 @@ async def _read_handshake(websocket: WebSocket, call_sid: str, interview: str, p
         await _close(websocket, "token is for another call")
         return None
     body = data.body if isinstance(data.body, dict) else {}
-    return TwilioCall(websocket, data.stream_id, data.call_id, interview, dict(body))
+    return TwilioCall(websocket, data.stream_id, data.call_id, grant.interview, dict(body), grant.caller_key)
 
 
 async def _close(websocket: WebSocket, reason: str, code: int = CLOSE_POLICY_VIOLATION) -> None:

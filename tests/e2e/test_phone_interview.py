@@ -82,9 +82,9 @@ def http_base(ws_url: str) -> str:
     return "http://" + ws_url.split("//", 1)[1].split("/", 1)[0]
 
 
-async def dial(server: str, call_sid: str, script, **options) -> SimulatedPhoneCall:
+async def dial(server: str, call_sid: str, script, *, caller: str = "+15552223333", **options) -> SimulatedPhoneCall:
     """Twilio's side of an incoming call: the signed webhook, then the stream the TwiML names."""
-    status, twiml = await post_webhook(server, HOST, call_form(call_sid, ACCOUNT), auth_token=AUTH)
+    status, twiml = await post_webhook(server, HOST, call_form(call_sid, ACCOUNT, caller=caller), auth_token=AUTH)
     assert status == 200, twiml
     stream = parse_stream_twiml(twiml)
     return SimulatedPhoneCall(
@@ -174,7 +174,9 @@ async def test_phone_server_refuses_strangers_survives_garbage_and_serves_two_ca
 ) -> None:
     rest = await FakeTwilioRest(ACCOUNT, AUTH).start()
     try:
-        bot = start_bot("--config", str(phone_interview(tmp_path)), transport="twilio", once=False, env=phone_env(rest))
+        # No reconnect window: a dropped call ends its session at once (calling back: test_phone_resume.py).
+        env = {**phone_env(rest), "RECONNECT_GRACE_SECONDS": "0"}
+        bot = start_bot("--config", str(phone_interview(tmp_path)), transport="twilio", once=False, env=env)
         server = http_base(bot.wait_ready())
         form = call_form("CA" + "7" * 32, ACCOUNT)
 

@@ -68,6 +68,24 @@ async def test_a_replacement_takes_the_candidates_token_once_and_no_other(tmp_pa
     assert finished == [tmp_path] and short.held_count() == 0  # nobody came back: finished as it stood
 
 
+async def test_a_second_drop_under_the_same_key_finishes_the_first_never_loses_it(tmp_path: Path) -> None:
+    """One number's two calls both dropped: only the last can be called back to; the other is closed."""
+    finished: list[Path] = []
+
+    async def finish(directory: Path) -> None:
+        finished.append(directory)
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    held = SuspendedSessions(60, finish)
+    held.hold_digest("k" * 64, first)
+    held.hold_digest("k" * 64, second)
+    await asyncio.sleep(0.05)
+    assert finished == [first] and held.holds_digest("k" * 64)
+    assert await held.claim_digest("k" * 64) == second
+    await held.finish_all()
+    assert finished == [first]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

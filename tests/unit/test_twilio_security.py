@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from transports.twilio_security import StreamTokenError, StreamTokens, signature_is_valid, twilio_signature
+from transports.twilio_security import StreamTokenError, StreamTokens, caller_key, signature_is_valid, twilio_signature
 
 # Twilio's own request-validation test vector (twilio-python tests, the docs' example request).
 URL = "https://mycompany.com/myapp.php?foo=1&bar=2"
@@ -45,6 +45,20 @@ def test_stream_token_round_trip_names_call_and_interview() -> None:
     tokens = StreamTokens(b"k" * 32, ttl_secs=60, clock=lambda: 1000.0)
     grant = tokens.verify(tokens.mint("CA1", "qualitative_research"))
     assert (grant.call_sid, grant.interview, grant.expires_at) == ("CA1", "qualitative_research", 1060.0)
+
+
+def test_a_callers_number_is_carried_as_a_digest_bound_to_the_line_called() -> None:
+    key = caller_key("+14158675309", "+18005551212")
+    assert key is not None and "4158675309" not in key
+    assert caller_key("+14158675309", "+18005551212") == key != caller_key("+14158675309", "+18005550000")
+    tokens = StreamTokens(b"k" * 32, ttl_secs=60, clock=lambda: 1000.0)
+    assert tokens.verify(tokens.mint("CA1", "x", key)).caller_key == key
+    assert tokens.verify(tokens.mint("CA1", "x")).caller_key is None
+
+
+@pytest.mark.parametrize("caller", ["", "anonymous", "+266696687x", "client:alice", "sip:bob@example.com", "+0123"])
+def test_a_withheld_or_non_phone_caller_cannot_call_back(caller: str) -> None:
+    assert caller_key(caller, "+18005551212") is None
 
 
 def test_expired_tampered_foreign_and_garbage_tokens_are_refused() -> None:
