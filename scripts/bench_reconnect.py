@@ -1,6 +1,6 @@
 """Measure a dropped WebSocket candidate's return: reconnect -> the interviewer speaking again.
 
-    timeout 900 python scripts/bench_reconnect.py [--drops 8] [--crashes 5]
+    timeout 900 python scripts/bench_reconnect.py [--drops 8] [--crashes 5] [--calls 5]
 
 One real bot (`bot.py --transport websocket`, embedded engines, no keys,
 RECONNECT_GRACE_SECONDS=60). A candidate joins and hears the first question; then, `--drops`
@@ -16,6 +16,12 @@ reconnects at once to the same URL with its resume token; the time from the SIGK
 interviewer's first audio (the welcome back) is taken: the launcher seeing the death, a cold
 `bot.py --resume` (interpreter, imports, models: the bulk of it), the session rebuilt from its
 record and the first reply. The connection waits in the session's socket meanwhile.
+
+Phone call-backs (`--calls`): `bot.py --transport twilio` and the Twilio Media Streams simulator
+(scripts/twilio_media_sim.py); a caller hears the first question and hangs up, then calls the same
+line back from the same number `--calls` times, hanging up each time after the interviewer's turn;
+the time from the call-back's webhook to the interviewer's first audible audio (the welcome back)
+is taken: the webhook, the media stream's handshake, the session rebuilt from its record, the reply.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ from scripts.socket_candidate import Candidate
 
 ROOT = Path(__file__).resolve().parents[1]
 LISTENING = re.compile(r"listening on (ws://\S+)")
+PHONE = {"TWILIO_ACCOUNT_SID": "AC" + "7" * 32, "TWILIO_AUTH_TOKEN": "bench-auth-token",
+         "PUBLIC_HOST": "interviews.example.test", "TWILIO_STREAM_TOKEN_SECRET": "bench-reconnect"}  # fmt: skip
 
 
 def bot_env(sessions: Path) -> dict[str, str]:
@@ -49,10 +57,10 @@ def bot_env(sessions: Path) -> dict[str, str]:
     return env
 
 
-def start_bot(sessions: Path) -> tuple[subprocess.Popen[str], str]:
-    env = bot_env(sessions)
+def start_bot(sessions: Path, transport: str = "websocket") -> tuple[subprocess.Popen[str], str]:
+    env = {**bot_env(sessions), **(PHONE if transport == "twilio" else {})}
     bot = subprocess.Popen(
-        [sys.executable, str(ROOT / "bot.py"), "--transport", "websocket", "--port", "0"],
+        [sys.executable, str(ROOT / "bot.py"), "--transport", transport, "--port", "0"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     assert bot.stdout is not None
@@ -132,6 +140,30 @@ async def measure_crashes(sessions: Path, crashes: int) -> list[float]:
     return seconds
 
 
+async def measure_call_backs(url: str, sessions: Path, calls: int) -> list[float]:
+    """A first call, then `calls` call-backs from the same number; seconds from each call-back's webhook on."""
+    from scripts.twilio_media_sim import SimulatedPhoneCall, call_form, parse_stream_twiml, post_webhook, tunnel
+
+    server = "http://" + url.split("//", 1)[1].split("/", 1)[0]
+    seconds: list[float] = []
+    for n in range(calls + 1):
+        call_sid = f"CA{n:032d}"
+        since = time.monotonic()
+        form = call_form(call_sid, PHONE["TWILIO_ACCOUNT_SID"], caller="+15557654321")
+        status, twiml = await post_webhook(server, PHONE["PUBLIC_HOST"], form, auth_token=PHONE["TWILIO_AUTH_TOKEN"])
+        assert status == 200, twiml
+        stream = parse_stream_twiml(twiml)
+        call = SimulatedPhoneCall(tunnel(stream.url, server), call_sid=call_sid, account_sid=form["AccountSid"],
+                                  custom_parameters=stream.parameters, script=[], hang_up_after_turns=0)  # fmt: skip
+        report = await call.run(timeout=90)
+        assert report.first_audible_at is not None, "the interviewer never spoke"
+        if n:
+            seconds.append(report.first_audible_at - since)
+            print(f"  call back {n} -> interviewer speaking {seconds[-1] * 1000:.0f} ms", flush=True)
+        await held(sessions, n + 1)
+    return seconds
+
+
 async def come_back(url: str, since: float, seconds: list[float], label: str) -> Candidate:
     """Connect with the resume token; append the seconds from `since` to the interviewer's first audio."""
     candidate = Candidate(url)
@@ -162,9 +194,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--drops", type=int, default=8, help="drops and returns in the one session (0: none)")
     parser.add_argument("--crashes", type=int, default=5, help="bot SIGKILLs the launcher recovers from (0..10)")
+    parser.add_argument("--calls", type=int, default=5, help="phone call-backs after dropped calls (0..30)")
     args = parser.parse_args()
-    if not (0 <= args.drops <= 50 and 0 <= args.crashes <= 10):
-        parser.error("--drops 0..50, --crashes 0..10 (LAUNCHER_RESTART_ATTEMPTS is at most 10)")
+    if not (0 <= args.drops <= 50 and 0 <= args.crashes <= 10 and 0 <= args.calls <= 30):
+        parser.error("--drops 0..50, --crashes 0..10 (LAUNCHER_RESTART_ATTEMPTS is at most 10), --calls 0..30")
     lines = []
     if args.drops:
         with tempfile.TemporaryDirectory() as tmp:
@@ -180,6 +213,17 @@ def main() -> None:
             budget = 90 + 60 * args.crashes
             seconds = asyncio.run(asyncio.wait_for(measure_crashes(Path(tmp), args.crashes), budget))
         lines.append(summary("bot SIGKILL -> interviewer speaking again (launcher replacement)", seconds))
+    if args.calls:
+        with tempfile.TemporaryDirectory() as tmp:
+            bot, url = start_bot(Path(tmp), "twilio")
+            try:
+                seconds = asyncio.run(
+                    asyncio.wait_for(measure_call_backs(url, Path(tmp), args.calls), 60 + 30 * args.calls)
+                )
+            finally:
+                bot.terminate()
+                bot.wait(timeout=60)
+        lines.append(summary("phone call back -> interviewer speaking again", seconds))
     print("\n" + "\n".join(lines))
 
 
