@@ -1,7 +1,9 @@
-"""`python -m regression consistency sessions/<id> [more ids or folders] [--runs K] [--json]`.
+"""`python -m regression consistency sessions/<id> [more ids or folders] [--runs K] [--json]`,
+`python -m regression replay sessions/<id> [more ids or folders] [--out DIR] [--config-override KEY=VALUE]`.
 
-Exit status: 0 all within bounds, 1 a rubric area's scores spread more than CONSISTENCY_MAX_SIGMA
-(or the judge failed every run), 2 bad input (one line naming the problem).
+Exit status: 0 all within bounds; 1 a rubric area's scores spread more than CONSISTENCY_MAX_SIGMA
+(or the judge failed every run), or a replay crossed a regression threshold; 2 bad input (one line
+naming the problem); 3 a replay could not run (the bot did not start or wrote no record).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from regression.consistency import (
     DEFAULT_RUN_TIMEOUT,
@@ -25,8 +28,10 @@ from regression.consistency import (
     render,
 )
 from regression.records import RecordError, SessionInput, load_session, record_folders
+from regression.replay_compare import DEFAULT_MAX_SLOWER_MS, DEFAULT_MAX_WER_POINTS
 
 BAD_INPUT = 2
+REPLAY_FAILED = 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,7 +44,10 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m regression",
         description="Regression checks over recorded sessions.",
         epilog="consistency RECORD... [--runs K] [--timeout S] [--json]: the judge's score spread per rubric area "
-        "(python -m regression consistency --help). Exit 0 stable, 1 flagged, 2 bad input.",
+        "(python -m regression consistency --help). replay RECORD... [--out DIR] [--max-slower-ms MS] "
+        "[--max-wer-points P] [--config-override KEY=VALUE]: play the recorded candidate into a fresh bot and "
+        "compare (python -m regression replay --help). Exit 0 ok, 1 flagged or regressed, 2 bad input, "
+        "3 a replay could not run.",
     )
     commands = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     c = commands.add_parser(
@@ -55,6 +63,25 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--timeout", type=float, default=DEFAULT_RUN_TIMEOUT,
                    help=f"seconds one judge run may take before it counts as failed (max {MAX_RUN_TIMEOUT:g})")  # fmt: skip
     c.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
+    r = commands.add_parser(
+        "replay",
+        help="play a recorded session's candidate into a fresh bot in real time; compare then and now",
+        description="Start a fresh bot (bot.py --transport websocket --once, the record's interview config, this "
+        "environment's engines), play the candidate's answers from recording.wav answer by answer in real time, "
+        "and compare per answer: cut off or not, reply delay, what the recogniser heard, tool calls and phase "
+        "moves. The new record gets comparison.json. Exit 1 on a new cut-off, a slower reply p50, recognition "
+        "differing, or an interview that ended early.",
+    )
+    r.add_argument("records", nargs="+", help="session record folders, folders of them (a suite), or session ids")
+    r.add_argument("--out", type=Path, help="where the new session records go (default: setting SESSIONS_DIR)")
+    r.add_argument("--max-slower-ms", type=float, default=DEFAULT_MAX_SLOWER_MS,
+                   help=f"regression when the reply p50 is slower by more than this (default {DEFAULT_MAX_SLOWER_MS:g})")  # fmt: skip
+    r.add_argument("--max-wer-points", type=float, default=DEFAULT_MAX_WER_POINTS,
+                   help="regression when what is heard now differs from then by more than this many WER points "
+                   f"(default {DEFAULT_MAX_WER_POINTS:g})")  # fmt: skip
+    r.add_argument("--config-override", action="append", default=[], metavar="KEY=VALUE",
+                   help="change the interview config the new bot runs with, e.g. "
+                   "turn_taking.interview.done_wait_secs=0.1 (repeatable)")  # fmt: skip
     return p
 
 
@@ -109,13 +136,48 @@ async def _consistency(args: argparse.Namespace) -> int:
     return exit_status(results)
 
 
+async def _replay(args: argparse.Namespace) -> int:
+    from regression.replay import replay_inputs, replay_one
+    from regression.replay_compare import Thresholds, render, render_suite
+    from settings import Settings
+
+    if not 0 <= args.max_slower_ms <= 60_000:
+        raise RecordError(f"--max-slower-ms {args.max_slower_ms:g}: give 0 to 60000 ms")
+    if not 0 <= args.max_wer_points <= 100:
+        raise RecordError(f"--max-wer-points {args.max_wer_points:g}: give 0 to 100 points")
+    try:
+        settings = Settings()
+    except ValueError as exc:
+        raise RecordError(f"settings: {str(exc).splitlines()[0]}") from None
+    inputs = replay_inputs(args.records, settings.sessions_dir, args.config_override)  # all checked first
+    thresholds = Thresholds(args.max_slower_ms, args.max_wer_points)
+    out = args.out or settings.sessions_dir
+    results = []
+    for item in inputs:
+        _say(f"{item.record.directory.name}: replaying {len(item.answers)} answers in real time")
+        comparison = await replay_one(item, out, thresholds, args.config_override, _say)
+        _say(f"new record: {comparison.replay}")
+        print(f"{item.record.directory} → {comparison.replay}")
+        print(render(comparison), flush=True)
+        results.append(comparison)
+    if len(results) > 1:
+        print()
+        print(render_suite(results))
+    return 1 if any(c.regressions for c in results) else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from regression.replay_run import ReplayFailed
+
     try:
         args = _parser().parse_args(argv)
-        return asyncio.run(_consistency(args))
+        return asyncio.run(_replay(args) if args.command == "replay" else _consistency(args))
     except RecordError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return BAD_INPUT
+    except ReplayFailed as exc:
+        print(f"error: replay failed: {exc}", file=sys.stderr)
+        return REPLAY_FAILED
 
 
 if __name__ == "__main__":
