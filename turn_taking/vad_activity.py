@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import time
 
-from pipecat.audio.vad.silero import SileroVADAnalyzer
+from turn_taking.shared_silero import SharedSileroVADAnalyzer
 
 RAMP_AFTER_SILENCE_SECS = 0.5  # the smoothed loudness is within 3 % of the real one after ~15 windows
 
 
-class SileroVADWithActivity(SileroVADAnalyzer):
-    """``SileroVADAnalyzer`` plus :meth:`heard_voice_within` and a lower floor right after digital silence."""
+class SileroVADWithActivity(SharedSileroVADAnalyzer):
+    """Silero (one ONNX session per process) plus :meth:`heard_voice_within` and a lower floor right after digital silence."""
 
     def __init__(self, *args, min_volume_after_silence: float | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -1,14 +1,17 @@
-"""The VAD hears a short first word after digital silence (the echo gate's zeros) as quickly as after a noise floor."""
+"""The VAD: a short first word after digital silence (the echo gate's zeros) heard as quickly as after a noise floor;
+one Silero ONNX session per process, state per session."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADState
 
 from interview.config import TurnTaking
 from pipelines.turn_taking import build_vad_analyzer
 from scripts.candidate_voice import default_candidate_synthesizer
+from turn_taking.shared_silero import SharedSileroVADAnalyzer
 
 RATE = 16000
 CHUNK = 320  # 20 ms, as the transports deliver it
@@ -68,3 +71,26 @@ async def test_after_a_real_noise_floor_the_configured_floor_stays() -> None:
 
 async def test_digital_silence_alone_is_never_speech() -> None:
     assert await seconds_to_speaking(TurnTaking(), zeros(0.5), zeros(2.0)) is None
+
+
+def test_the_shared_analyzer_sets_up_what_pipecats_own_does() -> None:
+    """SharedSileroVADAnalyzer skips SileroVADAnalyzer.__init__: a Pipecat upgrade that adds state shows here."""
+    own = SileroVADAnalyzer(sample_rate=RATE)
+    shared = SharedSileroVADAnalyzer(sample_rate=RATE)
+    assert set(vars(shared)) == set(vars(own))
+    assert set(vars(shared._model)) == set(vars(own._model))
+
+
+def test_sessions_share_one_onnx_session_and_keep_their_own_state() -> None:
+    """Interleaved windows of two streams score exactly as two separate Pipecat analyzers score them."""
+    speaking, quiet = speech(SHORT_FIRST_WORDS[1]), noise_floor(1.0, dbfs=-50)
+    shared = [SharedSileroVADAnalyzer(sample_rate=RATE) for _ in range(2)]
+    own = [SileroVADAnalyzer(sample_rate=RATE) for _ in range(2)]
+    assert shared[0]._model.session is shared[1]._model.session
+    window = 512
+    for start in range(0, min(len(speaking), len(quiet)) - window, window):
+        for stream, audio in enumerate((speaking, quiet)):
+            chunk = audio[start : start + window].tobytes()
+            assert shared[stream].voice_confidence(chunk) == pytest.approx(
+                own[stream].voice_confidence(chunk), abs=1e-6
+            )
