@@ -103,8 +103,11 @@ async def replay_one(
     except RecordError as exc:
         raise ReplayFailed(f"the new session's record is unusable: {exc}") from None
     then = observe_original(item.record, item.answers)
-    now = observe_replayed(new, [p.expected_start for p in run.played], [p.speech_seconds for p in run.played])
+    now = observe_replayed(new, [p.speech for p in run.played], run.interviewer)
     comparison = compare(str(item.record.directory), str(run.record), then, now, thresholds)
-    document = {**comparison.to_dict(), "config_overrides": list(overrides)}
+    played = [{"answer": p.index, "speech_s": [p.speech.start, p.speech.end]} for p in run.played]
+    heard = [[s.start, s.end] for s in run.interviewer]
+    document = {**comparison.to_dict(), "config_overrides": list(overrides),
+                "candidate_clock": {"answers": played, "interviewer_heard_s": heard}}  # fmt: skip
     (run.record / COMPARISON).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     return comparison

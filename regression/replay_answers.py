@@ -9,7 +9,8 @@ Consecutive candidate lines (no interviewer line between them) are one answer.
 How a turn is judged, the same way for the original and the new session (`observe`): a cut-off is
 interviewer speech (right channel) beginning after the answer began and before its audio ended; the
 reply delay is from the answer's end to the interviewer speech that follows it (0 when the interviewer
-was still talking at the end); tool calls and phase moves are the events between this answer's start
+was still talking at the end); a reply the session cut because the answer went on
+(`reply_cut_by_resumed_answer`) is a cut-off too, where the recording's overlap may not show it; tool calls and phase moves are the events between this answer's start
 and the next one's.
 """
 
@@ -27,7 +28,8 @@ from regression.replay_audio import Recording, Segment, read_recording, speech_s
 MAX_ANSWERS = 200
 OVERLAP_MARGIN = 0.05  # interviewer speech must begin this far inside the answer to count as cutting it off
 LEAD_PAD, TAIL_PAD = 0.15, 0.25  # seconds of the recording kept before the answer's first and after its last speech
-END_SLACK = 2.0  # a line may be written this long after the recording's last chunk (the session closing)
+END_SLACK = 2.0
+CUT_REPLY_EVENT = "reply_cut_by_resumed_answer"  # the session itself saw its reply begin inside the answer  # a line may be written this long after the recording's last chunk (the session closing)
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,10 @@ def observe(
     speech: Segment, until: float, interviewer: list[Segment], events: list[dict[str, Any]], heard: str
 ) -> Observation:
     """One answer's turn: cut off or not, reply delay, and the tool calls / phase moves up to `until`."""
-    cut_off = any(speech.start + OVERLAP_MARGIN < s.start < speech.end - OVERLAP_MARGIN for s in interviewer)
+    cut_off = any(speech.start + OVERLAP_MARGIN < s.start < speech.end - OVERLAP_MARGIN for s in interviewer) or any(
+        e.get("type") == CUT_REPLY_EVENT and isinstance(e.get("elapsed_s"), (int, float))
+        and speech.start <= e["elapsed_s"] < until for e in events
+    )  # fmt: skip
     reply = next((s for s in interviewer if s.end > speech.end and s.start < until), None)
     delay = None if reply is None else round(max(0.0, reply.start - speech.end) * 1000, 1)
     tools, moves = [], []
@@ -214,26 +219,19 @@ def _events(directory: Path) -> list[dict[str, Any]]:
     return events
 
 
-ALIGN_WINDOW = 1.5  # seconds: how far the new recording's clock may sit from the candidate's
+def observe_replayed(record: SessionRecordView, played: list[Segment], interviewer: list[Segment]) -> list[Observation]:
+    """The new session's turns, measured at the candidate's end of the socket.
 
-
-def observe_replayed(record: SessionRecordView, starts: list[float], durations: list[float]) -> list[Observation]:
-    """The new session's turns: each played answer found in the new recording near when it was sent.
-
-    `starts` are the candidate's clock (seconds since it connected), which sits within a fraction of a
-    second of the record's; the answer's first speech in the new left channel fixes it exactly. What the
-    recogniser heard now is every candidate line written between this answer's start and the next one's.
+    Why not from the new recording: Pipecat's recorder pads the candidate's track to the interviewer's
+    whenever the interviewer's audio arrives ahead of real time, so candidate speech over a reply
+    lands late in recording.wav (or past its end). The candidate's own clock (seconds since it
+    connected, within a fraction of a second of the record's elapsed_s) knows when each answer was
+    sent and when the interviewer's audio played. What the recogniser heard now is every candidate
+    line written between this answer's start and the next one's.
     """
-    speech = record.candidate_speech
-    found: list[Segment] = []
-    for expected, seconds in zip(starts, durations, strict=True):
-        near = [s.start for s in speech if abs(s.start - expected) <= ALIGN_WINDOW]
-        start = min(near, key=lambda at: abs(at - expected)) if near else expected
-        found.append(Segment(start, start + seconds))
-    ends = [s.start for s in found[1:]] + [record.recording.seconds + END_SLACK]
-    interviewer = record.interviewer_speech
+    ends = [s.start for s in played[1:]] + [float("inf")]
     observations = []
-    for answer, until in zip(found, ends, strict=True):
+    for answer, until in zip(played, ends, strict=True):
         lines = [ln for ln in record.lines if ln.speaker == "candidate" and answer.start <= ln.elapsed < until]
         heard = " ".join(" ".join(ln.text.split()) for ln in lines)
         observations.append(observe(answer, until, interviewer, record.events, heard))

@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from regression.replay_answers import RecordedAnswer, SessionRecordView
-from scripts.candidate_protocol import CandidateConnectionError
+from regression.replay_audio import MERGE_GAP, Segment
+from scripts.candidate_audio import SpeakerModel, is_audible
+from scripts.candidate_protocol import BotAudio, BotInterruption, CandidateConnectionError, ServerEvent
 from scripts.socket_candidate import RATE, Candidate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,14 +46,14 @@ class ReplayFailed(RuntimeError):
 @dataclass(frozen=True)
 class PlayedAnswer:
     index: int
-    expected_start: float  # seconds since the session began when the answer's first speech was due
-    speech_seconds: float  # first to last speech, as recorded
+    speech: Segment  # seconds since the candidate connected: the answer's first to last speech as sent
 
 
 @dataclass(frozen=True)
 class ReplayRun:
     record: Path  # the new session's record folder
     played: list[PlayedAnswer]
+    interviewer: list[Segment]  # when the interviewer's speech played at the candidate's end (same clock)
     ended_early: bool  # the interviewer closed the session before every answer was played
 
 
@@ -109,41 +111,55 @@ class BotProcess:
 
 
 class _Interviewer:
-    """When the interviewer last spoke, polled from the candidate's RTVI view every 20 ms."""
+    """The interviewer as the candidate hears it: its audio played back to back on a modelled speaker.
 
-    def __init__(self, candidate: Candidate) -> None:
+    Why not RTVI's bot-stopped-speaking alone: the server sends audio faster than real time, so that
+    event comes while the candidate still has seconds of the question to hear (an answer started then
+    talks over the question, and the echo gate may mute it).
+    """
+
+    def __init__(self, candidate: Candidate, began: float) -> None:
         self.candidate = candidate
-        self.quiet_since = time.monotonic()
-        self.started_at = 0.0  # monotonic: the last time it began to speak
-        self._task = asyncio.create_task(self._poll())
+        self.began = began
+        self.speaker = SpeakerModel()
+        self._played: list[list[float]] = []  # [start, end] seconds since `began`, gaps under MERGE_GAP joined
+        candidate.on_event = self._heard
 
-    async def _poll(self) -> None:
-        speaking = False
-        while True:
-            if self.candidate.bot_speaking and not speaking:
-                self.started_at = self.candidate.bot_started_at or time.monotonic()
-            elif speaking and not self.candidate.bot_speaking:
-                self.quiet_since = time.monotonic()
-            speaking = self.candidate.bot_speaking
-            await asyncio.sleep(0.02)
+    def _heard(self, event: ServerEvent) -> None:
+        now = time.monotonic()
+        if isinstance(event, BotAudio):
+            audible = is_audible(event.pcm)
+            start = self.speaker.schedule(now, event.duration, audible) - self.began
+            if not audible:
+                return
+            if self._played and start - self._played[-1][1] < MERGE_GAP:
+                self._played[-1][1] = start + event.duration
+            else:
+                self._played.append([start, start + event.duration])
+        elif isinstance(event, BotInterruption):
+            self.speaker.flush(now)
+            if self._played:
+                self._played[-1][1] = min(self._played[-1][1], now - self.began)
+
+    @property
+    def played(self) -> list[Segment]:
+        return [Segment(round(s, 3), round(e, 3)) for s, e in self._played if e > s]
 
     @property
     def gone(self) -> bool:
         return self.candidate.close_code is not None
 
     async def turn_over(self, after: float, quiet: float, timeout: float) -> bool:
-        """The interviewer spoke since `after` (monotonic) and has been quiet `quiet` s; False on timeout or close."""
+        """Interviewer speech played after `after` (monotonic) and then `quiet` s of silence; False on timeout/close."""
         deadline = time.monotonic() + timeout
         spoke = False
         while time.monotonic() < deadline and not self.gone:
-            spoke = spoke or self.started_at >= after or self.candidate.bot_speaking
-            if spoke and not self.candidate.bot_speaking and time.monotonic() - self.quiet_since >= quiet:
+            now = time.monotonic()
+            spoke = spoke or self.speaker.audible_until > after
+            if spoke and not self.candidate.bot_speaking and self.speaker.quiet_for(now) >= quiet:
                 return True
             await asyncio.sleep(0.02)
         return False
-
-    def close(self) -> None:
-        self._task.cancel()
 
 
 def _quiet_for(answer: RecordedAnswer) -> float:
@@ -167,42 +183,37 @@ async def replay(
         except CandidateConnectionError as exc:
             raise ReplayFailed(str(exc)) from None
         began = time.monotonic()
-        interviewer = _Interviewer(candidate)
+        interviewer = _Interviewer(candidate, began)
         played: list[PlayedAnswer] = []
-        try:
-            heard = await interviewer.turn_over(began, _quiet_for(answers[0]), REPLY_TIMEOUT)
-            for answer in answers:
-                if interviewer.gone:
-                    break
-                if not heard:
-                    say(
-                        f"  answer {answer.index}: the interviewer said nothing for {REPLY_TIMEOUT:g} s; answering anyway"
-                    )
-                clip = answer.clip
-                pcm = source.recording.candidate_pcm(clip.start, clip.end, RATE)
-                sent = time.monotonic()
-                candidate.say(pcm)
-                speech_start = sent + (answer.speech.start - clip.start)
-                played.append(
-                    PlayedAnswer(answer.index, round(speech_start - began, 3), answer.speech.end - answer.speech.start)
-                )
-                say(f"  answer {answer.index}/{len(answers)} ({answer.speech.end - answer.speech.start:.1f} s)")
-                speech_end = speech_start + (answer.speech.end - answer.speech.start)
-                await asyncio.sleep(max(0.0, speech_end - time.monotonic()))
-                following = answers[answer.index] if answer.index < len(answers) else None
-                quiet = _quiet_for(following) if following is not None else MAX_QUIET
-                # a reply cut short before the answer's end is not the turn: the reply after (or over) the end is
-                heard = await interviewer.turn_over(speech_end, quiet, REPLY_TIMEOUT)
-            for _ in range(int(CLOSE_TIMEOUT * 10)):  # the interviewer closes the session after its goodbye
-                if interviewer.gone:
-                    break
-                await asyncio.sleep(0.1)
-            if not interviewer.gone:
-                await candidate.end()
-        finally:
-            interviewer.close()
+        heard = await interviewer.turn_over(began, _quiet_for(answers[0]), REPLY_TIMEOUT)
+        for answer in answers:
+            if interviewer.gone:
+                break
+            if not heard:
+                say(f"  answer {answer.index}: the interviewer said nothing for {REPLY_TIMEOUT:g} s; answering anyway")
+            clip = answer.clip
+            pcm = source.recording.candidate_pcm(clip.start, clip.end, RATE)
+            sent = time.monotonic()
+            candidate.say(pcm)
+            speech_start = sent + (answer.speech.start - clip.start)
+            speech_end = speech_start + (answer.speech.end - answer.speech.start)
+            played.append(
+                PlayedAnswer(answer.index, Segment(round(speech_start - began, 3), round(speech_end - began, 3)))
+            )
+            say(f"  answer {answer.index}/{len(answers)} ({answer.speech.end - answer.speech.start:.1f} s)")
+            await asyncio.sleep(max(0.0, speech_end - time.monotonic()))
+            following = answers[answer.index] if answer.index < len(answers) else None
+            quiet = _quiet_for(following) if following is not None else MAX_QUIET
+            # a reply cut short before the answer's end is not the turn: the reply after (or over) the end is
+            heard = await interviewer.turn_over(speech_end, quiet, REPLY_TIMEOUT)
+        for _ in range(int(CLOSE_TIMEOUT * 10)):  # the interviewer closes the session after its goodbye
+            if interviewer.gone:
+                break
+            await asyncio.sleep(0.1)
+        if not interviewer.gone:
+            await candidate.end()
         ended_early = len(played) < len(answers)
         record = await asyncio.to_thread(bot.wait_record, EXIT_TIMEOUT)
-        return ReplayRun(record, played, ended_early)
+        return ReplayRun(record, played, interviewer.played, ended_early)
     finally:
         bot.stop()

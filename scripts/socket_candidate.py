@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
 from scripts.candidate_protocol import (
     BotMessage,
+    ServerEvent,
     decode,
     encode_audio,
     encode_message,
@@ -38,6 +40,7 @@ class Candidate:
         self.close_code: int | None = None
         self.close_reason: str | None = None
         self.bot_started_at: float | None = None  # monotonic time the interviewer last began to speak
+        self.on_event: Callable[[ServerEvent], None] | None = None  # sees every server event (e.g. to play audio)
 
     async def connect(self, open_timeout: float = 10.0) -> None:
         """`open_timeout`: a bot being replaced answers only once it is up (the socket queues the connection)."""
@@ -86,6 +89,8 @@ class Candidate:
         try:
             async for payload in self.ws:
                 event = decode(payload)
+                if self.on_event is not None:
+                    self.on_event(event)
                 if not isinstance(event, BotMessage):
                     continue
                 kind, data = event.rtvi_type, event.data
