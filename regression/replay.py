@@ -28,6 +28,7 @@ from regression.replay_answers import RecordedAnswer, SessionRecordView, observe
 from regression.replay_answers import recorded_answers as cut_answers
 from regression.replay_compare import SessionComparison, Thresholds, compare
 from regression.replay_run import ReplayFailed, replay
+from report.render import write_report
 
 COMPARISON = "comparison.json"
 MAX_OVERRIDES = 50
@@ -110,4 +111,8 @@ async def replay_one(
     document = {**comparison.to_dict(), "config_overrides": list(overrides),
                 "candidate_clock": {"answers": played, "interviewer_heard_s": heard}}  # fmt: skip
     (run.record / COMPARISON).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    try:  # the bot wrote report.html before the comparison existed: again, with its replay section
+        write_report(run.record)
+    except Exception as exc:  # the comparison stands without the page
+        say(f"report.html not rewritten: {type(exc).__name__}: {exc}")
     return comparison

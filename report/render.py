@@ -19,6 +19,7 @@ from report.cost import CostView, build_cost
 from report.header import HeaderView, build_header
 from report.latency import LatencyView, build_latency
 from report.record import RecordData, json_object, read_record
+from report.replay import ReplayView, build_replay
 from report.scorecard import ScorecardView, build_scorecard
 from report.timeline import TimelineView, build_timeline
 from report.timing import TimedLine, clock, recording_origin, timed_lines
@@ -41,6 +42,7 @@ class ReportView:
     notes: list[str]
     person: str  # "Candidate" or "Participant"
     speakers: dict[str, str]
+    replay: ReplayView | None = None  # a replayed session's original and comparison (report/replay.py)
 
 
 def build_view(record: RecordData) -> ReportView:
@@ -64,6 +66,7 @@ def build_view(record: RecordData) -> ReportView:
         notes=list(record.notes),
         person=person,
         speakers={**SPEAKERS, "candidate": person},
+        replay=build_replay(record.directory),
     )
 
 

@@ -211,3 +211,21 @@ def test_a_transcript_without_timing(record: Path, capsys: pytest.CaptureFixture
 def test_a_bad_override_is_bad_input(record: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["replay", str(record), "--config-override", "nope=1"]) == 2
     assert "no such setting" in capsys.readouterr().err
+
+
+def test_the_report_of_a_replay_links_its_original_and_shows_the_comparison(tmp_path: Path) -> None:
+    from report.render import render_report
+
+    original = make_record(tmp_path / "sessions" / "orig", SPANS, LINES)
+    (original / "report.html").write_text("<html></html>")
+    replayed = make_record(tmp_path / "replays" / "new", SPANS, LINES)
+    comparison = compare(str(original), str(replayed), [obs(), obs()], [obs(), obs(cut=True, delay=0.0)], Thresholds())
+    document = {**comparison.to_dict(), "config_overrides": ["turn_taking.interview.done_wait_secs=0.2"]}
+    (replayed / "comparison.json").write_text(json.dumps(document))
+    html = render_report(replayed)
+    assert 'href="../../sessions/orig/report.html"' in html and ">orig</a>" in html
+    assert "Regression: answer 2: cut off now, not then" in html and "no/yes <strong>new</strong>" in html
+    assert "done_wait_secs=0.2" in html
+    assert 'id="replay"' not in render_report(original)  # not a replay: no section
+    (replayed / "comparison.json").write_text("{not json")
+    assert "comparison.json could not be read" in render_report(replayed)
