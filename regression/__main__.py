@@ -43,11 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="python -m regression",
         description="Regression checks over recorded sessions.",
-        epilog="consistency RECORD... [--runs K] [--timeout S] [--json]: the judge's score spread per rubric area "
-        "(python -m regression consistency --help). replay RECORD... [--out DIR] [--max-slower-ms MS] "
-        "[--max-wer-points P] [--config-override KEY=VALUE]: play the recorded candidate into a fresh bot and "
-        "compare (python -m regression replay --help). Exit 0 ok, 1 flagged or regressed, 2 bad input, "
-        "3 a replay could not run.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # the epilog's lines as written (flags never split)
+        epilog="consistency RECORD... [--runs K] [--timeout S] [--json]\n"
+        "    the judge's score spread per rubric area (python -m regression consistency --help)\n"
+        "replay RECORD... [--out DIR] [--max-slower-ms MS] [--max-wer-points P] [--config-override KEY=VALUE]\n"
+        "    play the recorded candidate into a fresh bot and compare (python -m regression replay --help)\n"
+        "Exit 0 ok, 1 flagged or regressed, 2 bad input, 3 a replay could not run.",
     )
     commands = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     c = commands.add_parser(

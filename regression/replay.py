@@ -105,7 +105,7 @@ async def replay_one(
         raise ReplayFailed(f"the new session's record is unusable: {exc}") from None
     then = observe_original(item.record, item.answers)
     now = observe_replayed(new, [p.speech for p in run.played], run.interviewer)
-    comparison = compare(str(item.record.directory), str(run.record), then, now, thresholds)
+    comparison = compare(str(item.record.directory.resolve()), str(run.record.resolve()), then, now, thresholds)
     played = [{"answer": p.index, "speech_s": [p.speech.start, p.speech.end]} for p in run.played]
     heard = [[s.start, s.end] for s in run.interviewer]
     document = {**comparison.to_dict(), "config_overrides": list(overrides),
