@@ -229,3 +229,26 @@ def test_the_report_of_a_replay_links_its_original_and_shows_the_comparison(tmp_
     assert 'id="replay"' not in render_report(original)  # not a replay: no section
     (replayed / "comparison.json").write_text("{not json")
     assert "comparison.json could not be read" in render_report(replayed)
+
+
+def test_the_new_session_is_judged_on_the_candidates_clock(record: Path) -> None:
+    from regression.replay_answers import observe_replayed
+
+    view = read_record(record)  # lines at 8.0 and 13.0 s: one per answer; the tool call at 6.2 s
+    played = [Segment(3.0, 6.0), Segment(9.5, 11.0)]
+    heard = [Segment(0.0, 2.0), Segment(5.0, 5.4), Segment(6.6, 8.0), Segment(11.0, 12.0)]
+    first, second = observe_replayed(view, played, heard)
+    assert first.cut_off and first.reply_delay_ms == 600 and first.tools == ["transition_section"]
+    assert not second.cut_off and second.reply_delay_ms == 0  # speaking as the answer ended: no delay
+    assert first.heard == second.heard == "I would use a queue and retries."
+
+
+def test_a_bot_that_does_not_start_is_exit_3(
+    record: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import regression.replay_run
+
+    monkeypatch.setattr(regression.replay_run, "ROOT", tmp_path)  # no bot.py there
+    assert main(["replay", str(record), "--out", str(tmp_path / "out")]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: replay failed: the bot did not start:") and "bot.py" in err[-1]
