@@ -50,6 +50,13 @@ class Settings(BaseSettings):
         default=None, description="OpenAI-compatible server, e.g. http://localhost:11434/v1 for Ollama."
     )
     openai_model: str = "gpt-4o-mini"
+    llm_context_max_tokens: int = Field(
+        default=12000,
+        ge=0,
+        le=1_000_000,
+        description="Cloud LLM: when the interview's context reaches about this many tokens (4 characters a "
+        "token), Pipecat's summarizer replaces the oldest turns by a summary, also in a resumed session; 0 = never.",
+    )
     deepgram_model: str = "nova-3"
     deepgram_language: str = "en-US"
     elevenlabs_voice_id: str = "21m00Tcm4TlvDq8ikWAM"

@@ -294,3 +294,15 @@ class PromptBuilder:
                 "interviewer's words), never paraphrased; quotes that do not match are discarded.",
             ]
         )
+
+
+# Pipecat's context summarizer (LLM_CONTEXT_MAX_TOKENS): what the oldest turns become.
+CONTEXT_SUMMARY_PROMPT = (
+    "You are summarising the first part of a spoken job or research interview for the interviewer, who will "
+    "go on with it and no longer sees those turns. Write plain prose in the third person, at most 250 words: "
+    "which phases and questions were covered, in order; what the candidate said in each answer (the facts, "
+    "examples, numbers and names they gave, and anything they said they would come back to); the follow-ups "
+    "asked; and the question that was open at the end, if any. Do not judge or score the answers, and do not "
+    "invent anything that is not in the transcript."
+)
+CONTEXT_SUMMARY_TEMPLATE = "Earlier in this interview (a summary; the turns since follow): {summary}"

@@ -38,6 +38,7 @@ from typing import Protocol
 
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.processors.aggregators.llm_context import LLMContext
+from pipecat.processors.aggregators.llm_context_summarizer import SummaryAppliedEvent
 from pipecat.processors.aggregators.llm_response_universal import (
     AssistantTurnStoppedMessage,
     LLMAssistantAggregator,
@@ -52,7 +53,7 @@ from latency.instrumentation import LatencyInstrumentation
 from latency.points import LatencyPoint
 from pipelines.listener_playback import ListenerPlayback
 from pipelines.parts import build_context, build_filler, build_recorder, build_resumed_answer, resumed_state
-from pipelines.turn_taking import build_context_aggregators
+from pipelines.turn_taking import build_context_aggregators, context_summarization
 from processors.dtmf_requests import KeypadRequests
 from processors.echo_gate import EchoGate
 from processors.filler_speech import FillerSpeech
@@ -139,8 +140,21 @@ def build_interview_pipeline(inputs: PipelineInputs) -> InterviewPipeline:
         current_phase=current_phase,
         events=record,
         user_idle_timeout=config.timeouts.user_idle_seconds,
+        assistant_params=context_summarization(services.summarizer, inputs.settings.llm_context_max_tokens),
     )
     user, assistant = aggregators.user(), aggregators.assistant()
+
+    @assistant.event_handler("on_summary_applied")
+    async def note_summary(
+        _aggregator: LLMAssistantAggregator, _summarizer: object, applied: SummaryAppliedEvent
+    ) -> None:
+        record.event(
+            "context_summarized",
+            messages_before=applied.original_message_count,
+            messages_after=applied.new_message_count,
+            summarized=applied.summarized_message_count,
+        )
+
     resumed_answer = build_resumed_answer(config.turn_taking, context, record)
     interrupted_reply = InterruptedReply(context, events=record)
 

@@ -13,17 +13,24 @@ from collections.abc import Callable
 from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
 from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.processors.aggregators.llm_context import LLMContext
-from pipecat.processors.aggregators.llm_response_universal import LLMContextAggregatorPair, LLMUserAggregatorParams
+from pipecat.processors.aggregators.llm_response_universal import (
+    LLMAssistantAggregatorParams,
+    LLMContextAggregatorPair,
+    LLMUserAggregatorParams,
+)
+from pipecat.services.llm_service import LLMService
 from pipecat.turns.empty_user_turn import EmptyUserTurnConfig
 from pipecat.turns.user_start.vad_user_turn_start_strategy import VADUserTurnStartStrategy
 from pipecat.turns.user_stop.base_user_turn_stop_strategy import BaseUserTurnStopStrategy
 from pipecat.turns.user_stop.speech_timeout_user_turn_stop_strategy import SpeechTimeoutUserTurnStopStrategy
 from pipecat.turns.user_stop.turn_analyzer_user_turn_stop_strategy import TurnAnalyzerUserTurnStopStrategy
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
+from pipecat.utils.context.llm_context_summarization import LLMAutoContextSummarizationConfig, LLMContextSummaryConfig
 
 from interview.config import TurnTaking
 from interview.events import EventSink
 from interview.interruptions import RESUME_INSTRUCTION
+from interview.prompts import CONTEXT_SUMMARY_PROMPT, CONTEXT_SUMMARY_TEMPLATE
 from turn_taking.end_of_turn_model import shared_end_of_turn_scorer
 from turn_taking.interview_turn_stop import InterviewTurnStopStrategy, QuestionContext
 from turn_taking.shared_smart_turn import SharedSmartTurnAnalyzer
@@ -96,6 +103,27 @@ def last_question(context: LLMContext) -> str:
     return ""
 
 
+def context_summarization(summarizer: LLMService | None, max_tokens: int) -> LLMAssistantAggregatorParams:
+    """Pipecat's context summarizer, on the primary cloud LLM called directly (not through the failover chain:
+    the structured interviewer cannot summarise, and a failed summary only leaves the context as it was)."""
+    if summarizer is None or not max_tokens:
+        return LLMAssistantAggregatorParams()
+    return LLMAssistantAggregatorParams(
+        enable_auto_context_summarization=True,
+        auto_context_summarization_config=LLMAutoContextSummarizationConfig(
+            max_context_tokens=max_tokens,
+            max_unsummarized_messages=None,
+            summary_config=LLMContextSummaryConfig(
+                target_context_tokens=max(100, max_tokens // 4),
+                min_messages_after_summary=6,
+                summarization_prompt=CONTEXT_SUMMARY_PROMPT,
+                summary_message_template=CONTEXT_SUMMARY_TEMPLATE,
+                llm=summarizer,
+            ),
+        ),
+    )
+
+
 def build_context_aggregators(
     context: LLMContext,
     turn_taking: TurnTaking,
@@ -103,11 +131,13 @@ def build_context_aggregators(
     current_phase: Callable[[], str],
     events: EventSink | None,
     user_idle_timeout: float,
+    assistant_params: LLMAssistantAggregatorParams | None = None,
 ) -> LLMContextAggregatorPair:
     """The user aggregator (VAD + turn strategies) and the assistant aggregator around `context`."""
     vad = build_vad_analyzer(turn_taking)
     return LLMContextAggregatorPair(
         context,
+        assistant_params=assistant_params or LLMAssistantAggregatorParams(),
         user_params=LLMUserAggregatorParams(
             vad_analyzer=vad,
             user_turn_strategies=build_turn_strategies(

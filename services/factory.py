@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pipecat.processors.frame_processor import FrameProcessor
+from pipecat.services.llm_service import LLMService
 
 from interview.config import InterviewConfig, Persona, ProviderChoice
 from services.errors import ProviderConfigError
@@ -35,6 +36,7 @@ class SessionServices:
     providers: dict[str, str]  # stage -> human-readable (primary) provider, for the session record
     failover: dict[str, list[str]] = field(default_factory=dict)  # stage -> chain of provider names
     switchers: dict[str, FailoverSwitcher] = field(default_factory=dict)  # stages with a fallback
+    summarizer: LLMService | None = None  # the primary cloud LLM: it writes the context summaries
 
 
 def resolve_provider(
@@ -192,4 +194,10 @@ def create_session_services(
         providers=providers,
         failover={stage: [n for _, n in chains[stage]] for stage in failovers},
         switchers=failovers,
+        summarizer=_cloud_llm(chains["llm"][0][0]) if stages["llm"] == "cloud" else None,
     )
+
+
+def _cloud_llm(service: FrameProcessor) -> LLMService:
+    assert isinstance(service, LLMService)
+    return service
