@@ -33,9 +33,10 @@ SHORT_WAITS = [
     "turn_taking.interview.unsure_wait_secs=0.2",
     "turn_taking.interview.unfinished_wait_secs=0.3",
 ]
-# The machine is shared with benchmarks: a reply a few hundred ms slower on one answer is noise here
-# (the threshold's maths are unit tests); the cut-off and the recognition are what this test holds.
-NOISE_MS = "1500"
+# No timed assertion (DESIGN: performance is measured by scripts, not tests): on this shared 2-core machine
+# one reply of the same build took 0.7 s and the next 5.4 s (the bot's own endpointing). The p50 threshold's
+# maths are unit tests; the cut-off, the recognition and the actions are what this test holds.
+NOISE_MS = "60000"
 
 
 @pytest.fixture(scope="module")
