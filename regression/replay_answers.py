@@ -10,7 +10,8 @@ How a turn is judged, the same way for the original and the new session (`observ
 interviewer speech (right channel) beginning after the answer began and before its audio ended; the
 reply delay is from the answer's end to the interviewer speech that follows it (0 when the interviewer
 was still talking at the end); a reply the session cut because the answer went on
-(`reply_cut_by_resumed_answer`) is a cut-off too, where the recording's overlap may not show it; tool calls and phase moves are the events between this answer's start
+(`reply_cut_by_resumed_answer`) is a cut-off too, where the recording's overlap may not show it, and a
+listening cue (a `backchannel` event) is not; tool calls and phase moves are the events between this answer's start
 and the next one's.
 """
 
@@ -29,7 +30,9 @@ MAX_ANSWERS = 200
 OVERLAP_MARGIN = 0.05  # interviewer speech must begin this far inside the answer to count as cutting it off
 LEAD_PAD, TAIL_PAD = 0.15, 0.25  # seconds of the recording kept before the answer's first and after its last speech
 END_SLACK = 2.0
-CUT_REPLY_EVENT = "reply_cut_by_resumed_answer"  # the session itself saw its reply begin inside the answer  # a line may be written this long after the recording's last chunk (the session closing)
+CUT_REPLY_EVENT = "reply_cut_by_resumed_answer"  # the session itself saw its reply begin inside the answer
+BACKCHANNEL_EVENT = "backchannel"  # a listening cue ("Mm-hm.") the interviewer plays in a long pause
+CUE_SLACK = 1.5  # seconds between a cue's event and its audio starting  # a line may be written this long after the recording's last chunk (the session closing)
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,14 @@ def observe(
     speech: Segment, until: float, interviewer: list[Segment], events: list[dict[str, Any]], heard: str
 ) -> Observation:
     """One answer's turn: cut off or not, reply delay, and the tool calls / phase moves up to `until`."""
-    cut_off = any(speech.start + OVERLAP_MARGIN < s.start < speech.end - OVERLAP_MARGIN for s in interviewer) or any(
+    cues = [
+        at for e in events if e.get("type") == BACKCHANNEL_EVENT and isinstance(at := e.get("elapsed_s"), (int, float))
+    ]
+    cut_off = any(
+        speech.start + OVERLAP_MARGIN < s.start < speech.end - OVERLAP_MARGIN
+        and not any(-CUE_SLACK <= s.start - at <= CUE_SLACK for at in cues)  # a listening cue is no reply
+        for s in interviewer
+    ) or any(
         e.get("type") == CUT_REPLY_EVENT and isinstance(e.get("elapsed_s"), (int, float))
         and speech.start <= e["elapsed_s"] < until for e in events
     )  # fmt: skip

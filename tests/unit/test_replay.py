@@ -91,6 +91,9 @@ def test_the_original_turn_is_measured_from_the_recording(record: Path) -> None:
     # The interviewer began at 6.8 s, inside an answer that went on to 7.5 s: a cut-off, and no delay.
     cut = observe(Segment(3.0, 7.5), 9.5, view.interviewer_speech, [], "x")
     assert cut.cut_off is True and cut.reply_delay_ms == 0
+    # A listening cue in the pause is interviewer speech, but no reply.
+    cue = [{"elapsed_s": 6.5, "type": "backchannel", "text": "Mm-hm."}]
+    assert observe(Segment(3.0, 7.5), 9.5, view.interviewer_speech, cue, "x").cut_off is False
     # Nothing said after the answer before the next one: no reply.
     assert observe(Segment(8.5, 9.0), 9.5, view.interviewer_speech, [], "x").reply_delay_ms is None
 
