@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Callable
+from pathlib import Path
 
 from bots.loop_lag import LoopLagMonitor
 from bots.worker_channel import Message, WorkerChannel
@@ -45,6 +46,13 @@ class PoolWorker:
     def session_ended(self, record: str) -> None:
         self.active -= 1
         self._send({"type": "session_ended", "record": record})
+
+    def session_held(self, key: str, record: Path) -> None:
+        """A dropped session waits here for the candidate with `key`: the primary routes their return to us."""
+        self._send({"type": "session_held", "key": key, "record": str(record)})
+
+    def session_released(self, key: str) -> None:
+        self._send({"type": "session_released", "key": key})
 
     @property
     def primary_gone(self) -> asyncio.Event:

@@ -83,7 +83,10 @@ class SessionServer:
             await finish_suspended_record(settings, directory)
             self.suspended_session_finished(SessionOutcome(directory.name, directory, "candidate_left"))
 
-        return SuspendedSessions(settings.reconnect_grace_seconds, finish)
+        suspensions = SuspendedSessions(settings.reconnect_grace_seconds, finish)
+        if self.worker is not None:
+            suspensions.on_held, suspensions.on_released = self.worker.session_held, self.worker.session_released
+        return suspensions
 
     def suspended_session_finished(self, outcome: SessionOutcome) -> None:
         """A suspended session's grace window ended with nobody back: its record is finished."""

@@ -43,6 +43,9 @@ class SuspendedSessions:
         self._held: dict[str, _Held] = {}
         self._live: dict[str, asyncio.Event] = {}  # tokens of sessions still running: a return may beat the drop
         self._finishing: set[asyncio.Task[None]] = set()  # records finished early (see `hold_digest`)
+        # A pool's primary routes a return to the worker holding it (`bots/resume_routing.py`).
+        self.on_held: Callable[[str, Path], None] | None = None
+        self.on_released: Callable[[str], None] | None = None
 
     @property
     def enabled(self) -> bool:
@@ -89,6 +92,8 @@ class SuspendedSessions:
         expiry = loop.create_task(self._expire(key), name=f"resume-window-{directory.name}")
         self._held[key] = _Held(directory, deadline, expiry)
         self.ended_digest(key)
+        if self.on_held is not None:
+            self.on_held(key, directory)
 
     async def claim(self, token: str) -> Path:
         """The record folder `token` resumes (once); SessionRefused for an unknown, used or expired token.
@@ -109,7 +114,12 @@ class SuspendedSessions:
         if held is None:
             raise SessionRefused("this interview cannot be resumed: the link is unknown, used or expired")
         held.expiry.cancel()
+        self._released(key)
         return held.directory
+
+    def _released(self, key: str) -> None:
+        if self.on_released is not None:
+            self.on_released(key)
 
     def held_count(self) -> int:
         return len(self._held)
@@ -119,6 +129,7 @@ class SuspendedSessions:
         for key in list(self._held):
             held = self._held.pop(key)
             held.expiry.cancel()
+            self._released(key)
             await self._finish_quietly(held.directory)
         if self._finishing:
             await asyncio.gather(*self._finishing)
@@ -127,6 +138,7 @@ class SuspendedSessions:
         await asyncio.sleep(self.grace_secs)
         held = self._held.pop(key, None)
         if held is not None:
+            self._released(key)
             logger.info(f"session {held.directory.name}: nobody came back within {self.grace_secs:g} s")
             await self._finish_quietly(held.directory)
 

@@ -6,7 +6,10 @@ and running many sessions. This primary owns the listening socket: it accepts ea
 connection and hands the socket (SCM_RIGHTS, `bots/worker_channel.py`) to the worker
 with the fewest running sessions, so no connection is proxied and no worker fills up
 while another idles. Workers report sessions starting and ending and their loop lag;
-every handed connection carries the pool's load, which `/health` shows per worker.
+every handed connection carries the pool's load, which `/health` shows per worker. A
+dropped session waits in its worker: workers report the keys they hold, and a connection
+that comes back with one (`?resume=`, a phone call back) goes to that worker
+(`bots/resume_routing.py`).
 
 Why not uvicorn's `--workers` (or gunicorn): they share one listening socket, so the
 kernel (not the load) picks the worker, a full worker still takes connections, and the
@@ -31,6 +34,7 @@ from typing import Any
 from loguru import logger
 
 from bots.exit_codes import EXIT_SESSION_FAILED, exit_code_for
+from bots.resume_routing import peek_routing_key
 from bots.session_record import close_abandoned_record
 from bots.worker_channel import Message, WorkerChannel, channel_pair
 
@@ -94,6 +98,7 @@ class WorkerPool:
         self._failed_starts: dict[int, int] = {}  # worker index -> deaths in a row before it got ready
         self._exit_code: int | None = None  # set when the pool gives up (a worker could never start)
         self._tasks: set[asyncio.Task[None]] = set()
+        self.held: dict[str, tuple[int, str]] = {}  # resume key -> (worker index, record) of a dropped session
 
     def snapshot(self) -> list[dict[str, object]]:
         return [w.state(self.max_sessions) for w in sorted(self.workers.values(), key=lambda w: w.index)]
@@ -171,6 +176,10 @@ class WorkerPool:
             worker.open_records.add(str(message["record"]))
         elif kind == "session_ended":
             worker.open_records.discard(str(message["record"]))
+        elif kind == "session_held":
+            self.held[str(message["key"])] = (worker.index, str(message["record"]))
+        elif kind == "session_released":
+            self.held.pop(str(message["key"]), None)
         if "active" in message:
             worker.active = int(message["active"])
         if "load" in message:
@@ -192,6 +201,17 @@ class WorkerPool:
             if close_abandoned_record(Path(record), why):
                 self.closed_records.append(record)
                 logger.error(f"worker pool: closed the record {record} as error")
+                print(f"Session record: {record}", flush=True)
+        for key, (index, record) in list(self.held.items()):
+            if index != worker.index:
+                continue
+            del self.held[key]  # nobody can come back to a session whose process is gone
+            why = (
+                f"the worker process (pid {worker.process.pid}) holding the dropped session died with exit code {code}"
+            )
+            if close_abandoned_record(Path(record), why):
+                self.closed_records.append(record)
+                logger.error(f"worker pool: closed the held record {record} as error")
                 print(f"Session record: {record}", flush=True)
         del self.workers[worker.index]
         delay = 0.0
@@ -220,14 +240,21 @@ class WorkerPool:
         loop = asyncio.get_running_loop()
         while True:
             conn, _peer = await loop.sock_accept(listener)
-            try:
-                self._dispatch(conn)
-            finally:
-                conn.close()  # the worker holds its own copy now
+            self._spawn(self._route(conn))  # peeking may wait for the request line: never hold up the next accept
 
-    def _dispatch(self, conn: socket.socket) -> None:
+    async def _route(self, conn: socket.socket) -> None:
+        try:
+            key = await peek_routing_key(conn) if self.held else None
+            self._dispatch(conn, key)
+        finally:
+            conn.close()  # the worker holds its own copy now
+
+    def _dispatch(self, conn: socket.socket, key: str | None = None) -> None:
+        """To the worker holding the session `key` resumes, else to the least loaded."""
+        holder = self.held.get(key) if key is not None else None
         while candidates := [w for w in self.workers.values() if w.ready and w.process.returncode is None]:
-            worker = min(candidates, key=lambda w: (w.active, w.handed))
+            holding = [w for w in candidates if holder is not None and w.index == holder[0]]
+            worker = holding[0] if holding else min(candidates, key=lambda w: (w.active, w.handed))
             worker.handed += 1
             if worker.channel.send({"type": "connection", "pool": self.snapshot()}, attach=conn):
                 return

@@ -131,6 +131,17 @@ def caller_key(caller: str, called: str) -> str | None:
     return hashlib.sha256(f"phone {caller} -> {called}".encode()).hexdigest()
 
 
+def unverified_caller_key(token: str) -> str | None:
+    """The caller key a stream token carries, signature NOT checked: for routing a call back to the worker
+    that holds its session (`bots/resume_routing.py`); the worker verifies the token itself."""
+    payload = token.partition(".")[0]
+    try:
+        key = json.loads(_unb64(payload)).get("k")
+    except (ValueError, TypeError, AttributeError, binascii.Error):
+        return None
+    return key if isinstance(key, str) and re.fullmatch(r"[0-9a-f]{64}", key) else None
+
+
 CALL_MEMORY_SECS = 6 * 3600.0  # longer than any interview call
 MAX_REMEMBERED_CALLS = 20_000  # ~3 MB; new CallSids come only from signed webhooks
 

@@ -133,3 +133,35 @@ async def test_phone_pool_serves_a_call_whose_webhook_and_stream_reach_different
     assert code == 15, "\n".join(bot.output[-30:])
     records = _records(bot.output)
     assert len(records) == 1 and read_jsonl(Path(records[0]) / "events.jsonl")[-1]["reason"] == "stopped"
+
+
+async def test_a_dropped_candidate_comes_back_to_the_worker_holding_the_session(tmp_path: Path, start_bot) -> None:  # type: ignore[no-untyped-def]
+    """Without routing, each return goes to whichever worker the load rule picks (the other one half the time:
+    it refuses); four drops and returns in a row all reach the holder."""
+    from scripts.socket_candidate import Candidate
+
+    config = write_yaml(tmp_path / "interview.yaml", one_question_interview("worker_pool_resume"))
+    bot = start_bot("--config", str(config), "--workers", "2", once=False, env={"RECONNECT_GRACE_SECONDS": "60"})
+    url = bot.wait_ready(90)
+    base = url.replace("ws://", "http://").removesuffix("/ws")
+    before = Candidate(url)
+    await before.connect()
+    await before.wait_bot_turns(1, 90)  # the greeting and the question
+    holder = next(w["worker"] for w in await _workers_where(base, lambda ws: any(w["active_sessions"] for w in ws)))
+    after = before
+    for drop in range(1, 5):
+        token = after.resume_token
+        assert token, "no resume token"
+        after.drop()
+        await _until(lambda n=drop: sum("suspended: the candidate may" in x for x in bot.output) >= n, 30, "hold")
+        after = Candidate(f"{url}?resume={token}")
+        await after.connect(open_timeout=30)
+        await after.wait_bot_turns(1, 90)  # "welcome back", not a refusal
+    workers = await _workers_where(base, lambda ws: any(w["active_sessions"] for w in ws))
+    assert [w["worker"] for w in workers if w["active_sessions"]] == [holder]
+    await after.end()
+    record = Path((await _until(lambda: _records(bot.output), 60, "the finished record"))[0])
+    types = [e["type"] for e in read_jsonl(record / "events.jsonl")]
+    assert "candidate_reconnected" in types and types[-1] == "session_ended", types
+    bot.process.send_signal(signal.SIGTERM)
+    assert await asyncio.to_thread(bot.wait_exit, 30) == 15, "\n".join(bot.output[-30:])
