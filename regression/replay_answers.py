@@ -28,7 +28,9 @@ from regression.replay_audio import Recording, Segment, read_recording, speech_s
 
 MAX_ANSWERS = 200
 OVERLAP_MARGIN = 0.05  # interviewer speech must begin this far inside the answer to count as cutting it off
-LEAD_PAD, TAIL_PAD = 0.15, 0.25  # seconds of the recording kept before the answer's first and after its last speech
+# Seconds of the recording kept before the answer's first and after its last speech: whole 20 ms chunks, so
+# the replayed chunks carry the same samples as the ones the original session received.
+LEAD_PAD, TAIL_PAD = 0.16, 0.24
 END_SLACK = 2.0
 CUT_REPLY_EVENT = "reply_cut_by_resumed_answer"  # the session itself saw its reply begin inside the answer
 BACKCHANNEL_EVENT = "backchannel"  # a listening cue ("Mm-hm.") the interviewer plays in a long pause

@@ -38,6 +38,10 @@ SHORT_WAITS = [
 # one reply of the same build took 0.7 s and the next 5.4 s (the bot's own endpointing). The p50 threshold's
 # maths are unit tests; the cut-off, the recognition and the actions are what this test holds.
 NOISE_MS = "60000"
+# Whisper tiny.en mishears ~15 % of Piper's words, and which ones moves with where the VAD cut the audio:
+# two passes over the same answer disagreed by up to 19 WER points here. (The cut-off case, where the half
+# said after the cut-off is never heard, measured 56-76.)
+WER_POINTS = "30"
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +67,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def replay(record: Path, out: Path, *extra: str) -> tuple[int, str, dict]:
     done = subprocess.run(
         [sys.executable, "-m", "regression", "replay", str(record), "--out", str(out), "--max-slower-ms", NOISE_MS,
-         *extra],
+         "--max-wer-points", WER_POINTS, *extra],
         cwd=ROOT, env=offline_bot_env(out), capture_output=True, text=True, timeout=240,
     )  # fmt: skip
     replays = [p for p in out.iterdir() if (p / "comparison.json").is_file()]
@@ -76,7 +80,7 @@ async def test_the_same_build_replays_without_regression(recorded: Path, tmp_pat
     assert status == 0, output
     summary = comparison["summary"]
     assert summary["played"] == summary["answers"] == 1 and summary["cut_offs_then"] == 0, comparison
-    assert summary["new_cut_offs"] == [] and summary["wer_points"] <= 10, comparison
+    assert summary["new_cut_offs"] == [] and summary["wer_points"] <= float(WER_POINTS), comparison
     answer = comparison["answers"][0]
     assert answer["then"]["reply_delay_ms"] is not None and answer["now"]["reply_delay_ms"] is not None
     assert answer["then"]["tools"] == answer["now"]["tools"] and "end_interview" in answer["now"]["tools"]
