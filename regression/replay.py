@@ -94,7 +94,7 @@ async def replay_one(
 ) -> SessionComparison:
     """Replay one record; the new record folder gets comparison.json."""
     out.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "SESSIONS_DIR": str(out)}
+    env = {**os.environ, "SESSIONS_DIR": str(out.resolve())}  # the bot runs in the repository, maybe elsewhere
     with tempfile.TemporaryDirectory(prefix="replay-") as scratch:
         config = Path(scratch) / "interview.json"
         config.write_text(json.dumps(item.interview))
