@@ -16,7 +16,7 @@ from typing import Any
 
 from loguru import logger
 from pipecat.frames.frames import LLMMessagesAppendFrame, LLMRunFrame
-from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+from pipecat.pipeline.worker import PipelineParams
 from pipecat.processors.aggregators.llm_context import LLMContextMessage
 from pipecat.processors.frameworks.rtvi.frames import RTVIServerMessageFrame
 from pipecat.workers.runner import WorkerRunner
@@ -29,6 +29,7 @@ from interview.end_reason import EndReason
 from interview.progress import session_message
 from interview.session_snapshot import SNAPSHOT_FILE, SessionSnapshot, json_messages
 from pipelines.interview import InterviewPipeline, PipelineInputs, build_interview_pipeline
+from pipelines.lean_worker import LeanPipelineWorker
 from processors.phase_tracker import PhaseTracker
 from report import write_report
 from services.factory import SessionServices, create_session_services
@@ -128,7 +129,7 @@ class InterviewSession:
                 self.parts.latency.tracker.continue_from(resume.latency_turns)
             if instructions and resume is None:
                 self.record.event("session_instructions", text=instructions)
-            self.worker = PipelineWorker(
+            self.worker = LeanPipelineWorker(
                 self.parts.pipeline,
                 params=PipelineParams(
                     audio_in_sample_rate=handle.input_sample_rate,
