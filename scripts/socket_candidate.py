@@ -45,7 +45,10 @@ class Candidate:
     async def connect(self, open_timeout: float = 10.0) -> None:
         """`open_timeout`: a bot being replaced answers only once it is up (the socket queues the connection)."""
         self.ws = await open_connection(self.url, open_timeout=open_timeout)
-        await self.ws.send(encode_message(rtvi_client_ready()))
+        try:
+            await self.ws.send(encode_message(rtvi_client_ready()))
+        except ConnectionClosed:  # refused at once (a used resume token): _listen records the close
+            pass
         self._tasks = [asyncio.create_task(self._mic()), asyncio.create_task(self._listen())]
 
     def say(self, pcm: bytes) -> None:
