@@ -13,8 +13,9 @@ smoothed loudness (factor 0.2 per 32 ms window) that climbs from 0 after digital
 the zeros the echo gate writes over the interviewer's voice, or a client that sends them.
 A short first word followed by a comma pause ("Wait, …", "Right, so …": ~250 ms of voice)
 ends before the smoothed loudness reaches 0.6, so the start count resets and the VAD starts
-on the next word: barge-ins took ~1 s instead of ~0.3 s. Any real noise floor (even
-−70 dBFS) keeps the smoothing up, so only the ramp after zeros is affected. For
+on the next word: barge-ins took ~1 s instead of ~0.3 s. A real noise floor keeps the smoothing
+up (at −70 dBFS the words were heard in 0.26–0.34 s in one rendering, not in every one), so the ramp after
+zeros is the case this fixes. For
 :data:`RAMP_AFTER_SILENCE_SECS` after a window of zeros the floor is
 ``min_volume_after_silence`` instead (the echo gate, which only passes loud runs over the
 interviewer, already did the volume vetting there). Pipecat has no per-window floor hook, so
