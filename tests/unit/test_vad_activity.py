@@ -10,7 +10,7 @@ from pipecat.audio.vad.vad_analyzer import VADState
 
 from interview.config import TurnTaking
 from pipelines.turn_taking import build_vad_analyzer
-from scripts.candidate_voice import default_candidate_synthesizer
+from scripts.candidate_voice import PiperCandidateVoice
 from turn_taking.shared_silero import SharedSileroVADAnalyzer
 
 RATE = 16000
@@ -19,8 +19,11 @@ CHUNK = 320  # 20 ms, as the transports deliver it
 SHORT_FIRST_WORDS = ["Wait, before you go on, I want to add something.", "Oh, I know this one."]
 
 
+STEADY_VOICE = PiperCandidateVoice(steady=True)  # the same audio every run (Piper's default varies per process)
+
+
 def speech(text: str) -> np.ndarray:
-    return np.frombuffer(default_candidate_synthesizer().synthesize(text, RATE), dtype=np.int16)
+    return np.frombuffer(STEADY_VOICE.synthesize(text, RATE), dtype=np.int16)
 
 
 async def seconds_to_speaking(turn_taking: TurnTaking, lead: np.ndarray, utterance: np.ndarray) -> float | None:
