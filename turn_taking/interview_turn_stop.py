@@ -14,7 +14,15 @@ the event loop), and asks ``interview.turn_policy.decide`` how much silence to a
 last word. The turn
 ends when that silence has passed with no voice heard (``SileroVADWithActivity``: no
 waiting out the VAD's ``start_secs`` on every turn); speech resumes -> the pause is
-remembered as this candidate's habit. Every decision goes to ``events.jsonl``
+remembered as this candidate's habit.
+
+Silence is counted in audio, not on the wall clock: pauses and waits are measured in
+seconds of input audio this strategy has seen, and the turn ends on the audio frame that
+completes the wait. On a loaded machine the frames (and the VAD's verdicts on them) arrive
+late and in bursts while timers fire on time, so a wall-clock wait ended turns over
+words already spoken but not yet analysed, and the same recording got different turn
+decisions run to run. When input audio stops coming (a muted track) for over
+:data:`AUDIO_STALL_SECS`, that time counts as silence and a wall-clock timer ends the wait. Every decision goes to ``events.jsonl``
 (``turn_decision``), and the ceiling ``max_wait_secs`` always ends the turn.
 
 Start early, speak late: when the answer reads done (or unsure) the reply is prepared at
@@ -62,6 +70,7 @@ DEFAULT_STT_WAIT_SECS = 1.5  # a transcript later than this after VAD stop: deci
 # and a transcript that lands after the turn ended starts a new turn that cuts the reply off.
 STT_GIVE_UP_SECS = 3.0
 RECHECK_SECS = 0.04  # voice heard just before the turn would end: look again this soon
+AUDIO_STALL_SECS = 0.5  # no input audio for this long: the wait is finished on the wall clock
 VoiceHeardWithin = Callable[[float], bool]
 
 
@@ -99,8 +108,11 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         self._vad_start_secs = 0.2  # VAD reports speech this long after it begins (from its frames)
         self._speaking = False
         self._text = ""
-        self._speech_end: float | None = None  # monotonic time of the last word of the answer so far
-        self._stopped_at = 0.0  # monotonic time of the last VAD stop
+        self._audio_clock = 0.0  # seconds of candidate audio seen: the clock pauses and waits are timed on
+        self._last_audio_at = float("-inf")  # monotonic time of the last input audio frame
+        self._speech_end: float | None = None  # audio time of the last word of the answer so far
+        self._turn_end_due: float | None = None  # audio time at which the turn ends, if no voice is heard by then
+        self._stopped_at = 0.0  # monotonic time of the last VAD stop (the transcript's deadline is wall time)
         self._pending_segments = 0  # VAD segments whose transcript has not arrived yet
         self._probability: float | None = None
         self._decision: TurnDecision | None = None
@@ -141,8 +153,8 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
 
     async def process_frame(self, frame: Frame) -> ProcessFrameResult:
         await super().process_frame(frame)
-        if isinstance(frame, InputAudioRawFrame) and self._smart_turn is not None:
-            self._smart_turn.append_audio(frame.audio, self._speaking)
+        if isinstance(frame, InputAudioRawFrame):
+            await self._on_audio(frame)
         elif isinstance(frame, VADUserStartedSpeakingFrame):
             await self._on_speech_started(frame)
         elif isinstance(frame, VADUserStoppedSpeakingFrame):
@@ -164,6 +176,16 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
 
     # -- signals ----------------------------------------------------------------------------
 
+    async def _on_audio(self, frame: InputAudioRawFrame) -> None:
+        now, frame_secs = time.monotonic(), len(frame.audio) / (2 * frame.num_channels * frame.sample_rate)
+        stalled = now - self._last_audio_at > AUDIO_STALL_SECS  # audio stopped coming: that time was silence too
+        self._audio_clock += now - self._last_audio_at if stalled and self._audio_clock else frame_secs
+        self._last_audio_at = now
+        if self._smart_turn is not None:
+            self._smart_turn.append_audio(frame.audio, self._speaking)
+        if self._turn_end_due is not None and self._audio_clock >= self._turn_end_due:
+            await self._end_turn()
+
     async def _on_speech_started(self, frame: VADUserStartedSpeakingFrame) -> None:
         self._speaking = True
         self._decisions += 1
@@ -171,7 +193,7 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         if self._smart_turn is not None:
             self._smart_turn.update_vad_start_secs(frame.start_secs)
         if self._speech_end is not None and self._text:
-            pause = time.monotonic() - frame.start_secs - self._speech_end
+            pause = self._audio_clock - frame.start_secs - self._speech_end
             self._history.resumed(pause)
             self._history.went_on_after(self._decision.verdict if self._decision else None, pause, self._settings)
             self._event(
@@ -179,6 +201,7 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
                 pause_secs=round(pause, 3),
                 after=self._decision.verdict if self._decision else None,
             )
+        self._turn_end_due = None
         await self._cancel_timer()
         await self._withdraw_speculation()
         self._decision = None
@@ -192,7 +215,7 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
     async def _on_speech_stopped(self, frame: VADUserStoppedSpeakingFrame) -> None:
         self._speaking = False
         self._stopped_at = time.monotonic()
-        self._speech_end = self._stopped_at - frame.stop_secs
+        self._speech_end = self._audio_clock - frame.stop_secs
         self._pending_segments += 1
         self._probability = await self._smart_turn_probability()
         # No transcript in time (nothing recognisable, or a slow recogniser): decide on what is
@@ -240,7 +263,7 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         if last_words_missing and self._decision.verdict == "done":
             reasons = [*self._decision.reasons, "the transcript of the last words is not in yet"]
             self._decision = TurnDecision("unsure", self._settings.unsure_wait_secs, reasons, self._decision.words)
-        silence = time.monotonic() - self._speech_end
+        silence = self._audio_clock - self._speech_end
         self._event("turn_decision", silence_so_far_secs=round(silence, 3), **self._decision.as_event(inputs))
         if self._decision.verdict == "unfinished":
             await self._withdraw_speculation()
@@ -248,12 +271,12 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
             await self._speculate()
         if self._backchannel is not None:  # only when the wait leaves room for a cue (research patience)
             self._backchannel.schedule(
-                self._speech_end, self._decision.wait_secs, still_quiet=lambda: not self._speaking
+                time.monotonic() - silence, self._decision.wait_secs, still_quiet=lambda: not self._speaking
             )
         # Without a voice-activity query, speech that resumes just before the wait is up is only
         # reported vad_start_secs later: wait that long too, so the wait is real silence.
         late_report = 0.0 if self._voice_heard_within is not None else self._vad_start_secs
-        self._arm(max(0.0, self._decision.wait_secs + late_report - silence), self._end_turn)
+        self._end_turn_at(self._speech_end + self._decision.wait_secs + late_report)
 
     async def _judge_words(self, question: str, text: str) -> float | None:
         """The end-of-turn model's log P that the answer ends here (None: no model, or it failed)."""
@@ -266,11 +289,26 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
             return None
         return score.log_p
 
+    def _end_turn_at(self, audio_time: float) -> None:
+        """End the turn when the audio clock reaches ``audio_time`` (``_on_audio``), or on the wall clock if audio stops."""
+        self._turn_end_due = audio_time
+        self._arm(max(0.0, audio_time - self._audio_clock), self._end_turn_if_audio_stalled)
+
+    async def _end_turn_if_audio_stalled(self) -> None:
+        if self._turn_end_due is None:
+            return
+        quiet_for = time.monotonic() - self._last_audio_at
+        if quiet_for < AUDIO_STALL_SECS:  # audio is still coming: its clock ends the wait
+            self._arm(AUDIO_STALL_SECS - quiet_for, self._end_turn_if_audio_stalled)
+            return
+        await self._end_turn()
+
     async def _end_turn(self) -> None:
+        self._turn_end_due = None
         if self._speaking:
             return
         if self._voice_heard_within is not None and self._voice_heard_within(self._vad_start_secs):
-            self._arm(RECHECK_SECS, self._end_turn)  # a voice just now: speech may be starting
+            self._end_turn_at(self._audio_clock + RECHECK_SECS)  # a voice just now: speech may be starting
             return
         transcript_due = self._stopped_at + max(STT_GIVE_UP_SECS, self._stt_wait) - time.monotonic()
         if self._pending_segments > 0 and transcript_due > 0:
@@ -339,6 +377,7 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         await self._withdraw_speculation()  # a turn ended some other way (backstop, session end)
         self._text = ""
         self._speech_end = None
+        self._turn_end_due = None
         self._pending_segments = 0
         self._decision = None
 

@@ -6,7 +6,9 @@ cannot know whether the candidate began speaking again in the last ``start_secs`
 either waits ``start_secs`` more on every turn (0.2 s of every reply) or risks ending a
 turn over the first syllable of the next sentence. Pipecat 1.14 exposes no "voice heard
 recently" query; the per-window confidence is the public ``voice_confidence`` method,
-so this subclass notes the time of every window that counts as voice.
+so this subclass notes when every window that counts as voice was — in audio time (seconds
+of audio analysed), the clock the turn-stop strategy times its waits on, so a backlog of
+frames on a loaded machine cannot make a voice look older than it is.
 
 Why (2): Pipecat's volume floor (``VADParams.min_volume``) compares an exponentially
 smoothed loudness (factor 0.2 per 32 ms window) that climbs from 0 after digital silence —
@@ -25,8 +27,6 @@ the floor is set on this analyzer's own ``params`` object before each window is 
 
 from __future__ import annotations
 
-import time
-
 from turn_taking.shared_silero import SharedSileroVADAnalyzer
 
 RAMP_AFTER_SILENCE_SECS = 0.5  # the smoothed loudness is within 3 % of the real one after ~15 windows
@@ -37,7 +37,8 @@ class SileroVADWithActivity(SharedSileroVADAnalyzer):
 
     def __init__(self, *args, min_volume_after_silence: float | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._last_voiced = float("-inf")  # monotonic time of the last window judged voice
+        self._audio_analysed = 0.0  # seconds of audio judged so far
+        self._last_voiced = float("-inf")  # audio time of the end of the last window judged voice
         self._min_volume = self.params.min_volume
         self._min_volume_after_silence = min_volume_after_silence
         self._audio_since_silence = float("inf")  # seconds of audio since the last all-zero window
@@ -47,8 +48,9 @@ class SileroVADWithActivity(SharedSileroVADAnalyzer):
         if self._min_volume_after_silence is not None:
             self._lower_floor_after_silence(buffer, self._min_volume_after_silence)
         confidence = super().voice_confidence(buffer)
+        self._audio_analysed += len(buffer) / (2 * self.sample_rate)
         if confidence >= self.params.confidence:
-            self._last_voiced = time.monotonic()
+            self._last_voiced = self._audio_analysed
         return confidence
 
     def _lower_floor_after_silence(self, window: bytes, floor: float) -> None:
@@ -62,5 +64,5 @@ class SileroVADWithActivity(SharedSileroVADAnalyzer):
         self.params.min_volume = floor if ramping else self._min_volume
 
     def heard_voice_within(self, secs: float) -> bool:
-        """Whether any audio window of the last ``secs`` seconds sounded like a voice."""
-        return time.monotonic() - self._last_voiced < secs
+        """Whether any audio window of the last ``secs`` seconds of audio judged sounded like a voice."""
+        return self._audio_analysed - self._last_voiced < secs

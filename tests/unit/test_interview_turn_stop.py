@@ -310,3 +310,29 @@ async def test_a_withdrawal_before_the_turn_end_needs_no_rerun() -> None:
     contexts = [f for f in down if isinstance(f, LLMContextFrame)]
     assert [c.speculation for c in contexts] == [True, False], "the turn end runs the inference itself"
     assert not events.of("turn_speculation_rerun")
+
+
+def late_in_bursts(seconds: float, gap_secs: float) -> list[Frame]:
+    """Quiet frames delivered the way a loaded machine delivers them: 0.1 s of audio at once, every ``gap_secs``."""
+    frames: list[Frame] = []
+    for n in range(int(seconds * 50)):
+        if n % 5 == 0:
+            frames.append(SleepFrame(gap_secs))
+        frames.append(InputAudioRawFrame(bytes(CHUNK), RATE, 1))
+    return frames
+
+
+async def test_a_backlog_of_audio_does_not_end_the_wait_before_the_silence_is_heard() -> None:
+    # 0.9 s of real silence after the first sentence, delivered over ~2.1 s of wall time (frames
+    # arriving late, as under load): the 1.5 s wait is counted in audio, so the candidate's next
+    # sentence joins the answer. Timed on the wall clock, the turn ended in the backlog.
+    settings = InterviewTurnStop(done_wait_secs=1.5, unsure_wait_secs=1.5, unfinished_wait_secs=3.0, max_wait_secs=4.0)
+    frames = [
+        *said("We store the key in the same transaction as the payment record."), *silence(0.3),
+        *late_in_bursts(0.6, gap_secs=0.3),
+        *said("And a retry just returns the first result."), *silence(0.5), SleepFrame(3.0),
+    ]  # fmt: skip
+    texts, events = await turns(frames, settings)
+    assert len(texts) == 1 and "transaction" in texts[0] and "first result" in texts[0], texts
+    (resumed,) = events.of("turn_pause_resumed")
+    assert resumed["pause_secs"] < 1.2, "the pause is the audio's, not the backlog's wall time"
