@@ -122,6 +122,7 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         self._speculation: str | None = None  # the answer text a held reply was prepared for
         self._confirmed_speculation = False  # this turn ended by releasing a prepared reply
         self._resumed_prefix = ""  # the answer's first part, when it resumed after the turn ended
+        self._undecided_pause: float | None = None  # a pause the candidate went on after before its words were in
 
     # -- Pipecat strategy hooks -------------------------------------------------------------
 
@@ -192,10 +193,13 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         self._vad_start_secs = frame.start_secs
         if self._smart_turn is not None:
             self._smart_turn.update_vad_start_secs(frame.start_secs)
-        if self._speech_end is not None and self._text:
+        if self._speech_end is not None and (self._text or self._pending_segments > 0):
             pause = self._audio_clock - frame.start_secs - self._speech_end
             self._history.resumed(pause)
-            self._history.went_on_after(self._decision.verdict if self._decision else None, pause, self._settings)
+            if self._decision is not None:
+                self._history.went_on_after(self._decision.verdict, pause, self._settings)
+            elif self._pending_segments > 0:
+                self._undecided_pause = pause  # judged when its transcript lands (_learn_from_undecided_pause)
             self._event(
                 "turn_pause_resumed",
                 pause_secs=round(pause, 3),
@@ -226,6 +230,8 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         if isinstance(frame, TranscriptionFrame) and frame.text.strip():
             self._text = f"{self._text} {frame.text.strip()}".strip()
         self._pending_segments = max(0, self._pending_segments - 1)
+        if self._undecided_pause is not None:
+            await self._learn_from_undecided_pause()
         if not self._speaking and self._pending_segments == 0:
             await self._cancel_timer()
             await self._decide_and_wait()
@@ -241,16 +247,11 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
     async def _decide_without_last_words(self) -> None:
         await self._decide_and_wait(last_words_missing=self._pending_segments > 0)
 
-    async def _decide_and_wait(self, last_words_missing: bool = False) -> None:
-        if not self._text or self._speech_end is None:
-            return  # nothing said yet: Pipecat's user_turn_stop_timeout is the backstop
+    async def _judge_pause(self, text: str) -> PauseInputs:
+        """Everything a decision on ``text`` weighs (the model's score is computed off the event loop)."""
         context = self._context()
-        self._decisions += 1
-        this_decision, text = self._decisions, self.answer_text
         log_p = await self._judge_words(context.question, text)
-        if this_decision != self._decisions or self._speaking or self._speech_end is None:
-            return  # speech resumed, or newer words arrived, while the model judged these
-        inputs = PauseInputs(
+        return PauseInputs(
             text=text,
             smart_turn_probability=self._probability,
             question=context.question,
@@ -259,6 +260,30 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
             near_miss_pauses=self._history.near_miss_pauses,
             end_of_turn_log_p=log_p,
         )
+
+    async def _learn_from_undecided_pause(self) -> None:
+        """Judge a pause the candidate went on after before its transcript landed, for the habit only.
+
+        Whether a decision came before the candidate went on depends on how fast the recogniser
+        was, not on the candidate; judging it late makes what is learned (a near miss after
+        finished-sounding words) the same on a fast machine and a loaded one.
+        """
+        pause, self._undecided_pause = self._undecided_pause, None
+        if pause is None or not self.answer_text:
+            return
+        inputs = await self._judge_pause(self.answer_text)
+        verdict = decide(self._settings, inputs).verdict
+        self._history.went_on_after(verdict, pause, self._settings)
+        self._event("turn_pause_judged_late", pause_secs=round(pause, 3), verdict=verdict, text_tail=inputs.text[-60:])
+
+    async def _decide_and_wait(self, last_words_missing: bool = False) -> None:
+        if not self._text or self._speech_end is None:
+            return  # nothing said yet: Pipecat's user_turn_stop_timeout is the backstop
+        self._decisions += 1
+        this_decision = self._decisions
+        inputs = await self._judge_pause(self.answer_text)
+        if this_decision != self._decisions or self._speaking or self._speech_end is None:
+            return  # speech resumed, or newer words arrived, while the model judged these
         self._decision = decide(self._settings, inputs)
         if last_words_missing and self._decision.verdict == "done":
             reasons = [*self._decision.reasons, "the transcript of the last words is not in yet"]
@@ -378,6 +403,7 @@ class InterviewTurnStopStrategy(BaseUserTurnStopStrategy):
         self._text = ""
         self._speech_end = None
         self._turn_end_due = None
+        self._undecided_pause = None
         self._pending_segments = 0
         self._decision = None
 

@@ -251,17 +251,18 @@ async def test_a_short_answer_to_an_open_question_waits_the_unsure_time() -> Non
     assert decision["verdict"] == "unsure" and decision["wait_secs"] == SETTINGS.unsure_wait_secs, decision
 
 
-class SlowSecondTranscript(InterviewWhisperSTTService):
-    """The real recogniser, but its second segment's transcript lands late (a loaded machine, a slow cloud STT)."""
+class SlowTranscript(InterviewWhisperSTTService):
+    """The real recogniser, but one segment's transcript lands late (a loaded machine, a slow cloud STT)."""
 
-    def __init__(self, delay_secs: float, **kwargs: Any) -> None:
+    def __init__(self, delay_secs: float, segment: int = 2, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._delay_secs = delay_secs
+        self._slow_segment = segment
         self._segments = 0
 
     async def run_stt(self, audio: bytes):  # type: ignore[override]
         self._segments += 1
-        if self._segments == 2:
+        if self._segments == self._slow_segment:
             await asyncio.sleep(self._delay_secs)
         async for frame in super().run_stt(audio):
             yield frame
@@ -271,7 +272,7 @@ async def test_a_late_transcript_of_the_last_words_is_waited_for_not_left_out() 
     settings = InterviewTurnStop(done_wait_secs=1.2, unsure_wait_secs=1.2, unfinished_wait_secs=3.0, max_wait_secs=6.0)
     # Past DEFAULT_STT_WAIT_SECS (1.5: decided without it), inside STT_GIVE_UP_SECS (3.0) with room for Whisper's
     # own time on a loaded machine (2.2 s failed once under load: 2.2 + a slow transcription > 3.0).
-    slow_stt = SlowSecondTranscript(1.8, model=LOCAL_MODELS.whisper(WhisperOptions()))
+    slow_stt = SlowTranscript(1.8, model=LOCAL_MODELS.whisper(WhisperOptions()))
     frames = [
         *said("We store the key in one transaction."), *silence(0.6),
         *said("And a retry just returns the first result."), *silence(0.5), SleepFrame(4.5),
@@ -336,3 +337,21 @@ async def test_a_backlog_of_audio_does_not_end_the_wait_before_the_silence_is_he
     assert len(texts) == 1 and "transaction" in texts[0] and "first result" in texts[0], texts
     (resumed,) = events.of("turn_pause_resumed")
     assert resumed["pause_secs"] < 1.2, "the pause is the audio's, not the backlog's wall time"
+
+
+async def test_a_pause_the_candidate_went_on_after_before_its_transcript_landed_still_teaches() -> None:
+    # The first sentence's transcript lands 1.6 s late, after the candidate went on: no decision
+    # was made at that pause, but it followed finished-sounding words and outlasted the done wait,
+    # so it is judged when the words land and learned as a near miss, as it would be on a fast machine.
+    settings = InterviewTurnStop(done_wait_secs=0.8, unsure_wait_secs=2.0, unfinished_wait_secs=3.0, max_wait_secs=4.0)
+    slow_stt = SlowTranscript(1.6, segment=1, model=LOCAL_MODELS.whisper(WhisperOptions()))
+    frames = [
+        *said("We store the key in the same transaction as the payment record."), *silence(1.0),
+        *said("And a retry just returns the first result."), *silence(0.5), SleepFrame(4.0),
+    ]  # fmt: skip
+    texts, _, events = await replies(frames, settings, slow_stt)
+    assert len(texts) == 1 and "first result" in texts[0], texts
+    (late,) = events.of("turn_pause_judged_late")
+    assert late["verdict"] in ("done", "unsure") and late["pause_secs"] > 0.8, late
+    last = events.of("turn_decision")[-1]
+    assert last["verdict"] != "done" or last["wait_secs"] > 0.8 + 0.4, last
