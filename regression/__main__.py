@@ -83,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--config-override", action="append", default=[], metavar="KEY=VALUE",
                    help="change the interview config the new bot runs with, e.g. "
                    "turn_taking.interview.done_wait_secs=0.1 (repeatable)")  # fmt: skip
+    r.add_argument("--repeat", type=int, default=1, metavar="K",
+                   help="replay each record K times (1..5) and call a regression only what more than half of "
+                   "the runs show (a cut-off at a pause near its wait can go either way run to run)")  # fmt: skip
     return p
 
 
@@ -139,13 +142,16 @@ async def _consistency(args: argparse.Namespace) -> int:
 
 async def _replay(args: argparse.Namespace) -> int:
     from regression.replay import replay_inputs, replay_one
-    from regression.replay_compare import Thresholds, render, render_suite
+    from regression.replay_compare import ComparisonSummary, Thresholds, render, render_suite
+    from regression.replay_repeat import MAX_REPEAT, RepeatedComparison, render_repeated
     from settings import Settings
 
     if not 0 <= args.max_slower_ms <= 60_000:
         raise RecordError(f"--max-slower-ms {args.max_slower_ms:g}: give 0 to 60000 ms")
     if not 0 <= args.max_wer_points <= 100:
         raise RecordError(f"--max-wer-points {args.max_wer_points:g}: give 0 to 100 points")
+    if not 1 <= args.repeat <= MAX_REPEAT:
+        raise RecordError(f"--repeat {args.repeat}: give 1 to {MAX_REPEAT} runs per record")
     try:
         settings = Settings()
     except ValueError as exc:
@@ -153,14 +159,23 @@ async def _replay(args: argparse.Namespace) -> int:
     inputs = replay_inputs(args.records, settings.sessions_dir, args.config_override)  # all checked first
     thresholds = Thresholds(args.max_slower_ms, args.max_wer_points)
     out = args.out or settings.sessions_dir
-    results = []
+    results: list[ComparisonSummary] = []
     for item in inputs:
-        _say(f"{item.record.directory.name}: replaying {len(item.answers)} answers in real time")
-        comparison = await replay_one(item, out, thresholds, args.config_override, _say)
-        _say(f"new record: {comparison.replay}")
-        print(f"{item.record.directory} → {comparison.replay}")
-        print(render(comparison), flush=True)
-        results.append(comparison)
+        runs = []
+        for run in range(1, args.repeat + 1):
+            of = f" (run {run} of {args.repeat})" if args.repeat > 1 else ""
+            _say(f"{item.record.directory.name}: replaying {len(item.answers)} answers in real time{of}")
+            comparison = await replay_one(item, out, thresholds, args.config_override, _say)
+            _say(f"new record: {comparison.replay}")
+            print(f"{item.record.directory} → {comparison.replay}{of}")
+            print(render(comparison), flush=True)
+            runs.append(comparison)
+        if args.repeat > 1:
+            repeated = RepeatedComparison(runs)
+            print(render_repeated(repeated), flush=True)
+            results.append(repeated)
+        else:
+            results.append(runs[0])
     if len(results) > 1:
         print()
         print(render_suite(results))

@@ -10,8 +10,9 @@ word error rate of what the recogniser heard now against what it heard then, ove
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from regression.replay_answers import Observation
 from scripts.word_accuracy import word_errors
@@ -191,7 +192,28 @@ def render(comparison: SessionComparison) -> str:
     return "\n".join(lines)
 
 
-def render_suite(comparisons: list[SessionComparison]) -> str:
+class ComparisonSummary(Protocol):
+    """What a suite row needs: one replay (`SessionComparison`) or several of one record (`RepeatedComparison`)."""
+
+    @property
+    def original(self) -> str: ...
+    @property
+    def answers(self) -> list[AnswerComparison]: ...
+    @property
+    def played(self) -> list[AnswerComparison]: ...
+    @property
+    def new_cut_offs(self) -> list[int]: ...
+    @property
+    def reply_p50_then_ms(self) -> float | None: ...
+    @property
+    def reply_p50_now_ms(self) -> float | None: ...
+    @property
+    def wer_points(self) -> float: ...
+    @property
+    def regressions(self) -> list[str]: ...
+
+
+def render_suite(comparisons: Sequence[ComparisonSummary]) -> str:
     """One row per replayed session."""
     rows = [("session", "answers", "new cut-offs", "reply p50 then→now", "WER", "verdict")]
     for c in comparisons:
