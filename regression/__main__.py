@@ -47,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="consistency RECORD... [--runs K] [--timeout S] [--json]\n"
         "    the judge's score spread per rubric area (python -m regression consistency --help)\n"
         "replay RECORD... [--out DIR] [--max-slower-ms MS] [--max-wer-points P] [--config-override KEY=VALUE]\n"
+        "    [--repeat K]\n"
         "    play the recorded candidate into a fresh bot and compare (python -m regression replay --help)\n"
         "Exit 0 ok, 1 flagged or regressed, 2 bad input, 3 a replay could not run.",
     )
