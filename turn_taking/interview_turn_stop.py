@@ -22,8 +22,9 @@ completes the wait. On a loaded machine the frames (and the VAD's verdicts on th
 late and in bursts while timers fire on time, so a wall-clock wait ended turns over
 words already spoken but not yet analysed, and the same recording got different turn
 decisions run to run. When input audio stops coming (a muted track) for over
-:data:`AUDIO_STALL_SECS`, that time counts as silence and a wall-clock timer ends the wait. Every decision goes to ``events.jsonl``
-(``turn_decision``), and the ceiling ``max_wait_secs`` always ends the turn.
+:data:`AUDIO_STALL_SECS`, that time counts as silence and a wall-clock timer ends the wait.
+Every decision goes to ``events.jsonl`` (``turn_decision``), and the ceiling
+``max_wait_secs`` always ends the turn.
 
 Start early, speak late: when the answer reads done (or unsure) the reply is prepared at
 once through Pipecat's own speculation path (``trigger_user_turn_inference_triggered``
